@@ -1,0 +1,3 @@
+//! One module per API action: its request type, and the typed result of a call.
+
+pub mod delete_key_pairs;

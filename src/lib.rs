@@ -1,0 +1,51 @@
+//! Blocking, zero-async management of Tencent Cloud CVM key pairs through API 3.0.
+//!
+//! The crate is built in layers that only ever call downwards:
+//! [`KeyId`] validates ids once; an [`Action`] such as [`DeleteKeyPairs`] writes its parameters
+//! as a GET query ([`query`]) or a POST JSON body; [`RequestConfig::build`] signs those exact
+//! bytes with the pure TC3-HMAC-SHA256 signer ([`tc3`]) into a plain [`HttpRequest`].
+//!
+//! ```
+//! use cvm_keypairs::{Credentials, DeleteKeyPairs, Method, RequestConfig, Signer};
+//!
+//! let config = RequestConfig {
+//!     region: "ap-guangzhou".into(),
+//!     method: Method::Get,
+//!     ..RequestConfig::default()
+//! };
+//! let credentials = Credentials::new("AKIDEXAMPLE", "secret-key-EXAMPLE")?;
+//! let action = DeleteKeyPairs::parse(["skey-mv9yzyjj", "skey-1a2b3c4d"])?;
+//! let request = config.build(&Signer::new(), &credentials, &action, 1_700_000_000)?;
+//!
+//! assert_eq!(
+//!     request.url,
+//!     "https://cvm.tencentcloudapi.com/?KeyIds.0=skey-mv9yzyjj&KeyIds.1=skey-1a2b3c4d"
+//! );
+//! assert!(request
+//!     .header("Authorization")
+//!     .unwrap()
+//!     .starts_with("TC3-HMAC-SHA256 Credential=AKIDEXAMPLE/2023-11-14/cvm/tc3_request, "));
+//! println!("{request}"); // the request as it goes on the wire
+//! # Ok::<(), cvm_keypairs::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod actions;
+pub mod credentials;
+pub mod endpoint;
+pub mod error;
+pub mod http;
+pub mod key_id;
+pub mod query;
+pub mod request;
+pub mod tc3;
+
+pub use actions::delete_key_pairs::DeleteKeyPairs;
+pub use credentials::Credentials;
+pub use endpoint::Endpoint;
+pub use error::Error;
+pub use http::{HttpRequest, HttpResponse, Method};
+pub use key_id::KeyId;
+pub use request::{Action, Language, RequestConfig, SignedHeaderSet};
+pub use tc3::Signer;

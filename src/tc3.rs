@@ -1,0 +1,470 @@
+//! The TC3-HMAC-SHA256 signer, pure: every output is a function of the inputs.
+//!
+//! Signing follows Tencent Cloud API 3.0: a canonical request is hashed into a string to sign,
+//! which is signed with a key derived from the secret key, the UTC date and the service. Each
+//! step is returned as a value ([`Signature`]) so it can be printed and compared with another
+//! implementation.
+//!
+//! The derived key depends only on (secret key, UTC date, service), so [`Signer`] keeps the last
+//! one and re-derives it only when one of those changes. The cache is invisible to callers: the
+//! same input always gives the same output, cached or not.
+
+use std::fmt;
+use std::sync::Mutex;
+
+use ring::{digest, hmac};
+
+use crate::error::Error;
+
+/// The algorithm name, first word of the string to sign and of the `Authorization` value.
+pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
+
+/// The literal hashed in place of the body when the payload is not signed.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+/// What the signature covers of the request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payload<'a> {
+    /// The exact body bytes (empty for GET).
+    Bytes(&'a [u8]),
+    /// The body is not signed: the hash of [`UNSIGNED_PAYLOAD`] is used instead, and the
+    /// request must carry `X-TC-Content-SHA256: UNSIGNED-PAYLOAD`.
+    Unsigned,
+}
+
+/// Everything one signature is computed from.
+///
+/// `headers` are the headers to sign as `(name, value)` as they are sent, normally
+/// `content-type`, `host` (with `:port` when it is not the scheme's default) and optionally
+/// `x-tc-action`. Names are matched case-insensitively and must be unique.
+#[derive(Clone, Copy)]
+pub struct SigningInput<'a> {
+    /// The secret id (`AKID…`), which appears in the credential scope.
+    pub secret_id: &'a str,
+    /// The secret key; only ever used to derive the signing key.
+    pub secret_key: &'a str,
+    /// The service name, `cvm` for this crate.
+    pub service: &'a str,
+    /// Unix seconds; its UTC date is the credential scope date.
+    pub timestamp: i64,
+    /// The HTTP method, `GET` or `POST`.
+    pub method: &'a str,
+    /// The canonical query string exactly as sent (empty for POST).
+    pub query: &'a str,
+    /// The headers to sign.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The body, or [`Payload::Unsigned`].
+    pub payload: Payload<'a>,
+}
+
+impl fmt::Debug for SigningInput<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningInput")
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"***")
+            .field("service", &self.service)
+            .field("timestamp", &self.timestamp)
+            .field("method", &self.method)
+            .field("query", &self.query)
+            .field("headers", &self.headers)
+            .field("payload", &self.payload)
+            .finish()
+    }
+}
+
+/// The result of signing, step by step. None of it is secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    /// The canonical request that was hashed.
+    pub canonical_request: String,
+    /// The string that was signed.
+    pub string_to_sign: String,
+    /// The signature, lower-case hex.
+    pub signature: String,
+    /// The complete `Authorization` header value.
+    pub authorization: String,
+}
+
+/// A signer that caches the derived signing key for the last (secret key, UTC date, service).
+///
+/// One value can be shared by many threads; steady-state signing is then one HMAC and two
+/// SHA-256. [`sign_uncached`] gives the same results without a cache.
+#[derive(Default)]
+pub struct Signer {
+    cache: Mutex<Option<CachedKey>>,
+}
+
+struct CachedKey {
+    // The secret itself is the cache key: a changed secret must never reuse an old key.
+    secret_key: String,
+    service: String,
+    day: i64,
+    date: Date,
+    key: hmac::Key,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Signer { .. }")
+    }
+}
+
+impl Signer {
+    /// A signer with an empty key cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Signs `input`, re-deriving the signing key only when the secret key, the UTC date or
+    /// the service differs from the previous call.
+    pub fn sign(&self, input: &SigningInput<'_>) -> Result<Signature, Error> {
+        let day = input.timestamp.div_euclid(86_400);
+        let mut slot = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let hit = slot
+            .as_ref()
+            .filter(|c| c.day == day && c.service == input.service && c.secret_key == input.secret_key);
+        let (date, key) = match hit {
+            Some(c) => (c.date, c.key.clone()),
+            None => {
+                let date = Date::from_timestamp(input.timestamp)?;
+                let key = derive_key(input.secret_key, date.as_str(), input.service);
+                *slot = Some(CachedKey {
+                    secret_key: input.secret_key.to_owned(),
+                    service: input.service.to_owned(),
+                    day,
+                    date,
+                    key: key.clone(),
+                });
+                (date, key)
+            }
+        };
+        drop(slot);
+        sign_with(input, date, &key)
+    }
+}
+
+/// Signs `input`, deriving the signing key from scratch.
+pub fn sign_uncached(input: &SigningInput<'_>) -> Result<Signature, Error> {
+    let date = Date::from_timestamp(input.timestamp)?;
+    let key = derive_key(input.secret_key, date.as_str(), input.service);
+    sign_with(input, date, &key)
+}
+
+fn derive_key(secret_key: &str, date: &str, service: &str) -> hmac::Key {
+    let mut k_secret = Vec::with_capacity(3 + secret_key.len());
+    k_secret.extend_from_slice(b"TC3");
+    k_secret.extend_from_slice(secret_key.as_bytes());
+    let k_date = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &k_secret), date.as_bytes());
+    let k_service = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, k_date.as_ref()), service.as_bytes());
+    let k_signing = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, k_service.as_ref()), b"tc3_request");
+    hmac::Key::new(hmac::HMAC_SHA256, k_signing.as_ref())
+}
+
+fn sign_with(input: &SigningInput<'_>, date: Date, key: &hmac::Key) -> Result<Signature, Error> {
+    check_inputs(input)?;
+    let (canonical_request, signed_headers) = canonical_request(input);
+
+    let mut string_to_sign = String::with_capacity(128);
+    string_to_sign.push_str(ALGORITHM);
+    string_to_sign.push('\n');
+    push_decimal(&mut string_to_sign, input.timestamp);
+    string_to_sign.push('\n');
+    let scope_start = string_to_sign.len();
+    string_to_sign.push_str(date.as_str());
+    string_to_sign.push('/');
+    string_to_sign.push_str(input.service);
+    string_to_sign.push_str("/tc3_request");
+    let scope_end = string_to_sign.len();
+    string_to_sign.push('\n');
+    push_hex(&mut string_to_sign, digest::digest(&digest::SHA256, canonical_request.as_bytes()).as_ref());
+
+    let mut signature = String::with_capacity(64);
+    push_hex(&mut signature, hmac::sign(key, string_to_sign.as_bytes()).as_ref());
+
+    let scope = &string_to_sign[scope_start..scope_end];
+    let mut authorization = String::with_capacity(
+        ALGORITHM.len() + input.secret_id.len() + scope.len() + signed_headers.len() + 128,
+    );
+    authorization.push_str(ALGORITHM);
+    authorization.push_str(" Credential=");
+    authorization.push_str(input.secret_id);
+    authorization.push('/');
+    authorization.push_str(scope);
+    authorization.push_str(", SignedHeaders=");
+    authorization.push_str(&signed_headers);
+    authorization.push_str(", Signature=");
+    authorization.push_str(&signature);
+
+    Ok(Signature { canonical_request, string_to_sign, signature, authorization })
+}
+
+/// Rejects what would make the canonical request ambiguous or the headers unsendable.
+fn check_inputs(input: &SigningInput<'_>) -> Result<(), Error> {
+    let bad = |what: &str| Err(Error::InvalidInput(what.to_owned()));
+    if input.headers.is_empty() {
+        return bad("no headers to sign");
+    }
+    if input.secret_id.is_empty() || !input.secret_id.bytes().all(|b| b.is_ascii_graphic()) {
+        return bad("the secret id must be non-empty printable ASCII without spaces");
+    }
+    if !is_token(input.method) || !is_token(input.service) || input.service.contains('/') {
+        return bad("method and service must be HTTP tokens");
+    }
+    if input.query.bytes().any(|b| !b.is_ascii_graphic()) {
+        return bad("the query must be encoded printable ASCII");
+    }
+    for (i, (name, value)) in input.headers.iter().enumerate() {
+        if !is_token(name) {
+            return Err(Error::InvalidInput(format!("header name {name:?} is not an HTTP token")));
+        }
+        if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            return Err(Error::InvalidInput(format!("header {name} has a line break or NUL in its value")));
+        }
+        if input.headers[..i].iter().any(|(other, _)| other.eq_ignore_ascii_case(name)) {
+            return Err(Error::InvalidInput(format!("header {name} is given twice")));
+        }
+    }
+    Ok(())
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Builds the canonical request; returns it with the `SignedHeaders` list.
+fn canonical_request(input: &SigningInput<'_>) -> (String, String) {
+    let mut order: Vec<usize> = (0..input.headers.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (a, b) = (input.headers[a].0.bytes(), input.headers[b].0.bytes());
+        a.map(|c| c.to_ascii_lowercase()).cmp(b.map(|c| c.to_ascii_lowercase()))
+    });
+
+    let mut out = String::with_capacity(256 + input.query.len());
+    out.push_str(input.method);
+    out.push_str("\n/\n");
+    out.push_str(input.query);
+    out.push('\n');
+    let mut signed = String::with_capacity(40);
+    for &i in &order {
+        let (name, value) = input.headers[i];
+        let name_start = out.len();
+        push_lower(&mut out, name);
+        if !signed.is_empty() {
+            signed.push(';');
+        }
+        signed.push_str(&out[name_start..]);
+        out.push(':');
+        push_lower(&mut out, value.trim());
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&signed);
+    out.push('\n');
+    let hash = match input.payload {
+        Payload::Bytes(body) => digest::digest(&digest::SHA256, body),
+        Payload::Unsigned => digest::digest(&digest::SHA256, UNSIGNED_PAYLOAD.as_bytes()),
+    };
+    push_hex(&mut out, hash.as_ref());
+    (out, signed)
+}
+
+// Header values are lower-cased as in the public signature example; only ASCII letters change,
+// so UTF-8 in a value passes through untouched.
+fn push_lower(out: &mut String, s: &str) {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        out.extend(s.chars().map(|c| c.to_ascii_lowercase()));
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// Appends `bytes` as lower-case hex.
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for &b in bytes {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+}
+
+pub(crate) fn push_decimal(out: &mut String, n: i64) {
+    use fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{n}");
+}
+
+/// A UTC calendar date as `YYYY-MM-DD`, kept inline so copying it costs no allocation.
+#[derive(Clone, Copy)]
+pub(crate) struct Date([u8; 10]);
+
+impl Date {
+    /// The UTC date of `timestamp`; years outside 0..=9999 cannot be written as `YYYY-MM-DD`.
+    pub(crate) fn from_timestamp(timestamp: i64) -> Result<Self, Error> {
+        let date = time::OffsetDateTime::from_unix_timestamp(timestamp)
+            .map_err(|_| Error::InvalidTimestamp(timestamp))?
+            .date();
+        let year = date.year();
+        if !(0..=9999).contains(&year) {
+            return Err(Error::InvalidTimestamp(timestamp));
+        }
+        let (month, day) = (u8::from(date.month()) as u32, date.day() as u32);
+        let mut out = [0u8; 10];
+        let digits = |n: u32, slot: &mut [u8]| {
+            let mut n = n;
+            for b in slot.iter_mut().rev() {
+                *b = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        digits(year as u32, &mut out[0..4]);
+        out[4] = b'-';
+        digits(month, &mut out[5..7]);
+        out[7] = b'-';
+        digits(day, &mut out[8..10]);
+        Ok(Date(out))
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII digits and '-' are ever written.
+        std::str::from_utf8(&self.0).unwrap_or("0000-00-00")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input<'a>(timestamp: i64, secret_key: &'a str, headers: &'a [(&'a str, &'a str)]) -> SigningInput<'a> {
+        SigningInput {
+            secret_id: "AKIDEXAMPLE",
+            secret_key,
+            service: "cvm",
+            timestamp,
+            method: "POST",
+            query: "",
+            headers,
+            payload: Payload::Bytes(b"{}"),
+        }
+    }
+
+    const HEADERS: &[(&str, &str)] =
+        &[("Content-Type", "application/json"), ("Host", "cvm.tencentcloudapi.com")];
+
+    fn scope_date(sig: &Signature) -> &str {
+        sig.string_to_sign.split('\n').nth(2).unwrap().split('/').next().unwrap()
+    }
+
+    #[test]
+    fn scope_date_is_utc_on_both_sides_of_midnight() {
+        let before = sign_uncached(&input(1_704_067_199, "k", HEADERS)).unwrap();
+        let after = sign_uncached(&input(1_704_067_200, "k", HEADERS)).unwrap();
+        assert_eq!(scope_date(&before), "2023-12-31");
+        assert_eq!(scope_date(&after), "2024-01-01");
+    }
+
+    #[test]
+    fn leap_day_and_post_2038_dates() {
+        assert_eq!(Date::from_timestamp(1_709_164_800).unwrap().as_str(), "2024-02-29");
+        assert_eq!(Date::from_timestamp(1_709_251_199).unwrap().as_str(), "2024-02-29");
+        assert_eq!(Date::from_timestamp(2_147_483_648).unwrap().as_str(), "2038-01-19");
+        assert_eq!(Date::from_timestamp(4_102_444_800).unwrap().as_str(), "2100-01-01");
+        assert_eq!(Date::from_timestamp(253_402_300_799).unwrap().as_str(), "9999-12-31");
+        assert_eq!(Date::from_timestamp(-1).unwrap().as_str(), "1969-12-31");
+    }
+
+    #[test]
+    fn unrepresentable_timestamps_are_errors() {
+        for ts in [253_402_300_800, i64::MAX, i64::MIN, -62_167_219_201] {
+            let err = sign_uncached(&input(ts, "k", HEADERS)).unwrap_err();
+            assert!(matches!(err, Error::InvalidTimestamp(t) if t == ts), "{ts}: {err:?}");
+            assert!(Signer::new().sign(&input(ts, "k", HEADERS)).is_err());
+        }
+    }
+
+    #[test]
+    fn cache_is_invisible_across_midnight_and_secret_change() {
+        let signer = Signer::new();
+        let cases = [
+            (1_704_067_199, "k1"),
+            (1_704_067_200, "k1"),
+            (1_704_067_201, "k1"),
+            (1_704_067_201, "k2"),
+            (1_704_067_201, "k1"),
+            (1_704_067_199, "k1"),
+        ];
+        for (ts, key) in cases {
+            let cached = signer.sign(&input(ts, key, HEADERS)).unwrap();
+            assert_eq!(cached, sign_uncached(&input(ts, key, HEADERS)).unwrap(), "{ts} {key}");
+        }
+        let a = signer.sign(&input(1_704_067_201, "k1", HEADERS)).unwrap();
+        let b = signer.sign(&input(1_704_067_201, "k2", HEADERS)).unwrap();
+        assert_ne!(a.signature, b.signature);
+    }
+
+    #[test]
+    fn cache_keys_on_service() {
+        let signer = Signer::new();
+        let cvm = signer.sign(&input(1_700_000_000, "k", HEADERS)).unwrap();
+        let other =
+            signer.sign(&SigningInput { service: "cbs", ..input(1_700_000_000, "k", HEADERS) }).unwrap();
+        assert_ne!(cvm.signature, other.signature);
+        assert_eq!(
+            other,
+            sign_uncached(&SigningInput { service: "cbs", ..input(1_700_000_000, "k", HEADERS) }).unwrap()
+        );
+    }
+
+    #[test]
+    fn non_ascii_secret_key_signs_its_utf8_bytes() {
+        let sig = sign_uncached(&input(1_700_000_000, "密钥-clé-🔑", HEADERS)).unwrap();
+        let ascii = sign_uncached(&input(1_700_000_000, "clé", HEADERS)).unwrap();
+        assert_eq!(sig.signature.len(), 64);
+        assert_ne!(sig.signature, ascii.signature);
+        assert_eq!(sig, Signer::new().sign(&input(1_700_000_000, "密钥-clé-🔑", HEADERS)).unwrap());
+    }
+
+    #[test]
+    fn headers_are_sorted_lowercased_and_trimmed() {
+        let headers = [("X-TC-Action", " DeleteKeyPairs "), ("Host", "H.example"), ("Content-Type", "A/B")];
+        let sig = sign_uncached(&input(1_700_000_000, "k", &headers)).unwrap();
+        assert!(sig.canonical_request.contains(
+            "\ncontent-type:a/b\nhost:h.example\nx-tc-action:deletekeypairs\n\ncontent-type;host;x-tc-action\n"
+        ));
+        assert!(sig.authorization.contains("SignedHeaders=content-type;host;x-tc-action, "));
+    }
+
+    #[test]
+    fn unsigned_payload_hashes_the_literal() {
+        let body_a = SigningInput { payload: Payload::Unsigned, ..input(1_700_000_000, "k", HEADERS) };
+        let sig = sign_uncached(&body_a).unwrap();
+        let literal = SigningInput { payload: Payload::Bytes(b"UNSIGNED-PAYLOAD"), ..body_a };
+        assert_eq!(sig, sign_uncached(&literal).unwrap());
+    }
+
+    #[test]
+    fn ambiguous_or_unsendable_inputs_are_rejected() {
+        let dup = [("Host", "a"), ("host", "b")];
+        let crlf = [("Host", "a\r\nX-Evil: 1")];
+        let bad_name = [("Ho st", "a")];
+        for headers in [&dup[..], &crlf[..], &bad_name[..], &[][..]] {
+            assert!(
+                matches!(sign_uncached(&input(1, "k", headers)), Err(Error::InvalidInput(_))),
+                "{headers:?}"
+            );
+        }
+        let id = SigningInput { secret_id: "AKID x", ..input(1, "k", HEADERS) };
+        assert!(sign_uncached(&id).is_err());
+        let query = SigningInput { query: "a=b c", ..input(1, "k", HEADERS) };
+        assert!(sign_uncached(&query).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_secret_key() {
+        let shown = format!("{:?} {:?}", input(1, "s3cr3t-KEY", HEADERS), Signer::new());
+        assert!(!shown.contains("s3cr3t-KEY"), "{shown}");
+        let signer = Signer::new();
+        signer.sign(&input(1, "s3cr3t-KEY", HEADERS)).unwrap();
+        assert!(!format!("{signer:?}").contains("s3cr3t"));
+    }
+}
