@@ -43,8 +43,9 @@ fn ids(n: usize) -> DeleteKeyPairs {
 }
 
 fn main() {
-    let credentials = Credentials::new("AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
-        .expect("valid credentials");
+    let credentials =
+        Credentials::new("AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
+            .expect("valid credentials");
     let post = RequestConfig { region: "ap-guangzhou".into(), ..RequestConfig::default() };
     let get = RequestConfig { method: Method::Get, ..post.clone() };
     let (one, hundred) = (ids(1), ids(100));

@@ -36,6 +36,35 @@ pub enum Error {
     InvalidEndpoint(String),
     /// Another input cannot be signed or sent as given; the text says which and why.
     InvalidInput(String),
+    /// A credential source was found but is unusable; the text says which and why.
+    Credentials(String),
+    /// No credential source gave credentials: each source tried, and why it failed.
+    NoCredentials(Vec<(&'static str, String)>),
+    /// The request could not be sent or its response not received.
+    Transport {
+        /// What kind of failure.
+        kind: TransportKind,
+        /// Details from the HTTP client.
+        message: String,
+    },
+}
+
+/// What went wrong below HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// Name resolution or connection failed; the request was not sent.
+    Connect,
+    /// The TLS handshake or certificate check failed.
+    Tls,
+    /// A configured timeout elapsed.
+    Timeout,
+    /// The connection broke or closed while sending or receiving.
+    Io,
+    /// The response body exceeded the configured cap.
+    BodyTooLarge,
+    /// Any other failure of the HTTP client.
+    Other,
 }
 
 impl fmt::Display for Error {
@@ -53,6 +82,15 @@ impl fmt::Display for Error {
             Error::InvalidTimestamp(t) => write!(f, "timestamp {t} has no UTC date in years 0 to 9999"),
             Error::InvalidEndpoint(why) => write!(f, "invalid endpoint: {why}"),
             Error::InvalidInput(why) => write!(f, "invalid input: {why}"),
+            Error::Credentials(why) => write!(f, "credentials: {why}"),
+            Error::NoCredentials(tried) => {
+                f.write_str("no credentials found:")?;
+                for (source, why) in tried {
+                    write!(f, " {source}: {why};")?;
+                }
+                Ok(())
+            }
+            Error::Transport { kind, message } => write!(f, "transport error ({kind:?}): {message}"),
         }
     }
 }

@@ -40,12 +40,14 @@ pub mod key_id;
 pub mod query;
 pub mod request;
 pub mod tc3;
+pub mod transport;
 
 pub use actions::delete_key_pairs::DeleteKeyPairs;
-pub use credentials::Credentials;
+pub use credentials::{Credentials, ProvideCredentials};
 pub use endpoint::Endpoint;
-pub use error::Error;
+pub use error::{Error, TransportKind};
 pub use http::{HttpRequest, HttpResponse, Method};
 pub use key_id::KeyId;
 pub use request::{Action, Language, RequestConfig, SignedHeaderSet};
 pub use tc3::Signer;
+pub use transport::Transport;

@@ -6,6 +6,18 @@ use std::fmt;
 
 use crate::error::Error;
 
+/// A source of credentials, asked before every request so temporary credentials can rotate.
+pub trait ProvideCredentials: Send + Sync + fmt::Debug {
+    /// Current credentials, or why there are none.
+    fn credentials(&self) -> Result<Credentials, Error>;
+}
+
+impl ProvideCredentials for Credentials {
+    fn credentials(&self) -> Result<Credentials, Error> {
+        Ok(self.clone())
+    }
+}
+
 /// A secret id and key, with an optional session token.
 ///
 /// ```
