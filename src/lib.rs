@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 
 pub mod actions;
+pub mod clock;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
