@@ -58,6 +58,7 @@ pub struct Endpoint {
     host: String,
     port: u16,
     authority: String,
+    base_url: String,
 }
 
 impl Default for Endpoint {
@@ -68,7 +69,7 @@ impl Default for Endpoint {
 
 impl Endpoint {
     fn https(host: &str) -> Self {
-        Endpoint { scheme: Scheme::Https, host: host.to_owned(), port: 443, authority: host.to_owned() }
+        Self::new(Scheme::Https, host.to_owned(), 443)
     }
 
     /// The international endpoint, `cvm.intl.tencentcloudapi.com`.
@@ -137,8 +138,13 @@ impl Endpoint {
         if !valid_name && !valid_ipv6 {
             return bad("the host must be a DNS name, an IPv4 address or a bracketed IPv6 address");
         }
+        Ok(Self::new(scheme, host, port))
+    }
+
+    fn new(scheme: Scheme, host: String, port: u16) -> Self {
         let authority = if port == scheme.default_port() { host.clone() } else { format!("{host}:{port}") };
-        Ok(Endpoint { scheme, host, port, authority })
+        let base_url = format!("{}://{authority}/", scheme.as_str());
+        Endpoint { scheme, host, port, authority, base_url }
     }
 
     /// `https` or `http`.
@@ -162,8 +168,8 @@ impl Endpoint {
     }
 
     /// `scheme://authority/`.
-    pub fn base_url(&self) -> String {
-        format!("{}://{}/", self.scheme.as_str(), self.authority)
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// Whether the host is `localhost`, in 127.0.0.0/8, or `::1`.
@@ -209,7 +215,7 @@ mod tests {
         ];
         for (input, url, authority) in cases {
             let e = Endpoint::parse(input).unwrap();
-            assert_eq!((e.base_url().as_str(), e.authority()), (url, authority), "{input}");
+            assert_eq!((e.base_url(), e.authority()), (url, authority), "{input}");
         }
         assert_eq!(
             Endpoint::regional("ap-guangzhou").unwrap().authority(),

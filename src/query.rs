@@ -11,16 +11,28 @@ use serde_json::Value;
 /// Appends `s` form-encoded to `out`.
 pub fn form_encode(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in s.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(HEX[(b >> 4) as usize] as char);
-                out.push(HEX[(b & 15) as usize] as char);
-            }
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+    // Runs of unreserved bytes are copied whole; they are ASCII, so they start and end on
+    // character boundaries.
+    let mut run_start = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        if unreserved(b) {
+            continue;
         }
+        if run_start < i {
+            out.push_str(&s[run_start..i]);
+        }
+        run_start = i + 1;
+        if b == b' ' {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+    }
+    if run_start < s.len() {
+        out.push_str(&s[run_start..]);
     }
 }
 

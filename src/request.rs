@@ -4,6 +4,7 @@
 //! time: endpoint, region, method, language and which headers are signed. The body or query is
 //! written once and those exact bytes are both signed and sent.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -24,9 +25,9 @@ const JSON: &str = "application/json";
 /// An API action's request: its name, version and parameters in both encodings.
 pub trait Action {
     /// The action name, e.g. `DeleteKeyPairs`.
-    fn name(&self) -> &str;
+    fn name(&self) -> &'static str;
     /// The API version.
-    fn version(&self) -> &str {
+    fn version(&self) -> &'static str {
         VERSION
     }
     /// Appends the parameters as a form-encoded query (for GET).
@@ -141,7 +142,8 @@ impl RequestConfig {
             return Err(Error::InvalidInput(format!("region {:?} is malformed", self.region)));
         }
 
-        let mut url = self.endpoint.base_url();
+        let mut url = String::with_capacity(64);
+        url.push_str(self.endpoint.base_url());
         let mut body = Vec::new();
         let mut query = String::new();
         let content_type = match self.method {
@@ -166,7 +168,7 @@ impl RequestConfig {
             SignedHeaderSet::ContentTypeHost => &all_signed[..2],
         };
         let payload = if self.unsigned_payload { Payload::Unsigned } else { Payload::Bytes(&body) };
-        let signature = signer.sign(&SigningInput {
+        let authorization = signer.authorization(&SigningInput {
             secret_id: credentials.secret_id(),
             secret_key: credentials.secret_key(),
             service: SERVICE,
@@ -177,26 +179,24 @@ impl RequestConfig {
             payload,
         })?;
 
-        let mut ts = String::new();
-        tc3::push_decimal(&mut ts, timestamp);
         let mut headers = Vec::with_capacity(10);
-        headers.push(("Authorization", signature.authorization));
-        headers.push(("Content-Type", content_type.to_owned()));
-        headers.push(("Host", host.to_owned()));
-        headers.push(("X-TC-Action", name.to_owned()));
-        headers.push(("X-TC-Timestamp", ts));
-        headers.push(("X-TC-Version", version.to_owned()));
+        headers.push(("Authorization", Cow::Owned(authorization)));
+        headers.push(("Content-Type", Cow::Borrowed(content_type)));
+        headers.push(("Host", Cow::Owned(host.to_owned())));
+        headers.push(("X-TC-Action", Cow::Borrowed(name)));
+        headers.push(("X-TC-Timestamp", Cow::Owned(tc3::Decimal::new(timestamp).as_str().to_owned())));
+        headers.push(("X-TC-Version", Cow::Borrowed(version)));
         if !self.region.is_empty() {
-            headers.push(("X-TC-Region", self.region.clone()));
+            headers.push(("X-TC-Region", Cow::Owned(self.region.clone())));
         }
         if let Some(token) = credentials.token() {
-            headers.push(("X-TC-Token", token.to_owned()));
+            headers.push(("X-TC-Token", Cow::Owned(token.to_owned())));
         }
         if let Some(language) = self.language {
-            headers.push(("X-TC-Language", language.as_str().to_owned()));
+            headers.push(("X-TC-Language", Cow::Borrowed(language.as_str())));
         }
         if self.unsigned_payload {
-            headers.push(("X-TC-Content-SHA256", tc3::UNSIGNED_PAYLOAD.to_owned()));
+            headers.push(("X-TC-Content-SHA256", Cow::Borrowed(tc3::UNSIGNED_PAYLOAD)));
         }
         Ok(HttpRequest { method: self.method, url, headers, body })
     }

@@ -19,6 +19,9 @@ use crate::error::Error;
 /// The algorithm name, first word of the string to sign and of the `Authorization` value.
 pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
 
+/// The most headers one signature may cover.
+pub const MAX_SIGNED_HEADERS: usize = 16;
+
 /// The literal hashed in place of the body when the payload is not signed.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
@@ -115,39 +118,48 @@ impl Signer {
         Self::default()
     }
 
-    /// Signs `input`, re-deriving the signing key only when the secret key, the UTC date or
-    /// the service differs from the previous call.
+    /// Signs `input` and returns every step, re-deriving the signing key only when the secret
+    /// key, the UTC date or the service differs from the previous call.
     pub fn sign(&self, input: &SigningInput<'_>) -> Result<Signature, Error> {
+        check_inputs(input)?;
+        let (date, key) = self.key_for(input)?;
+        Ok(Worked::new(input, date, &key).into_signature())
+    }
+
+    /// Only the `Authorization` value of [`Signer::sign`], without copying out the steps.
+    pub fn authorization(&self, input: &SigningInput<'_>) -> Result<String, Error> {
+        check_inputs(input)?;
+        let (date, key) = self.key_for(input)?;
+        Ok(Worked::new(input, date, &key).authorization)
+    }
+
+    fn key_for(&self, input: &SigningInput<'_>) -> Result<(Date, hmac::Key), Error> {
         let day = input.timestamp.div_euclid(86_400);
         let mut slot = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        let hit = slot
-            .as_ref()
-            .filter(|c| c.day == day && c.service == input.service && c.secret_key == input.secret_key);
-        let (date, key) = match hit {
-            Some(c) => (c.date, c.key.clone()),
-            None => {
-                let date = Date::from_timestamp(input.timestamp)?;
-                let key = derive_key(input.secret_key, date.as_str(), input.service);
-                *slot = Some(CachedKey {
-                    secret_key: input.secret_key.to_owned(),
-                    service: input.service.to_owned(),
-                    day,
-                    date,
-                    key: key.clone(),
-                });
-                (date, key)
+        if let Some(c) = slot.as_ref() {
+            if c.day == day && c.service == input.service && c.secret_key == input.secret_key {
+                return Ok((c.date, c.key.clone()));
             }
-        };
-        drop(slot);
-        sign_with(input, date, &key)
+        }
+        let date = Date::from_timestamp(input.timestamp)?;
+        let key = derive_key(input.secret_key, date.as_str(), input.service);
+        *slot = Some(CachedKey {
+            secret_key: input.secret_key.to_owned(),
+            service: input.service.to_owned(),
+            day,
+            date,
+            key: key.clone(),
+        });
+        Ok((date, key))
     }
 }
 
 /// Signs `input`, deriving the signing key from scratch.
 pub fn sign_uncached(input: &SigningInput<'_>) -> Result<Signature, Error> {
+    check_inputs(input)?;
     let date = Date::from_timestamp(input.timestamp)?;
     let key = derive_key(input.secret_key, date.as_str(), input.service);
-    sign_with(input, date, &key)
+    Ok(Worked::new(input, date, &key).into_signature())
 }
 
 fn derive_key(secret_key: &str, date: &str, service: &str) -> hmac::Key {
@@ -160,49 +172,66 @@ fn derive_key(secret_key: &str, date: &str, service: &str) -> hmac::Key {
     hmac::Key::new(hmac::HMAC_SHA256, k_signing.as_ref())
 }
 
-fn sign_with(input: &SigningInput<'_>, date: Date, key: &hmac::Key) -> Result<Signature, Error> {
-    check_inputs(input)?;
-    let (canonical_request, signed_headers) = canonical_request(input);
+/// One signing, worked in a single buffer: the canonical request, then the string to sign.
+struct Worked {
+    buf: String,
+    string_to_sign_start: usize,
+    authorization: String,
+}
 
-    let mut string_to_sign = String::with_capacity(128);
-    string_to_sign.push_str(ALGORITHM);
-    string_to_sign.push('\n');
-    push_decimal(&mut string_to_sign, input.timestamp);
-    string_to_sign.push('\n');
-    let scope_start = string_to_sign.len();
-    string_to_sign.push_str(date.as_str());
-    string_to_sign.push('/');
-    string_to_sign.push_str(input.service);
-    string_to_sign.push_str("/tc3_request");
-    let scope_end = string_to_sign.len();
-    string_to_sign.push('\n');
-    push_hex(&mut string_to_sign, digest::digest(&digest::SHA256, canonical_request.as_bytes()).as_ref());
+impl Worked {
+    fn new(input: &SigningInput<'_>, date: Date, key: &hmac::Key) -> Self {
+        let mut buf = String::with_capacity(400 + input.query.len() + input.service.len());
+        let signed_headers = write_canonical_request(input, &mut buf);
+        let hash = digest::digest(&digest::SHA256, buf.as_bytes());
 
-    let mut signature = String::with_capacity(64);
-    push_hex(&mut signature, hmac::sign(key, string_to_sign.as_bytes()).as_ref());
+        let string_to_sign_start = buf.len();
+        buf.push_str(ALGORITHM);
+        buf.push('\n');
+        buf.push_str(Decimal::new(input.timestamp).as_str());
+        buf.push('\n');
+        let scope_start = buf.len();
+        buf.push_str(date.as_str());
+        buf.push('/');
+        buf.push_str(input.service);
+        buf.push_str("/tc3_request");
+        let scope = scope_start..buf.len();
+        buf.push('\n');
+        push_hex(&mut buf, hash.as_ref());
+        let tag = hmac::sign(key, buf[string_to_sign_start..].as_bytes());
 
-    let scope = &string_to_sign[scope_start..scope_end];
-    let mut authorization = String::with_capacity(
-        ALGORITHM.len() + input.secret_id.len() + scope.len() + signed_headers.len() + 128,
-    );
-    authorization.push_str(ALGORITHM);
-    authorization.push_str(" Credential=");
-    authorization.push_str(input.secret_id);
-    authorization.push('/');
-    authorization.push_str(scope);
-    authorization.push_str(", SignedHeaders=");
-    authorization.push_str(&signed_headers);
-    authorization.push_str(", Signature=");
-    authorization.push_str(&signature);
+        let (scope, signed_headers) = (&buf[scope], &buf[signed_headers]);
+        let mut authorization = String::with_capacity(
+            ALGORITHM.len() + input.secret_id.len() + scope.len() + signed_headers.len() + 110,
+        );
+        authorization.push_str(ALGORITHM);
+        authorization.push_str(" Credential=");
+        authorization.push_str(input.secret_id);
+        authorization.push('/');
+        authorization.push_str(scope);
+        authorization.push_str(", SignedHeaders=");
+        authorization.push_str(signed_headers);
+        authorization.push_str(", Signature=");
+        push_hex(&mut authorization, tag.as_ref());
+        Worked { buf, string_to_sign_start, authorization }
+    }
 
-    Ok(Signature { canonical_request, string_to_sign, signature, authorization })
+    fn into_signature(self) -> Signature {
+        let signature = self.authorization[self.authorization.len() - 64..].to_owned();
+        Signature {
+            canonical_request: self.buf[..self.string_to_sign_start].to_owned(),
+            string_to_sign: self.buf[self.string_to_sign_start..].to_owned(),
+            signature,
+            authorization: self.authorization,
+        }
+    }
 }
 
 /// Rejects what would make the canonical request ambiguous or the headers unsendable.
 fn check_inputs(input: &SigningInput<'_>) -> Result<(), Error> {
     let bad = |what: &str| Err(Error::InvalidInput(what.to_owned()));
-    if input.headers.is_empty() {
-        return bad("no headers to sign");
+    if input.headers.is_empty() || input.headers.len() > MAX_SIGNED_HEADERS {
+        return bad("between 1 and 16 headers must be signed");
     }
     if input.secret_id.is_empty() || !input.secret_id.bytes().all(|b| b.is_ascii_graphic()) {
         return bad("the secret id must be non-empty printable ASCII without spaces");
@@ -228,70 +257,127 @@ fn check_inputs(input: &SigningInput<'_>) -> Result<(), Error> {
 }
 
 fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                )
+        })
 }
 
-/// Builds the canonical request; returns it with the `SignedHeaders` list.
-fn canonical_request(input: &SigningInput<'_>) -> (String, String) {
-    let mut order: Vec<usize> = (0..input.headers.len()).collect();
+/// Writes the canonical request to `out`; returns where in it the `SignedHeaders` list is.
+fn write_canonical_request(input: &SigningInput<'_>, out: &mut String) -> std::ops::Range<usize> {
+    // Few headers are signed, so sorting their indices on the stack avoids an allocation.
+    let mut order = [0usize; MAX_SIGNED_HEADERS];
+    let order = &mut order[..input.headers.len()];
+    for (i, slot) in order.iter_mut().enumerate() {
+        *slot = i;
+    }
     order.sort_unstable_by(|&a, &b| {
         let (a, b) = (input.headers[a].0.bytes(), input.headers[b].0.bytes());
         a.map(|c| c.to_ascii_lowercase()).cmp(b.map(|c| c.to_ascii_lowercase()))
     });
 
-    let mut out = String::with_capacity(256 + input.query.len());
     out.push_str(input.method);
     out.push_str("\n/\n");
     out.push_str(input.query);
     out.push('\n');
-    let mut signed = String::with_capacity(40);
-    for &i in &order {
+    for &i in order.iter() {
         let (name, value) = input.headers[i];
-        let name_start = out.len();
-        push_lower(&mut out, name);
-        if !signed.is_empty() {
-            signed.push(';');
-        }
-        signed.push_str(&out[name_start..]);
+        push_lower(out, name);
         out.push(':');
-        push_lower(&mut out, value.trim());
+        push_lower(out, value.trim());
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&signed);
+    let signed_start = out.len();
+    for (n, &i) in order.iter().enumerate() {
+        if n > 0 {
+            out.push(';');
+        }
+        push_lower(out, input.headers[i].0);
+    }
+    let signed = signed_start..out.len();
     out.push('\n');
     let hash = match input.payload {
         Payload::Bytes(body) => digest::digest(&digest::SHA256, body),
         Payload::Unsigned => digest::digest(&digest::SHA256, UNSIGNED_PAYLOAD.as_bytes()),
     };
-    push_hex(&mut out, hash.as_ref());
-    (out, signed)
+    push_hex(out, hash.as_ref());
+    signed
 }
 
-// Header values are lower-cased as in the public signature example; only ASCII letters change,
-// so UTF-8 in a value passes through untouched.
+// Header names and values are lower-cased as in the public signature example; only ASCII
+// letters change, so UTF-8 in a value passes through untouched.
 fn push_lower(out: &mut String, s: &str) {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
-        out.extend(s.chars().map(|c| c.to_ascii_lowercase()));
-    } else {
-        out.push_str(s);
+    let start = out.len();
+    out.push_str(s);
+    if let Some(appended) = out.get_mut(start..) {
+        appended.make_ascii_lowercase();
     }
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends `bytes` as lower-case hex.
 pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(bytes.len() * 2);
-    for &b in bytes {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
+    let mut buf = [0u8; 64];
+    for chunk in bytes.chunks(32) {
+        let hex = &mut buf[..chunk.len() * 2];
+        for (pair, &b) in hex.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = HEX[(b >> 4) as usize];
+            pair[1] = HEX[(b & 15) as usize];
+        }
+        // Only hex digits were written.
+        out.push_str(std::str::from_utf8(hex).unwrap_or_default());
     }
 }
 
-pub(crate) fn push_decimal(out: &mut String, n: i64) {
-    use fmt::Write;
-    // Writing to a String cannot fail.
-    let _ = write!(out, "{n}");
+/// An integer written in decimal on the stack, so formatting it costs no allocation.
+pub(crate) struct Decimal {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl Decimal {
+    pub(crate) fn new(n: i64) -> Self {
+        let mut buf = [0u8; 20];
+        let mut start = buf.len();
+        let mut rest = n.unsigned_abs();
+        loop {
+            start -= 1;
+            buf[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        if n < 0 {
+            start -= 1;
+            buf[start] = b'-';
+        }
+        Decimal { buf, start }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII digits and '-' are written.
+        std::str::from_utf8(&self.buf[self.start..]).unwrap_or("0")
+    }
 }
 
 /// A UTC calendar date as `YYYY-MM-DD`, kept inline so copying it costs no allocation.

@@ -178,13 +178,13 @@ fn check_signing(case: &SigningCase) -> Vec<String> {
 
 /// An action that writes a case's parameters exactly as the SDK sent them.
 struct Recorded<'a> {
-    name: &'a str,
+    name: &'static str,
     query: &'a str,
     body: &'a [u8],
 }
 
 impl Action for Recorded<'_> {
-    fn name(&self) -> &str {
+    fn name(&self) -> &'static str {
         self.name
     }
     fn write_query(&self, out: &mut String) -> Result<(), Error> {
@@ -218,7 +218,9 @@ fn check_built_request(case: &SigningCase, payload: &[u8]) -> Result<(), String>
     if let Some(token) = api("X-TC-Token") {
         credentials = credentials.with_token(token).map_err(|e| e.to_string())?;
     }
-    let action = Recorded { name: &case.action, query: &case.query, body: payload };
+    // Action names are static in the library; a test may leak its few.
+    let name: &'static str = Box::leak(case.action.clone().into_boxed_str());
+    let action = Recorded { name, query: &case.query, body: payload };
     let request =
         config.build(&Signer::new(), &credentials, &action, case.timestamp).map_err(|e| e.to_string())?;
 
@@ -236,7 +238,7 @@ fn check_built_request(case: &SigningCase, payload: &[u8]) -> Result<(), String>
         .headers
         .iter()
         .filter(|(n, _)| n.starts_with("X-TC-"))
-        .map(|(n, v)| (n.to_string(), v.clone()))
+        .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
     let mut theirs = case.api_headers.clone();
     ours.sort();
@@ -249,7 +251,7 @@ fn check_built_request(case: &SigningCase, payload: &[u8]) -> Result<(), String>
         problems.push("body differs from the signed payload".to_owned());
     }
     let expected_url = match case.query.as_str() {
-        "" => config.endpoint.base_url(),
+        "" => config.endpoint.base_url().to_owned(),
         q => format!("{}?{q}", config.endpoint.base_url()),
     };
     if request.url != expected_url {

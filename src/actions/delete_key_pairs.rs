@@ -2,8 +2,8 @@
 
 use crate::error::Error;
 use crate::key_id::{self, KeyId};
-use crate::query;
 use crate::request::Action;
+use crate::tc3::Decimal;
 
 /// The most ids one request may name.
 pub const MAX_IDS: usize = 100;
@@ -47,7 +47,7 @@ impl DeleteKeyPairs {
 }
 
 impl Action for DeleteKeyPairs {
-    fn name(&self) -> &str {
+    fn name(&self) -> &'static str {
         "DeleteKeyPairs"
     }
 
@@ -64,12 +64,16 @@ impl Action for DeleteKeyPairs {
 
 /// Appends `KeyIds.0=…&KeyIds.1=…` to a query, after a `&` unless it is empty.
 pub(crate) fn write_key_ids_query(out: &mut String, ids: &[KeyId]) {
-    let mut name = String::with_capacity(10);
+    // Names and ids are all unreserved characters, so nothing needs escaping.
+    out.reserve(ids.len() * 24);
     for (i, id) in ids.iter().enumerate() {
-        name.clear();
-        name.push_str("KeyIds.");
-        crate::tc3::push_decimal(&mut name, i as i64);
-        query::push_pair(out, &name, id.as_str());
+        if !out.is_empty() {
+            out.push('&');
+        }
+        out.push_str("KeyIds.");
+        out.push_str(Decimal::new(i as i64).as_str());
+        out.push('=');
+        out.push_str(id.as_str());
     }
 }
 
