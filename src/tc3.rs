@@ -198,7 +198,7 @@ impl Worked {
         let scope = scope_start..buf.len();
         buf.push('\n');
         push_hex(&mut buf, hash.as_ref());
-        let tag = hmac::sign(key, buf[string_to_sign_start..].as_bytes());
+        let tag = hmac::sign(key, &buf.as_bytes()[string_to_sign_start..]);
 
         let (scope, signed_headers) = (&buf[scope], &buf[signed_headers]);
         let mut authorization = String::with_capacity(
