@@ -38,8 +38,10 @@ pub mod endpoint;
 pub mod error;
 pub mod http;
 pub mod key_id;
+pub mod limiter;
 pub mod query;
 pub mod request;
+pub mod retry;
 pub mod tc3;
 pub mod transport;
 
