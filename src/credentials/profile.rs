@@ -47,6 +47,16 @@ pub const PROFILE_VAR: &str = "TENCENTCLOUD_PROFILE";
 ///   repeat (they are not read).
 ///
 /// Errors name the section, the key and the line, never a value.
+///
+/// ```
+/// use cvm_keypairs::credentials::parse_profile;
+///
+/// let text = "[default]\nsecret_id = AKIDEXAMPLE\nsecret_key = secret-key-EXAMPLE\n";
+/// assert_eq!(parse_profile(text, "default")?.secret_id(), "AKIDEXAMPLE");
+/// let missing = parse_profile(text, "prod").unwrap_err();
+/// assert_eq!(missing.to_string(), "credentials: section [prod] not found (sections present: default)");
+/// # Ok::<(), cvm_keypairs::Error>(())
+/// ```
 pub fn parse_profile(text: &str, section: &str) -> Result<Credentials, Error> {
     if section.is_empty() || section.trim() != section {
         return Err(Error::Credentials(format!(

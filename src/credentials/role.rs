@@ -118,30 +118,31 @@ fn role_name(body: &[u8]) -> Option<&str> {
 /// Checks and converts the metadata answer. serde_json's syntax errors give a position, never
 /// input text; field errors are written here and name the field only.
 fn parse_role_credentials(body: &[u8], now: i64) -> Result<RoleCredentials, Error> {
-    let fail = |why: String| Error::Credentials(why);
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| fail(format!("the answer is not JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| Error::Credentials(format!("the answer is not JSON: {e}")))?;
     match value.get("Code").and_then(Value::as_str) {
         Some("Success") => {}
         Some(code) => {
             let code: String = code.chars().take(64).collect();
-            return Err(fail(format!("the metadata service answered Code {code:?}, not \"Success\"")));
+            return Err(Error::Credentials(format!(
+                "the metadata service answered Code {code:?}, not \"Success\""
+            )));
         }
-        None => return Err(fail("the answer has no Code".to_owned())),
+        None => return Err(Error::Credentials("the answer has no Code".to_owned())),
     }
     let text = |name: &str| {
         value
             .get(name)
             .and_then(Value::as_str)
-            .ok_or_else(|| fail(format!("the answer has no {name} string")))
+            .ok_or_else(|| Error::Credentials(format!("the answer has no {name} string")))
     };
     let (id, key, token) = (text("TmpSecretId")?, text("TmpSecretKey")?, text("Token")?);
     let expires_at = value
         .get("ExpiredTime")
         .and_then(Value::as_i64)
-        .ok_or_else(|| fail("the answer has no ExpiredTime integer".to_owned()))?;
+        .ok_or_else(|| Error::Credentials("the answer has no ExpiredTime integer".to_owned()))?;
     if expires_at <= now {
-        return Err(fail(format!(
+        return Err(Error::Credentials(format!(
             "the credentials expired at {expires_at} (Unix seconds), not after now ({now}); is the clock right?"
         )));
     }
@@ -154,7 +155,9 @@ impl ProvideCredentials for InstanceRoleProvider {
         let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
         // Read after taking the lock: a thread that waited out another's refresh sees fresh time.
         let now = self.clock.now();
-        if let Some(fresh) = cached.as_ref().filter(|c| now < c.expires_at - REFRESH_BEFORE_SECONDS) {
+        if let Some(fresh) =
+            cached.as_ref().filter(|c| now < c.expires_at.saturating_sub(REFRESH_BEFORE_SECONDS))
+        {
             return Ok(fresh.credentials.clone());
         }
         let failure = match self.fetch(now) {
