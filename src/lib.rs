@@ -46,7 +46,10 @@ pub mod tc3;
 pub mod transport;
 
 pub use actions::delete_key_pairs::DeleteKeyPairs;
-pub use credentials::{Credentials, ProvideCredentials};
+pub use credentials::{
+    Credentials, CredentialsChain, EnvProvider, Environment, InstanceRoleProvider, ProfileProvider,
+    ProvideCredentials, SystemEnvironment,
+};
 pub use endpoint::Endpoint;
 pub use error::{Error, TransportKind};
 pub use http::{HttpRequest, HttpResponse, Method};

@@ -1,12 +1,38 @@
-//! API credentials: a secret id, a secret key and, for temporary credentials, a session token.
+//! API credentials (a secret id, a secret key and, for temporary credentials, a session token)
+//! and where they come from.
 //!
-//! `Debug` shows the secret id and `***` for the rest, so credentials can be logged safely.
+//! [`Credentials`] are checked once, when made. The sources are [`EnvProvider`] (environment
+//! variables), [`ProfileProvider`] (`~/.tencentcloud/credentials`) and [`InstanceRoleProvider`]
+//! (the CVM metadata service), tried in that order by [`CredentialsChain::default_chain`]. They
+//! reach the operating system only through [`Environment`] and the network only through a
+//! [`Transport`](crate::Transport), so tests fake both. Every type here shows the secret id and
+//! never the secret key or token in `Debug`, and no error ever holds a secret value.
 
 use std::fmt;
 
 use crate::error::Error;
 
+mod chain;
+mod env;
+#[cfg(test)]
+mod fakes;
+mod profile;
+mod role;
+
+pub use chain::CredentialsChain;
+pub use env::{
+    region_from_env, EnvProvider, Environment, SystemEnvironment, REGION_VAR, SECRET_ID_VAR, SECRET_KEY_VAR,
+    TOKEN_VAR,
+};
+pub use profile::{parse_profile, ProfileProvider, CREDENTIALS_FILE_VAR, PROFILE_VAR};
+pub use role::{InstanceRoleProvider, METADATA_ROLE_URL, REFRESH_BEFORE_SECONDS};
+
 /// A source of credentials, asked before every request so temporary credentials can rotate.
+///
+/// A source that is not configured at all (no variables set, no file, no metadata service)
+/// answers [`Error::NoCredentials`] with its own name and why, so a [`CredentialsChain`] moves on
+/// to the next source. Any other error means the source is configured but broken, and stops a
+/// chain.
 pub trait ProvideCredentials: Send + Sync + fmt::Debug {
     /// Current credentials, or why there are none.
     fn credentials(&self) -> Result<Credentials, Error>;
@@ -72,6 +98,19 @@ impl Credentials {
     }
 }
 
+/// The error of a source that is not configured at all.
+fn absent(source: &'static str, why: String) -> Error {
+    Error::NoCredentials(vec![(source, why)])
+}
+
+/// Says where a rejected value came from; the message still names fields, never values.
+fn in_context(context: &str, error: Error) -> Error {
+    match error {
+        Error::InvalidInput(why) | Error::Credentials(why) => Error::Credentials(format!("{context}: {why}")),
+        other => other,
+    }
+}
+
 // The message names the field, never the value.
 fn check(what: &str, value: &str) -> Result<(), Error> {
     if value.is_empty() {
@@ -127,5 +166,111 @@ mod tests {
         let shown = format!("{c:?} {c:#?}");
         assert!(shown.contains("AKIDvisible"));
         assert!(!shown.contains("SECRET"), "{shown}");
+    }
+
+    /// Formats every provider and every outcome they can produce from inputs holding a
+    /// distinctive secret key and token, and checks neither ever shows.
+    #[test]
+    fn no_provider_nor_any_of_its_errors_shows_the_secret_key_or_token() {
+        use std::sync::Arc;
+
+        use super::fakes::{FakeClock, FakeEnv, ScriptedTransport};
+        use crate::error::TransportKind;
+
+        // Both share a marker, so even a partial echo is caught.
+        const KEY: &str = "sk-zq8x-5f1e";
+        const TOKEN: &str = "tok-zq8x-9a2c";
+        let mut shown = Vec::new();
+        let mut record = |provider: &dyn ProvideCredentials| {
+            let result = provider.credentials();
+            let outcome = match &result {
+                Ok(c) => format!("{c:?} {c:#?}"),
+                Err(e) => format!("{e} {e:?} {e:#?}"),
+            };
+            shown.push(format!("{outcome} {provider:?} {provider:#?}"));
+            result.is_ok()
+        };
+
+        let env_cases: [&[(&str, String)]; 6] = [
+            &[(SECRET_ID_VAR, "AKIDenv".into()), (SECRET_KEY_VAR, KEY.into()), (TOKEN_VAR, TOKEN.into())],
+            &[(SECRET_ID_VAR, "AKIDenv".into()), (SECRET_KEY_VAR, format!("{KEY} "))],
+            &[
+                (SECRET_ID_VAR, "AKIDenv".into()),
+                (SECRET_KEY_VAR, KEY.into()),
+                (TOKEN_VAR, format!("{TOKEN}\n")),
+            ],
+            &[(SECRET_KEY_VAR, KEY.into()), (TOKEN_VAR, TOKEN.into())],
+            &[(TOKEN_VAR, TOKEN.into())],
+            &[(SECRET_ID_VAR, format!(" {KEY}")), (SECRET_KEY_VAR, KEY.into())],
+        ];
+        for vars in env_cases {
+            let vars: Vec<(&str, &str)> = vars.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            let env = Arc::new(FakeEnv::with_vars(&vars));
+            record(&EnvProvider::new(env.clone()));
+            record(&CredentialsChain::default_chain(
+                env,
+                Arc::new(ScriptedTransport::default()),
+                Arc::new(FakeClock::at(0)),
+            ));
+        }
+
+        let file = "/secrets/credentials";
+        let good = format!("[default]\nsecret_id = AKIDfile\nsecret_key = {KEY}\ntoken = {TOKEN}\n");
+        let profile_texts = [
+            good.clone(),
+            good.replace(KEY, &format!("\"{KEY} \"")),
+            good.replace(KEY, &format!("{KEY} # rotated")),
+            good.replace(KEY, &format!("'{KEY}")),
+            good.replace(TOKEN, &format!("{TOKEN}\u{7}")),
+            format!("{good}secret_key = {KEY}\n"),
+            format!("{good}[default]\ntoken = {TOKEN}\n"),
+            good.replace("secret_id = AKIDfile\n", ""),
+            good.replace("= ", ""),
+            good.replace("[default]", &format!("[{KEY}")),
+            good.replace("default", "prod"),
+        ];
+        for text in &profile_texts {
+            let env = FakeEnv::default().file(file, text).var_set(CREDENTIALS_FILE_VAR, file);
+            record(&ProfileProvider::new(Arc::new(env)));
+        }
+        let unreadable = FakeEnv::default().unreadable(file, std::io::ErrorKind::InvalidData);
+        record(&ProfileProvider::new(Arc::new(unreadable.var_set(CREDENTIALS_FILE_VAR, file))));
+
+        let role_url = format!("{METADATA_ROLE_URL}r");
+        let good = format!(
+            r#"{{"TmpSecretId":"AKIDrole","TmpSecretKey":"{KEY}","Token":"{TOKEN}","ExpiredTime":2000,"Code":"Success"}}"#
+        );
+        let role_answers = [
+            (200, good.clone()),
+            (200, good.replace("Success", "Failure")),
+            (200, good[..good.find(TOKEN).unwrap() + 5].to_owned()),
+            (200, good.replace(&format!("\"{TOKEN}\""), "[1]")),
+            (200, good.replace(KEY, &format!(" {KEY}"))),
+            (200, good.replace(TOKEN, &format!("{TOKEN}\\n"))),
+            (200, good.replace("2000", "1000")),
+            (500, good.clone()),
+            (403, format!("denied for {KEY}")),
+        ];
+        for (status, body) in &role_answers {
+            let transport = Arc::new(ScriptedTransport::default());
+            transport.answer(METADATA_ROLE_URL, 200, "r");
+            transport.answer(&role_url, *status, body);
+            let clock = Arc::new(FakeClock::at(1000));
+            let provider = InstanceRoleProvider::new(transport.clone(), clock.clone());
+            if record(&provider) {
+                clock.set(1999);
+                transport.fail(METADATA_ROLE_URL, TransportKind::Timeout);
+                record(&provider);
+                clock.set(2000);
+                transport.answer(METADATA_ROLE_URL, 200, "r");
+                transport.answer(&role_url, 200, &good.replace("Success", "Failure"));
+                record(&provider);
+            }
+        }
+
+        assert!(shown.len() > 30);
+        for text in &shown {
+            assert!(!text.contains("zq8x"), "{text}");
+        }
     }
 }

@@ -1,0 +1,214 @@
+//! Several credential sources tried in order, and the default chain: environment variables,
+//! then the profile file, then the CVM instance role.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use super::{
+    Credentials, EnvProvider, Environment, InstanceRoleProvider, ProfileProvider, ProvideCredentials,
+};
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::transport::Transport;
+
+/// Credential sources tried in order; the first that gives credentials wins.
+///
+/// A source answering [`Error::NoCredentials`] is not configured at all, and the next one is
+/// tried. Any other error means a source is configured but broken (say only
+/// `TENCENTCLOUD_SECRET_ID` is set, or the profile file lacks the section asked for): the chain
+/// stops there and returns that error, rather than silently carrying on with another identity.
+/// When every source is absent the error is [`Error::NoCredentials`] listing each source and
+/// why.
+///
+/// Once a source has given credentials the chain keeps asking that source only, so one run
+/// never changes identity halfway; a later failure of that source is returned as is.
+///
+/// ```
+/// use std::sync::Arc;
+/// use cvm_keypairs::{Credentials, CredentialsChain, EnvProvider, ProvideCredentials, SystemEnvironment};
+///
+/// // The environment first, then fixed credentials as a fallback. A client asks
+/// // `chain.credentials()` before each request.
+/// let chain = CredentialsChain::new(vec![
+///     Box::new(EnvProvider::new(Arc::new(SystemEnvironment))),
+///     Box::new(Credentials::new("AKIDEXAMPLE", "secret-key-EXAMPLE")?),
+/// ]);
+/// let provider: Arc<dyn ProvideCredentials> = Arc::new(chain);
+/// # Ok::<(), cvm_keypairs::Error>(())
+/// ```
+pub struct CredentialsChain {
+    sources: Vec<Box<dyn ProvideCredentials>>,
+    chosen: OnceLock<usize>,
+}
+
+impl CredentialsChain {
+    /// Tries `sources` in order.
+    pub fn new(sources: Vec<Box<dyn ProvideCredentials>>) -> Self {
+        CredentialsChain { sources, chosen: OnceLock::new() }
+    }
+
+    /// The default chain: [`EnvProvider`], then [`ProfileProvider::new`], then
+    /// [`InstanceRoleProvider`] fetching through `role_transport` (give it short timeouts, see
+    /// there) and judging expiry by `clock`.
+    pub fn default_chain(
+        env: Arc<dyn Environment>,
+        role_transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        CredentialsChain::new(vec![
+            Box::new(EnvProvider::new(env.clone())),
+            Box::new(ProfileProvider::new(env)),
+            Box::new(InstanceRoleProvider::new(role_transport, clock)),
+        ])
+    }
+}
+
+impl ProvideCredentials for CredentialsChain {
+    fn credentials(&self) -> Result<Credentials, Error> {
+        if let Some(&chosen) = self.chosen.get() {
+            return self.sources[chosen].credentials();
+        }
+        let mut tried = Vec::new();
+        for (index, source) in self.sources.iter().enumerate() {
+            match source.credentials() {
+                Ok(credentials) => {
+                    self.chosen.get_or_init(|| index);
+                    return Ok(credentials);
+                }
+                Err(Error::NoCredentials(why)) => tried.extend(why),
+                Err(broken) => return Err(broken),
+            }
+        }
+        Err(Error::NoCredentials(tried))
+    }
+}
+
+impl fmt::Debug for CredentialsChain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialsChain")
+            .field("sources", &self.sources)
+            .field("chosen", &self.chosen.get())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::credentials::fakes::{FakeClock, FakeEnv, ScriptedTransport};
+    use crate::credentials::METADATA_ROLE_URL;
+    use crate::error::TransportKind;
+
+    const HOME_FILE: &str = "/home/u/.tencentcloud/credentials";
+    const PROFILE: &str = "[default]\nsecret_id = AKIDprofile\nsecret_key = k\n";
+    const ENV: [(&str, &str); 2] = [("TENCENTCLOUD_SECRET_ID", "AKIDenv"), ("TENCENTCLOUD_SECRET_KEY", "k")];
+
+    /// The default chain over `env`, and the metadata transport, which answers nothing unless scripted.
+    fn chain(env: FakeEnv) -> (CredentialsChain, Arc<ScriptedTransport>) {
+        let transport = Arc::new(ScriptedTransport::default());
+        let clock = Arc::new(FakeClock::at(1_700_000_000));
+        (CredentialsChain::default_chain(Arc::new(env.home("/home/u")), transport.clone(), clock), transport)
+    }
+
+    fn script_role(transport: &ScriptedTransport) {
+        transport.answer(METADATA_ROLE_URL, 200, "cvm-role");
+        transport.answer(
+            &format!("{METADATA_ROLE_URL}cvm-role"),
+            200,
+            r#"{"TmpSecretId":"AKIDrole","TmpSecretKey":"k","Token":"t","ExpiredTime":1700007200,"Code":"Success"}"#,
+        );
+    }
+
+    fn id(result: Result<Credentials, Error>) -> String {
+        result.unwrap().secret_id().to_owned()
+    }
+
+    #[test]
+    fn the_environment_wins_over_profile_and_role() {
+        let (chain, transport) = chain(FakeEnv::with_vars(&ENV).file(HOME_FILE, PROFILE));
+        assert_eq!(id(chain.credentials()), "AKIDenv");
+        assert!(transport.sent().is_empty(), "the metadata service is never asked");
+    }
+
+    #[test]
+    fn without_environment_the_profile_wins_over_the_role() {
+        let (chain, transport) = chain(FakeEnv::default().file(HOME_FILE, PROFILE));
+        assert_eq!(id(chain.credentials()), "AKIDprofile");
+        assert!(transport.sent().is_empty());
+    }
+
+    #[test]
+    fn without_environment_and_profile_the_role_is_used_and_stays_chosen() {
+        let env = FakeEnv::default();
+        let reads = env.reads();
+        let (chain, transport) = chain(env);
+        script_role(&transport);
+        assert_eq!(id(chain.credentials()), "AKIDrole");
+        assert_eq!(id(chain.credentials()), "AKIDrole");
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            1,
+            "the profile file is looked for once, before the role won"
+        );
+        assert_eq!(transport.sent().len(), 2, "the role's credentials are cached");
+    }
+
+    #[test]
+    fn when_every_source_is_absent_the_error_lists_each_and_why() {
+        let (chain, transport) = chain(FakeEnv::default());
+        transport.fail(METADATA_ROLE_URL, TransportKind::Timeout);
+        let err = chain.credentials().unwrap_err();
+        let Error::NoCredentials(tried) = &err else { panic!("{err:?}") };
+        let sources: Vec<_> = tried.iter().map(|(source, _)| *source).collect();
+        assert_eq!(sources, ["environment", "profile file", "instance role"]);
+        assert_eq!(tried[0].1, "TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY are not set");
+        assert_eq!(tried[1].1, format!("{HOME_FILE} does not exist"));
+        assert!(tried[2].1.starts_with("the metadata service did not answer: transport error (Timeout)"));
+        assert!(err.to_string().starts_with("no credentials found: environment: TENCENTCLOUD_SECRET_ID and"));
+    }
+
+    #[test]
+    fn a_broken_source_stops_the_chain_instead_of_falling_through() {
+        let half_set = FakeEnv::with_vars(&ENV[..1]).file(HOME_FILE, PROFILE);
+        let (chain_, transport) = chain(half_set);
+        let err = chain_.credentials().unwrap_err();
+        assert!(
+            err.to_string().contains("TENCENTCLOUD_SECRET_ID is set but TENCENTCLOUD_SECRET_KEY is not"),
+            "{err}"
+        );
+        assert!(transport.sent().is_empty());
+
+        let (chain_, transport) = chain(FakeEnv::default().file(HOME_FILE, "[prod]\n"));
+        let err = chain_.credentials().unwrap_err();
+        assert!(
+            matches!(&err, Error::Credentials(why) if why.contains("section [default] not found")),
+            "{err:?}"
+        );
+        assert!(transport.sent().is_empty());
+    }
+
+    #[test]
+    fn a_chosen_source_that_later_fails_is_not_replaced() {
+        let source = FailAfterFirst(std::sync::atomic::AtomicBool::new(false));
+        let chain = CredentialsChain::new(vec![
+            Box::new(source),
+            Box::new(Credentials::new("AKIDother", "k").unwrap()),
+        ]);
+        assert_eq!(id(chain.credentials()), "AKIDfirst");
+        assert!(matches!(chain.credentials(), Err(Error::Credentials(_))), "no switch to the second source");
+    }
+
+    #[derive(Debug)]
+    struct FailAfterFirst(std::sync::atomic::AtomicBool);
+
+    impl ProvideCredentials for FailAfterFirst {
+        fn credentials(&self) -> Result<Credentials, Error> {
+            if self.0.swap(true, Ordering::SeqCst) {
+                return Err(Error::Credentials("gone".to_owned()));
+            }
+            Credentials::new("AKIDfirst", "k")
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The process environment as a small trait, and the provider reading credentials from
+//! environment variables.
+//!
+//! Providers see variables, the home directory and files only through [`Environment`], so tests
+//! hand them a fake and never touch the real process environment or home directory.
+
+use std::env::VarError;
+use std::fmt;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{absent, in_context, Credentials, ProvideCredentials};
+use crate::error::Error;
+
+/// The variable holding the secret id.
+pub const SECRET_ID_VAR: &str = "TENCENTCLOUD_SECRET_ID";
+/// The variable holding the secret key.
+pub const SECRET_KEY_VAR: &str = "TENCENTCLOUD_SECRET_KEY";
+/// The variable holding the session token of temporary credentials.
+pub const TOKEN_VAR: &str = "TENCENTCLOUD_TOKEN";
+/// The variable holding the default region.
+pub const REGION_VAR: &str = "TENCENTCLOUD_REGION";
+
+/// What credential providers need from the operating system.
+pub trait Environment: Send + Sync {
+    /// The value of the variable `name`, as [`std::env::var`] gives it.
+    fn var(&self, name: &str) -> Result<String, VarError>;
+    /// The current user's home directory, if one is known.
+    fn home_dir(&self) -> Option<PathBuf>;
+    /// The whole file at `path` as UTF-8 text.
+    fn read_file(&self, path: &Path) -> io::Result<String>;
+}
+
+/// The real environment: process variables, the user's home directory, the file system.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemEnvironment;
+
+/// Credential files are a few lines; a cap keeps a path to `/dev/zero` from eating memory.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
+impl Environment for SystemEnvironment {
+    fn var(&self, name: &str) -> Result<String, VarError> {
+        std::env::var(name)
+    }
+
+    fn home_dir(&self) -> Option<PathBuf> {
+        // Deprecated only before Rust 1.86, which fixed its Windows behaviour; right on Unix always.
+        #[allow(deprecated)]
+        std::env::home_dir().filter(|home| !home.as_os_str().is_empty())
+    }
+
+    fn read_file(&self, path: &Path) -> io::Result<String> {
+        let mut text = String::new();
+        std::fs::File::open(path)?.take(MAX_FILE_BYTES + 1).read_to_string(&mut text)?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "the file is larger than 1 MiB"));
+        }
+        Ok(text)
+    }
+}
+
+/// A variable's value, or `None` when it is unset or empty: `export VAR=` is a common way to
+/// switch a variable off. A value that is not Unicode is an error naming the variable.
+pub(super) fn non_empty_var(env: &dyn Environment, name: &str) -> Result<Option<String>, Error> {
+    match env.var(name) {
+        Ok(value) if value.is_empty() => Ok(None),
+        Ok(value) => Ok(Some(value)),
+        Err(VarError::NotPresent) => Ok(None),
+        Err(VarError::NotUnicode(_)) => Err(Error::Credentials(format!("{name} is not valid Unicode"))),
+    }
+}
+
+/// The region named by `TENCENTCLOUD_REGION`, or `None` when it is unset or empty.
+///
+/// The value is returned as is; [`RequestConfig::build`](crate::RequestConfig::build) rejects a
+/// malformed region before anything is sent.
+pub fn region_from_env(env: &dyn Environment) -> Result<Option<String>, Error> {
+    non_empty_var(env, REGION_VAR)
+}
+
+/// Credentials from `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY` and, for temporary
+/// credentials, `TENCENTCLOUD_TOKEN`.
+///
+/// Unset and empty variables count as absent. When none of the three is set the source is
+/// absent ([`Error::NoCredentials`]), so a chain moves on. When some are set but not both id
+/// and key, or a value is malformed (whitespace padding, control characters), the source is
+/// broken: the error names the variables, never their values. The variables are read on every
+/// call, which costs next to nothing.
+pub struct EnvProvider {
+    env: Arc<dyn Environment>,
+}
+
+impl EnvProvider {
+    /// The name this source reports in [`Error::NoCredentials`].
+    pub const SOURCE: &'static str = "environment";
+
+    /// Reads the variables through `env`.
+    pub fn new(env: Arc<dyn Environment>) -> Self {
+        EnvProvider { env }
+    }
+}
+
+impl ProvideCredentials for EnvProvider {
+    fn credentials(&self) -> Result<Credentials, Error> {
+        let env = &*self.env;
+        let id = non_empty_var(env, SECRET_ID_VAR)?;
+        let key = non_empty_var(env, SECRET_KEY_VAR)?;
+        let token = non_empty_var(env, TOKEN_VAR)?;
+        let (id, key) = match (id, key, &token) {
+            (Some(id), Some(key), _) => (id, key),
+            (None, None, None) => {
+                return Err(absent(Self::SOURCE, format!("{SECRET_ID_VAR} and {SECRET_KEY_VAR} are not set")))
+            }
+            (id, key, _) => {
+                let (set, unset) = match (id, key) {
+                    (Some(_), _) => (SECRET_ID_VAR, SECRET_KEY_VAR),
+                    (None, Some(_)) => (SECRET_KEY_VAR, SECRET_ID_VAR),
+                    (None, None) => (TOKEN_VAR, SECRET_ID_VAR),
+                };
+                return Err(Error::Credentials(format!(
+                    "environment: {set} is set but {unset} is not; set both {SECRET_ID_VAR} and \
+                     {SECRET_KEY_VAR}, or neither"
+                )));
+            }
+        };
+        let context = "environment variables";
+        let credentials = Credentials::new(id, key).map_err(|e| in_context(context, e))?;
+        match token {
+            Some(token) => credentials.with_token(token).map_err(|e| in_context(context, e)),
+            None => Ok(credentials),
+        }
+    }
+}
+
+impl fmt::Debug for EnvProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnvProvider").field("variables", &[SECRET_ID_VAR, SECRET_KEY_VAR, TOKEN_VAR]).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::fakes::FakeEnv;
+
+    fn provider(vars: &[(&str, &str)]) -> EnvProvider {
+        EnvProvider::new(Arc::new(FakeEnv::with_vars(vars)))
+    }
+
+    #[test]
+    fn reads_id_key_and_optional_token() {
+        let c = provider(&[(SECRET_ID_VAR, "AKIDenv"), (SECRET_KEY_VAR, "key")]).credentials().unwrap();
+        assert_eq!((c.secret_id(), c.secret_key(), c.token()), ("AKIDenv", "key", None));
+        let c = provider(&[(SECRET_ID_VAR, "AKIDenv"), (SECRET_KEY_VAR, "key"), (TOKEN_VAR, "tok")])
+            .credentials()
+            .unwrap();
+        assert_eq!(c.token(), Some("tok"));
+    }
+
+    #[test]
+    fn unset_or_empty_variables_are_absent() {
+        for vars in [&[][..], &[(SECRET_ID_VAR, ""), (SECRET_KEY_VAR, ""), (TOKEN_VAR, "")][..]] {
+            match provider(vars).credentials().unwrap_err() {
+                Error::NoCredentials(tried) => {
+                    assert_eq!(tried.len(), 1);
+                    assert_eq!(tried[0].0, "environment");
+                    assert!(tried[0].1.contains(SECRET_ID_VAR), "{}", tried[0].1);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let c = provider(&[(SECRET_ID_VAR, "AKID"), (SECRET_KEY_VAR, "key"), (TOKEN_VAR, "")]).credentials();
+        assert_eq!(c.unwrap().token(), None);
+    }
+
+    #[test]
+    fn a_half_set_environment_is_broken_and_names_what_is_missing() {
+        let cases: [(&[(&str, &str)], &str); 4] = [
+            (&[(SECRET_ID_VAR, "AKID")], "TENCENTCLOUD_SECRET_ID is set but TENCENTCLOUD_SECRET_KEY is not"),
+            (&[(SECRET_KEY_VAR, "key")], "TENCENTCLOUD_SECRET_KEY is set but TENCENTCLOUD_SECRET_ID is not"),
+            (&[(TOKEN_VAR, "tok")], "TENCENTCLOUD_TOKEN is set but TENCENTCLOUD_SECRET_ID is not"),
+            (&[(SECRET_ID_VAR, "AKID"), (TOKEN_VAR, "t")], "SECRET_ID is set but TENCENTCLOUD_SECRET_KEY"),
+        ];
+        for (vars, expected) in cases {
+            match provider(vars).credentials().unwrap_err() {
+                Error::Credentials(why) => assert!(why.contains(expected), "{why}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_values_are_broken_not_absent() {
+        let cases: [&[(&str, &str)]; 4] = [
+            &[(SECRET_ID_VAR, "AKID"), (SECRET_KEY_VAR, "key ")],
+            &[(SECRET_ID_VAR, " AKID"), (SECRET_KEY_VAR, "key")],
+            &[(SECRET_ID_VAR, "AKID"), (SECRET_KEY_VAR, "key"), (TOKEN_VAR, "tok\n")],
+            &[(SECRET_ID_VAR, "AKID"), (SECRET_KEY_VAR, "   ")],
+        ];
+        for vars in cases {
+            match provider(vars).credentials().unwrap_err() {
+                Error::Credentials(why) => assert!(why.starts_with("environment variables: "), "{why}"),
+                other => panic!("{vars:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_non_unicode_value_is_an_error_naming_the_variable() {
+        let env = FakeEnv::with_vars(&[(SECRET_ID_VAR, "AKID")]).non_unicode(SECRET_KEY_VAR);
+        let err = EnvProvider::new(Arc::new(env)).credentials().unwrap_err();
+        assert_eq!(err.to_string(), "credentials: TENCENTCLOUD_SECRET_KEY is not valid Unicode");
+    }
+
+    #[test]
+    fn region_comes_from_tencentcloud_region_and_empty_means_none() {
+        let env = FakeEnv::with_vars(&[(REGION_VAR, "ap-guangzhou")]);
+        assert_eq!(region_from_env(&env).unwrap().as_deref(), Some("ap-guangzhou"));
+        assert_eq!(region_from_env(&FakeEnv::with_vars(&[(REGION_VAR, "")])).unwrap(), None);
+        assert_eq!(region_from_env(&FakeEnv::default()).unwrap(), None);
+    }
+
+    #[test]
+    fn system_environment_reads_files_and_caps_their_size() {
+        let dir = std::env::temp_dir().join(format!("cvm-keypairs-env-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let small = dir.join("credentials");
+        std::fs::write(&small, "[default]\n").unwrap();
+        let big = dir.join("big");
+        std::fs::write(&big, vec![b'#'; MAX_FILE_BYTES as usize + 1]).unwrap();
+        let sys = SystemEnvironment;
+        assert_eq!(sys.read_file(&small).unwrap(), "[default]\n");
+        assert_eq!(sys.read_file(&dir.join("missing")).unwrap_err().kind(), io::ErrorKind::NotFound);
+        assert!(sys.read_file(&dir).is_err(), "a directory is not a file");
+        let err = sys.read_file(&big).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.to_string().as_str()),
+            (io::ErrorKind::InvalidData, "the file is larger than 1 MiB")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(sys.var("CVM_KEYPAIRS_TEST_VARIABLE_NEVER_SET"), Err(VarError::NotPresent));
+    }
+}

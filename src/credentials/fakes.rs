@@ -1,0 +1,132 @@
+//! Test doubles for the credential providers: an in-memory environment, a scripted metadata
+//! transport and a settable clock, so no test touches the process environment, the home
+//! directory or the network.
+
+use std::collections::{HashMap, VecDeque};
+use std::env::VarError;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::Environment;
+use crate::clock::Clock;
+use crate::error::{Error, TransportKind};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::transport::Transport;
+
+/// Variables, a home directory and files, all in memory; counts file reads.
+#[derive(Clone, Default)]
+pub struct FakeEnv {
+    vars: HashMap<String, Result<String, VarError>>,
+    home: Option<PathBuf>,
+    files: HashMap<PathBuf, Result<String, io::ErrorKind>>,
+    reads: Arc<AtomicUsize>,
+}
+
+impl FakeEnv {
+    pub fn with_vars(vars: &[(&str, &str)]) -> Self {
+        vars.iter().fold(FakeEnv::default(), |env, (name, value)| env.var_set(name, value))
+    }
+
+    pub fn var_set(mut self, name: &str, value: &str) -> Self {
+        self.vars.insert(name.to_owned(), Ok(value.to_owned()));
+        self
+    }
+
+    pub fn non_unicode(mut self, name: &str) -> Self {
+        self.vars.insert(name.to_owned(), Err(VarError::NotUnicode("\u{fffd}".into())));
+        self
+    }
+
+    pub fn home(mut self, path: &str) -> Self {
+        self.home = Some(path.into());
+        self
+    }
+
+    pub fn file(mut self, path: &str, text: &str) -> Self {
+        self.files.insert(path.into(), Ok(text.to_owned()));
+        self
+    }
+
+    pub fn unreadable(mut self, path: &str, kind: io::ErrorKind) -> Self {
+        self.files.insert(path.into(), Err(kind));
+        self
+    }
+
+    /// The number of `read_file` calls so far, found or not, shared with clones.
+    pub fn reads(&self) -> Arc<AtomicUsize> {
+        self.reads.clone()
+    }
+}
+
+impl Environment for FakeEnv {
+    fn var(&self, name: &str) -> Result<String, VarError> {
+        self.vars.get(name).cloned().unwrap_or(Err(VarError::NotPresent))
+    }
+
+    fn home_dir(&self) -> Option<PathBuf> {
+        self.home.clone()
+    }
+
+    fn read_file(&self, path: &Path) -> io::Result<String> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        match self.files.get(path) {
+            Some(Ok(text)) => Ok(text.clone()),
+            Some(Err(kind)) => Err(io::Error::from(*kind)),
+            None => Err(io::Error::from(io::ErrorKind::NotFound)),
+        }
+    }
+}
+
+/// Answers requests from a script of (expected URL, answer), in order; records what was sent.
+/// A request beyond the script fails the test.
+#[derive(Default)]
+pub struct ScriptedTransport {
+    script: Mutex<VecDeque<(String, Result<HttpResponse, Error>)>>,
+    sent: Mutex<Vec<HttpRequest>>,
+}
+
+impl ScriptedTransport {
+    pub fn answer(&self, url: &str, status: u16, body: &str) {
+        let response = HttpResponse { status, headers: Vec::new(), body: body.as_bytes().to_vec() };
+        self.script.lock().unwrap().push_back((url.to_owned(), Ok(response)));
+    }
+
+    pub fn fail(&self, url: &str, kind: TransportKind) {
+        let error = Error::Transport { kind, message: format!("scripted {kind:?} failure") };
+        self.script.lock().unwrap().push_back((url.to_owned(), Err(error)));
+    }
+
+    pub fn sent(&self) -> Vec<HttpRequest> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+impl Transport for ScriptedTransport {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
+        self.sent.lock().unwrap().push(request.clone());
+        let (url, answer) = self.script.lock().unwrap().pop_front().expect("a request beyond the script");
+        assert_eq!(request.url, url, "requests out of the scripted order");
+        answer
+    }
+}
+
+/// A clock the test moves by hand.
+pub struct FakeClock(AtomicI64);
+
+impl FakeClock {
+    pub fn at(now: i64) -> Self {
+        FakeClock(AtomicI64::new(now))
+    }
+
+    pub fn set(&self, now: i64) {
+        self.0.store(now, Ordering::SeqCst);
+    }
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,522 @@
+//! Credentials from the INI profile file `~/.tencentcloud/credentials`, as the official SDKs and
+//! tccli write it.
+//!
+//! [`parse_profile`] is the pure parser (text and section in, credentials out), so it can be
+//! tested and fuzzed without files; [`ProfileProvider`] finds and reads the file.
+//!
+//! ```text
+//! [default]
+//! secret_id = AKIDEXAMPLE
+//! secret_key = secret-key-EXAMPLE
+//!
+//! [prod]
+//! secret_id = AKIDPROD
+//! secret_key = "secret-key-PROD"
+//! token = optional-session-token
+//! ```
+
+use std::env::VarError;
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use super::env::{non_empty_var, Environment};
+use super::{absent, in_context, Credentials, ProvideCredentials};
+use crate::error::Error;
+
+/// The variable naming the profile file, instead of `~/.tencentcloud/credentials`.
+pub const CREDENTIALS_FILE_VAR: &str = "TENCENTCLOUD_CREDENTIALS_FILE";
+/// The variable naming the profile (section) to use, instead of `default`.
+pub const PROFILE_VAR: &str = "TENCENTCLOUD_PROFILE";
+
+/// Reads the credentials of profile `section` from the text of a profile file.
+///
+/// The format, strictly, since an ambiguous file must not silently select the wrong identity:
+/// - Lines are `[name]` section headers, `name = value` pairs, blank lines, or comments starting
+///   with `#` or `;`. A leading byte-order mark and CRLF line ends are accepted; whitespace
+///   around names, values and `=` is ignored; a value runs from the first `=` to the line end.
+/// - Any other line, including a pair before the first header, is an error naming its line
+///   number, wherever it is in the file: a broken header could move keys into another section.
+/// - In the section read, the keys are `secret_id`, `secret_key` and the optional `token`,
+///   matched without regard to ASCII case; other keys are ignored. One pair of matching quotes
+///   around a value is removed (`secret_key = "…"`). An empty `token` means no token.
+/// - Inline comments are not supported: a value containing ` #` or ` ;` is an error rather than
+///   a guess. So are unbalanced quotes.
+/// - The section read may appear only once, and each key only once in it; other sections may
+///   repeat (they are not read).
+///
+/// Errors name the section, the key and the line, never a value.
+///
+/// ```
+/// use cvm_keypairs::credentials::parse_profile;
+///
+/// let text = "[default]\nsecret_id = AKIDEXAMPLE\nsecret_key = secret-key-EXAMPLE\n";
+/// assert_eq!(parse_profile(text, "default")?.secret_id(), "AKIDEXAMPLE");
+/// let missing = parse_profile(text, "prod").unwrap_err();
+/// assert_eq!(missing.to_string(), "credentials: section [prod] not found (sections present: default)");
+/// # Ok::<(), cvm_keypairs::Error>(())
+/// ```
+pub fn parse_profile(text: &str, section: &str) -> Result<Credentials, Error> {
+    if section.is_empty() || section.trim() != section {
+        return Err(Error::Credentials(format!(
+            "profile name {section:?} is empty or has leading or trailing whitespace"
+        )));
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut sections: Vec<&str> = Vec::new();
+    let mut current: Option<&str> = None;
+    let mut header_line = None;
+    let mut keys: [Option<(usize, &str)>; 3] = [None; 3];
+    for (index, line) in text.split('\n').enumerate() {
+        let n = index + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if line.starts_with('[') {
+            let name = line
+                .strip_prefix('[')
+                .and_then(|rest| rest.strip_suffix(']'))
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .ok_or_else(|| line_error(n, "a section header must be `[name]` alone on its line"))?;
+            if name == section {
+                if let Some(first) = header_line {
+                    return Err(Error::Credentials(format!(
+                        "section [{section}] appears twice, on lines {first} and {n}"
+                    )));
+                }
+                header_line = Some(n);
+            }
+            if !sections.contains(&name) {
+                sections.push(name);
+            }
+            current = Some(name);
+            continue;
+        }
+        let Some((name, value)) = line.split_once('=') else {
+            return Err(line_error(n, "expected `name = value`, a `[section]` header or a comment"));
+        };
+        if current.is_none() {
+            return Err(line_error(n, "a `name = value` pair comes before any `[section]` header"));
+        }
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(line_error(n, "a `name = value` pair has no name"));
+        }
+        let Some(slot) = KEYS.iter().position(|key| key.eq_ignore_ascii_case(name)) else { continue };
+        if current != Some(section) {
+            continue;
+        }
+        if let Some((first, _)) = keys[slot] {
+            return Err(Error::Credentials(format!(
+                "section [{section}] sets {} twice, on lines {first} and {n}",
+                KEYS[slot]
+            )));
+        }
+        keys[slot] = Some((n, unquote(value.trim()).map_err(|why| line_error(n, why))?));
+    }
+    if header_line.is_none() {
+        let present = if sections.is_empty() { "none".to_owned() } else { sections.join(", ") };
+        return Err(Error::Credentials(format!(
+            "section [{section}] not found (sections present: {present})"
+        )));
+    }
+    let [id, key, token] = keys.map(|entry| entry.map(|(_, value)| value));
+    let missing = |name: &str| Error::Credentials(format!("section [{section}] has no {name}"));
+    let context = format!("section [{section}]");
+    let credentials =
+        Credentials::new(id.ok_or_else(|| missing(KEYS[0]))?, key.ok_or_else(|| missing(KEYS[1]))?)
+            .map_err(|e| in_context(&context, e))?;
+    match token.filter(|token| !token.is_empty()) {
+        Some(token) => credentials.with_token(token).map_err(|e| in_context(&context, e)),
+        None => Ok(credentials),
+    }
+}
+
+/// The keys read, in the order secret id, secret key, token.
+const KEYS: [&str; 3] = ["secret_id", "secret_key", "token"];
+
+fn line_error(n: usize, why: &str) -> Error {
+    Error::Credentials(format!("line {n}: {why}"))
+}
+
+/// Removes one pair of matching quotes, refusing what looks like an inline comment or a stray
+/// quote (either would end up inside the secret and break every signature).
+fn unquote(value: &str) -> Result<&str, &'static str> {
+    if value.split_whitespace().skip(1).any(|word| word.starts_with('#') || word.starts_with(';')) {
+        return Err("comments must be on their own line, not after a value");
+    }
+    let inner = ['"', '\'']
+        .iter()
+        .find_map(|&q| value.strip_prefix(q).and_then(|rest| rest.strip_suffix(q)))
+        .unwrap_or(value);
+    if inner.starts_with(['"', '\'']) || inner.ends_with(['"', '\'']) {
+        return Err("a value has an unbalanced quote");
+    }
+    Ok(inner)
+}
+
+/// Credentials from a profile file.
+///
+/// The file is `TENCENTCLOUD_CREDENTIALS_FILE` if set, else `~/.tencentcloud/credentials`; the
+/// profile is the one given to [`with_profile`](Self::with_profile), else `TENCENTCLOUD_PROFILE`,
+/// else `default`. Empty variables count as unset.
+///
+/// The source is absent ([`Error::NoCredentials`], a chain moves on) only when nothing asked
+/// for it: neither variable is set, no profile was named, and the default file does not exist
+/// (or there is no home directory). Once the file exists or was asked for, every problem is an
+/// error naming the file and section: unreadable or missing file, a syntax error, a missing
+/// section or key, a malformed value. That way a broken profile never silently hands over to
+/// another identity.
+///
+/// The file is read once: later calls return the same credentials, so one run never switches
+/// identity halfway because the file changed.
+pub struct ProfileProvider {
+    env: Arc<dyn Environment>,
+    profile: Option<String>,
+    loaded: OnceLock<Credentials>,
+}
+
+impl ProfileProvider {
+    /// The name this source reports in [`Error::NoCredentials`].
+    pub const SOURCE: &'static str = "profile file";
+
+    /// The profile named by `TENCENTCLOUD_PROFILE`, else `default`.
+    pub fn new(env: Arc<dyn Environment>) -> Self {
+        ProfileProvider { env, profile: None, loaded: OnceLock::new() }
+    }
+
+    /// The profile `name`, as a command line's `--profile NAME` asks: a missing file or section
+    /// is then an error. Use this provider on its own rather than in a chain, so the profile the
+    /// user named wins over environment variables.
+    pub fn with_profile(env: Arc<dyn Environment>, name: impl Into<String>) -> Self {
+        ProfileProvider { env, profile: Some(name.into()), loaded: OnceLock::new() }
+    }
+
+    fn load(&self) -> Result<Credentials, Error> {
+        let env = &*self.env;
+        let (section, named) = match &self.profile {
+            Some(name) => (name.clone(), Some(format!("profile {name:?} was asked for"))),
+            None => match non_empty_var(env, PROFILE_VAR)? {
+                Some(name) => (name, Some(format!("{PROFILE_VAR} is set"))),
+                None => ("default".to_owned(), None),
+            },
+        };
+        let (path, asked) = match file_var(env) {
+            Some(path) => (path, Some(format!("{CREDENTIALS_FILE_VAR} is set"))),
+            None => match env.home_dir() {
+                Some(home) => (home.join(".tencentcloud").join("credentials"), named),
+                None if named.is_none() => {
+                    return Err(absent(
+                        Self::SOURCE,
+                        format!("no home directory and {CREDENTIALS_FILE_VAR} is not set"),
+                    ))
+                }
+                None => {
+                    return Err(Error::Credentials(format!(
+                        "profile [{section}]: no home directory to find ~/.tencentcloud/credentials in; \
+                         set {CREDENTIALS_FILE_VAR}"
+                    )))
+                }
+            },
+        };
+        let shown = path.display();
+        let text = match env.read_file(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound && asked.is_none() => {
+                return Err(absent(Self::SOURCE, format!("{shown} does not exist")));
+            }
+            Err(e) => {
+                let why = asked.map(|why| format!(" ({why})")).unwrap_or_default();
+                return Err(Error::Credentials(format!("profile file {shown}{why} cannot be read: {e}")));
+            }
+        };
+        parse_profile(&text, &section).map_err(|e| in_context(&format!("profile file {shown}"), e))
+    }
+}
+
+/// `TENCENTCLOUD_CREDENTIALS_FILE`, which may be any path, Unicode or not; empty means unset.
+fn file_var(env: &dyn Environment) -> Option<PathBuf> {
+    match env.var(CREDENTIALS_FILE_VAR) {
+        Ok(path) if !path.is_empty() => Some(path.into()),
+        Err(VarError::NotUnicode(path)) => Some(path.into()),
+        _ => None,
+    }
+}
+
+impl ProvideCredentials for ProfileProvider {
+    fn credentials(&self) -> Result<Credentials, Error> {
+        if let Some(credentials) = self.loaded.get() {
+            return Ok(credentials.clone());
+        }
+        let credentials = self.load()?;
+        Ok(self.loaded.get_or_init(|| credentials).clone())
+    }
+}
+
+impl fmt::Debug for ProfileProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProfileProvider")
+            .field("profile", &self.profile)
+            .field("loaded", &self.loaded.get().map(Credentials::secret_id))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::fakes::FakeEnv;
+
+    fn parse(text: &str) -> Result<Credentials, String> {
+        parse_profile(text, "default").map_err(|e| e.to_string())
+    }
+
+    fn parts(c: &Credentials) -> (&str, &str, Option<&str>) {
+        (c.secret_id(), c.secret_key(), c.token())
+    }
+
+    #[test]
+    fn reads_the_named_section_with_comments_whitespace_crlf_and_bom() {
+        let text = "\u{feff}# tccli profile\r\n; another comment\r\n\r\n  [ default ]  \r\n\
+                    secret_id=AKIDdefault\r\n\tsecret_key   =   key-default  \r\n\
+                    [prod]\nSECRET_ID = AKIDprod\nSecret_Key = \"key-prod\"\ntoken = 'tok-prod'\nregion = x\n";
+        let c = parse_profile(text, "default").unwrap();
+        assert_eq!(parts(&c), ("AKIDdefault", "key-default", None));
+        let c = parse_profile(text, "prod").unwrap();
+        assert_eq!(parts(&c), ("AKIDprod", "key-prod", Some("tok-prod")));
+    }
+
+    #[test]
+    fn a_value_keeps_everything_after_the_first_equals_sign() {
+        let c = parse("[default]\nsecret_id = AKID\nsecret_key = a=b==\ntoken = dG9rZW4=\n").unwrap();
+        assert_eq!(parts(&c), ("AKID", "a=b==", Some("dG9rZW4=")));
+    }
+
+    #[test]
+    fn an_empty_token_means_none() {
+        let c = parse("[default]\nsecret_id = AKID\nsecret_key = k\ntoken =\n").unwrap();
+        assert_eq!(c.token(), None);
+    }
+
+    #[test]
+    fn missing_section_or_key_names_the_section_and_what_is_there() {
+        assert_eq!(
+            parse("[prod]\nsecret_id = AKID\n[test]\n[prod]\n").unwrap_err(),
+            "credentials: section [default] not found (sections present: prod, test)"
+        );
+        assert_eq!(
+            parse("").unwrap_err(),
+            "credentials: section [default] not found (sections present: none)"
+        );
+        assert_eq!(
+            parse("[default]\nsecret_key = k\n").unwrap_err(),
+            "credentials: section [default] has no secret_id"
+        );
+        assert_eq!(
+            parse("[default]\nsecret_id = AKID\n[other]\nsecret_key = k\n").unwrap_err(),
+            "credentials: section [default] has no secret_key"
+        );
+    }
+
+    #[test]
+    fn duplicates_in_the_section_read_are_errors_and_elsewhere_ignored() {
+        assert_eq!(
+            parse("[default]\nsecret_id = A\n\n[default]\nsecret_key = k\n").unwrap_err(),
+            "credentials: section [default] appears twice, on lines 1 and 4"
+        );
+        assert_eq!(
+            parse("[default]\nsecret_id = A\nsecret_key = k\nSecret_Key = k2\n").unwrap_err(),
+            "credentials: section [default] sets secret_key twice, on lines 3 and 4"
+        );
+        let c =
+            parse("[x]\nsecret_id = 1\nsecret_id = 2\n[default]\nsecret_id = AKID\nsecret_key = k\n[x]\n");
+        assert_eq!(c.unwrap().secret_id(), "AKID");
+    }
+
+    #[test]
+    fn syntax_errors_anywhere_name_the_line() {
+        let cases = [
+            ("[default]\nsecret_id AKID\n", "line 2: expected `name = value`"),
+            ("secret_id = AKID\n[default]\n", "line 1: a `name = value` pair comes before any"),
+            ("[default]\nsecret_id = A\nsecret_key = k\n[prod\n", "line 4: a section header must be"),
+            ("[default] # main\n", "line 1: a section header must be"),
+            ("[]\n", "line 1: a section header must be"),
+            ("[default]\n = k\n", "line 2: a `name = value` pair has no name"),
+            (
+                "[default]\nsecret_id = A\nsecret_key = k # old one\n",
+                "line 3: comments must be on their own line",
+            ),
+            ("[default]\nsecret_id = A\nsecret_key = k\t;x\n", "line 3: comments must be on their own line"),
+            ("[default]\nsecret_id = A\nsecret_key = \"k\n", "line 3: a value has an unbalanced quote"),
+            ("[default]\nsecret_id = A\nsecret_key = 'k\"\n", "line 3: a value has an unbalanced quote"),
+        ];
+        for (text, expected) in cases {
+            let err = parse(text).unwrap_err();
+            assert!(err.starts_with(&format!("credentials: {expected}")), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn malformed_values_are_rejected_by_credential_validation() {
+        let cases = [
+            ("[default]\nsecret_id = A\nsecret_key =\n", "section [default]: the secret key is empty"),
+            (
+                "[default]\nsecret_id = A\nsecret_key = \" k\"\n",
+                "section [default]: the secret key has leading",
+            ),
+            (
+                "[default]\nsecret_id = A B\nsecret_key = k\n",
+                "section [default]: the secret id must be printable",
+            ),
+            (
+                "[default]\nsecret_id = A\nsecret_key = k\ntoken = \"t \"\n",
+                "section [default]: the session token has",
+            ),
+            (
+                "[default]\nsecret_id = A\nsecret_key = k\u{0}\n",
+                "section [default]: the secret key contains a control",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = parse(text).unwrap_err();
+            assert!(err.starts_with(&format!("credentials: {expected}")), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn profile_names_must_be_non_empty_and_unpadded() {
+        assert!(parse_profile("[default]\n", "").is_err());
+        assert!(parse_profile("[ prod ]\nsecret_id = A\nsecret_key = k\n", " prod").is_err());
+    }
+
+    #[test]
+    fn parsing_arbitrary_mutations_never_panics_nor_echoes_values() {
+        let base = "\u{feff}[default]\r\nsecret_id = AKIDfuzz\r\nsecret_key = \"KEYVALUE\"\r\n; c\r\n[p]\r\ntoken = TOKVALUE\r\n";
+        let alphabet = ['[', ']', '=', '"', '\'', '#', ';', ' ', '\r', '\n', '\t', '\u{0}', 'é', 'x'];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        for _ in 0..3000 {
+            let mut chars: Vec<char> = base.chars().collect();
+            for _ in 0..1 + next(4) {
+                let at = next(chars.len());
+                match next(3) {
+                    0 => chars[at] = alphabet[next(alphabet.len())],
+                    1 => chars.insert(at, alphabet[next(alphabet.len())]),
+                    _ => drop(chars.remove(at)),
+                }
+            }
+            let text: String = chars.into_iter().collect();
+            for section in ["default", "p"] {
+                if let Err(e) = parse_profile(&text, section) {
+                    let shown = format!("{e} {e:?}");
+                    assert!(!shown.contains("KEYVALUE") && !shown.contains("TOKVALUE"), "{text:?}: {shown}");
+                }
+            }
+        }
+    }
+
+    const HOME_FILE: &str = "/home/u/.tencentcloud/credentials";
+    const FILE: &str =
+        "[default]\nsecret_id = AKIDdef\nsecret_key = k\n[prod]\nsecret_id = AKIDprod\nsecret_key = k\n";
+
+    fn provider(env: FakeEnv) -> ProfileProvider {
+        ProfileProvider::new(Arc::new(env.home("/home/u")))
+    }
+
+    fn absent_reason(result: Result<Credentials, Error>) -> String {
+        match result {
+            Err(Error::NoCredentials(tried)) if tried.len() == 1 && tried[0].0 == "profile file" => {
+                tried[0].1.clone()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn broken_reason(result: Result<Credentials, Error>) -> String {
+        match result {
+            Err(Error::Credentials(why)) => why,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_the_home_file_and_the_profile_from_the_environment() {
+        let env = FakeEnv::default().file(HOME_FILE, FILE);
+        assert_eq!(provider(env.clone()).credentials().unwrap().secret_id(), "AKIDdef");
+        let named = env.var_set(PROFILE_VAR, "prod");
+        assert_eq!(provider(named.clone()).credentials().unwrap().secret_id(), "AKIDprod");
+        let explicit = ProfileProvider::with_profile(Arc::new(named.home("/home/u")), "default");
+        assert_eq!(
+            explicit.credentials().unwrap().secret_id(),
+            "AKIDdef",
+            "an explicit name beats the variable"
+        );
+    }
+
+    #[test]
+    fn the_file_variable_replaces_the_home_file() {
+        let env = FakeEnv::default().file("/etc/tc", FILE).var_set(CREDENTIALS_FILE_VAR, "/etc/tc");
+        assert_eq!(provider(env).credentials().unwrap().secret_id(), "AKIDdef");
+    }
+
+    #[test]
+    fn no_file_and_nothing_asked_for_is_absent() {
+        assert_eq!(
+            absent_reason(provider(FakeEnv::default()).credentials()),
+            format!("{HOME_FILE} does not exist")
+        );
+        let homeless = ProfileProvider::new(Arc::new(FakeEnv::default()));
+        assert!(absent_reason(homeless.credentials()).starts_with("no home directory"));
+    }
+
+    #[test]
+    fn a_missing_file_that_was_asked_for_is_broken() {
+        let why = broken_reason(
+            provider(FakeEnv::default().var_set(CREDENTIALS_FILE_VAR, "/etc/tc")).credentials(),
+        );
+        assert!(
+            why.starts_with("profile file /etc/tc (TENCENTCLOUD_CREDENTIALS_FILE is set) cannot be read"),
+            "{why}"
+        );
+        let why = broken_reason(provider(FakeEnv::default().var_set(PROFILE_VAR, "prod")).credentials());
+        assert!(
+            why.starts_with(&format!("profile file {HOME_FILE} (TENCENTCLOUD_PROFILE is set) cannot")),
+            "{why}"
+        );
+        let p = ProfileProvider::with_profile(Arc::new(FakeEnv::default().home("/home/u")), "prod");
+        assert!(broken_reason(p.credentials()).contains("(profile \"prod\" was asked for) cannot be read"));
+        let homeless = ProfileProvider::with_profile(Arc::new(FakeEnv::default()), "prod");
+        assert!(broken_reason(homeless.credentials()).contains("no home directory"));
+    }
+
+    #[test]
+    fn an_existing_file_that_is_unreadable_or_wrong_is_broken_and_named() {
+        let env = FakeEnv::default().unreadable(HOME_FILE, io::ErrorKind::PermissionDenied);
+        let why = broken_reason(provider(env).credentials());
+        assert!(why.starts_with(&format!("profile file {HOME_FILE} cannot be read: ")), "{why}");
+        let env = FakeEnv::default().file(HOME_FILE, "[prod]\nsecret_id = A\nsecret_key = k\n");
+        assert_eq!(
+            broken_reason(provider(env).credentials()),
+            format!("profile file {HOME_FILE}: section [default] not found (sections present: prod)")
+        );
+        let env = FakeEnv::default().file(HOME_FILE, FILE).var_set(PROFILE_VAR, "staging");
+        assert!(broken_reason(provider(env).credentials()).contains("section [staging] not found"));
+    }
+
+    #[test]
+    fn the_file_is_read_once() {
+        let env = FakeEnv::default().file(HOME_FILE, FILE);
+        let reads = env.reads();
+        let p = provider(env);
+        assert_eq!(p.credentials().unwrap(), p.credentials().unwrap());
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+}
