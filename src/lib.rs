@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 
 pub mod actions;
+pub mod client;
 pub mod clock;
 pub mod credentials;
 pub mod endpoint;
@@ -40,15 +41,21 @@ pub mod http;
 pub mod key_id;
 pub mod query;
 pub mod request;
+pub mod response;
 pub mod tc3;
 pub mod transport;
 
 pub use actions::delete_key_pairs::DeleteKeyPairs;
+pub use actions::describe_key_pairs::{DescribeKeyPairs, DescribeKeyPairsOutput, Filter, KeyPair};
+pub use client::{Client, ClientBuilder};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use credentials::{Credentials, ProvideCredentials};
 pub use endpoint::Endpoint;
-pub use error::{Error, TransportKind};
+pub use error::{Error, ErrorCode, TransportKind};
 pub use http::{HttpRequest, HttpResponse, Method};
 pub use key_id::KeyId;
 pub use request::{Action, Language, RequestConfig, SignedHeaderSet};
 pub use tc3::Signer;
 pub use transport::Transport;
+#[cfg(feature = "ureq")]
+pub use transport::{UreqTransport, UreqTransportBuilder};
