@@ -389,3 +389,198 @@ impl fmt::Debug for ClientBuilder {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::http::HttpResponse;
+
+    const TS: i64 = 1_700_000_000;
+
+    type Sent = Arc<Mutex<Vec<HttpRequest>>>;
+
+    /// A client whose transport records each request and answers with `answer(request)`.
+    fn client_with(
+        method: Method,
+        answer: impl Fn(&HttpRequest) -> (u16, String) + Send + Sync + 'static,
+    ) -> (Client, Sent) {
+        let sent: Sent = Arc::default();
+        let log = sent.clone();
+        let transport = move |request: &HttpRequest| -> Result<HttpResponse, Error> {
+            log.lock().unwrap().push(request.clone());
+            let (status, body) = answer(request);
+            Ok(HttpResponse { status, headers: vec![], body: body.into_bytes() })
+        };
+        let credentials = Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE")
+            .unwrap()
+            .with_token("tok-EXAMPLE-1234")
+            .unwrap();
+        let client = Client::builder()
+            .credentials(credentials)
+            .region("ap-guangzhou")
+            .method(method)
+            .clock(Arc::new(FixedClock(TS)))
+            .transport(Arc::new(transport))
+            .build()
+            .unwrap();
+        (client, sent)
+    }
+
+    fn ok(_: &HttpRequest) -> (u16, String) {
+        (200, r#"{"Response":{"RequestId":"r-1"}}"#.into())
+    }
+
+    #[test]
+    fn execute_sends_exactly_what_sign_returns_at_the_clock_time() {
+        for method in [Method::Get, Method::Post] {
+            let (client, sent) = client_with(method, ok);
+            let action = DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap();
+            let signed = client.sign(&action).unwrap();
+            assert_eq!(signed, client.sign_at(&action, TS).unwrap());
+            assert_eq!(signed.header("X-TC-Timestamp"), Some("1700000000"));
+            assert_eq!(client.delete_key_pairs(&action).unwrap(), "r-1");
+            assert_eq!(sent.lock().unwrap().as_slice(), [signed]);
+        }
+    }
+
+    #[test]
+    fn generic_calls_encode_any_serialisable_parameters() {
+        let (client, sent) = client_with(Method::Get, ok);
+        let params = json!({"Zone": "ap-guangzhou-3", "InstanceIds": ["ins-1", "ins 2"]});
+        let out: Value = client.call("DescribeInstances", "2017-03-12", &params).unwrap();
+        assert_eq!(out, json!({"RequestId": "r-1"}));
+        let request = sent.lock().unwrap().pop().unwrap();
+        assert_eq!(request.path_and_query(), "/?InstanceIds.0=ins-1&InstanceIds.1=ins+2&Zone=ap-guangzhou-3");
+        assert_eq!(request.header("X-TC-Action"), Some("DescribeInstances"));
+
+        let (client, sent) = client_with(Method::Post, ok);
+        client.call::<_, Value>("DescribeZones", "2017-03-12", &()).unwrap();
+        client.call::<_, Value>("DescribeInstances", "2017-03-12", &params).unwrap();
+        let bodies: Vec<Vec<u8>> = sent.lock().unwrap().iter().map(|r| r.body.clone()).collect();
+        assert_eq!(bodies[0], b"{}");
+        assert_eq!(bodies[1], serde_json::to_vec(&params).unwrap());
+    }
+
+    #[test]
+    fn bad_generic_calls_fail_before_sending() {
+        for method in [Method::Get, Method::Post] {
+            let (client, sent) = client_with(method, ok);
+            let not_object = client.call::<_, Value>("DescribeZones", "2017-03-12", &[1, 2]);
+            assert!(matches!(not_object, Err(Error::InvalidInput(_))), "{not_object:?}");
+            let bad_name = client.call::<_, Value>("Describe Zones", "2017-03-12", &());
+            assert!(matches!(bad_name, Err(Error::InvalidInput(_))), "{bad_name:?}");
+            assert!(sent.lock().unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn describe_all_pages_through_everything_once() {
+        let ids: Vec<String> = (0..250).map(|i| format!("skey-{i:08}")).collect();
+        let (client, sent) = client_with(Method::Post, move |request| {
+            let params: Value = serde_json::from_slice(&request.body).unwrap();
+            let (offset, limit) =
+                (params["Offset"].as_u64().unwrap() as usize, params["Limit"].as_u64().unwrap() as usize);
+            let page: Vec<Value> =
+                ids.iter().skip(offset).take(limit).map(|id| json!({"KeyId": id})).collect();
+            (200, json!({"Response": {"TotalCount": 250, "KeyPairSet": page, "RequestId": "r"}}).to_string())
+        });
+        let all = client.describe_all_key_pairs(&DescribeKeyPairs::all()).unwrap();
+        assert_eq!(all.len(), 250);
+        assert_eq!(all[249].key_id.as_str(), "skey-00000249");
+        let asked: Vec<Value> =
+            sent.lock().unwrap().iter().map(|r| serde_json::from_slice(&r.body).unwrap()).collect();
+        assert_eq!(
+            asked,
+            [
+                json!({"Offset": 0, "Limit": 100}),
+                json!({"Offset": 100, "Limit": 100}),
+                json!({"Offset": 200, "Limit": 100})
+            ]
+        );
+    }
+
+    #[test]
+    fn describe_all_stops_on_an_empty_page() {
+        let (client, sent) = client_with(Method::Post, |_| {
+            (200, r#"{"Response":{"TotalCount":500,"KeyPairSet":[],"RequestId":"r"}}"#.into())
+        });
+        assert!(client.describe_all_key_pairs(&DescribeKeyPairs::all()).unwrap().is_empty());
+        assert_eq!(sent.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_echoed_session_token_is_scrubbed_from_errors() {
+        let (client, _) = client_with(Method::Post, |request| {
+            let token = request.header("X-TC-Token").unwrap();
+            match request.header("X-TC-Action") {
+                Some("Api") => (
+                    200,
+                    format!(
+                        r#"{{"Response":{{"Error":{{"Code":"X","Message":"bad token {token}"}},"RequestId":"r"}}}}"#
+                    ),
+                ),
+                // The token starts right where the snippet is cut.
+                _ => (502, format!("{}{token}", "x".repeat(crate::response::SNIPPET_CHARS - 6))),
+            }
+        });
+        for action in ["Api", "Gateway"] {
+            let err = client.call::<_, Value>(action, "2017-03-12", &()).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("tok-EX") && shown.contains("***"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn the_provider_is_asked_for_every_request() {
+        #[derive(Debug, Default)]
+        struct Rotating(Mutex<u32>);
+        impl ProvideCredentials for Rotating {
+            fn credentials(&self) -> Result<Credentials, Error> {
+                let mut n = self.0.lock().unwrap();
+                *n += 1;
+                Credentials::new(format!("AKID{n}"), "secret-EXAMPLE")
+            }
+        }
+        let client = Client::builder()
+            .credentials_provider(Arc::new(Rotating::default()))
+            .transport(Arc::new(|_: &HttpRequest| -> Result<HttpResponse, Error> { unreachable!() }))
+            .build()
+            .unwrap();
+        let action = DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap();
+        assert!(client.sign(&action).unwrap().header("Authorization").unwrap().contains("Credential=AKID1/"));
+        assert!(client.sign(&action).unwrap().header("Authorization").unwrap().contains("Credential=AKID2/"));
+    }
+
+    #[test]
+    fn the_builder_refuses_what_cannot_work() {
+        let creds = || Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap();
+        assert!(matches!(Client::builder().build(), Err(Error::InvalidInput(_))));
+        let remote_http =
+            Client::builder().credentials(creds()).endpoint("http://cvm.tencentcloudapi.com").build();
+        assert!(matches!(remote_http, Err(Error::InvalidEndpoint(_))));
+        let opted_in = Client::builder()
+            .credentials(creds())
+            .endpoint("http://cvm.tencentcloudapi.com")
+            .allow_insecure_http(true)
+            .build()
+            .unwrap();
+        assert_eq!(opted_in.config().endpoint.base_url(), "http://cvm.tencentcloudapi.com/");
+        let default = Client::builder().credentials(creds()).build().unwrap();
+        assert_eq!(default.config().endpoint, Endpoint::default());
+        assert_eq!(default.config().method, Method::Post);
+        let parsed =
+            Client::builder().credentials(creds()).parsed_endpoint(Endpoint::intl()).build().unwrap();
+        assert_eq!(parsed.config().endpoint.authority(), "cvm.intl.tencentcloudapi.com");
+    }
+
+    #[test]
+    fn clients_can_be_shared_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Client>();
+    }
+}
