@@ -558,24 +558,33 @@ mod tests {
 
     #[test]
     fn the_builder_refuses_what_cannot_work() {
-        let creds = || Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap();
+        let with_creds = || {
+            let unused = |_: &HttpRequest| -> Result<HttpResponse, Error> { unreachable!() };
+            Client::builder()
+                .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+                .transport(Arc::new(unused))
+        };
         assert!(matches!(Client::builder().build(), Err(Error::InvalidInput(_))));
-        let remote_http =
-            Client::builder().credentials(creds()).endpoint("http://cvm.tencentcloudapi.com").build();
+        let remote_http = with_creds().endpoint("http://cvm.tencentcloudapi.com").build();
         assert!(matches!(remote_http, Err(Error::InvalidEndpoint(_))));
-        let opted_in = Client::builder()
-            .credentials(creds())
+        let opted_in = with_creds()
             .endpoint("http://cvm.tencentcloudapi.com")
             .allow_insecure_http(true)
             .build()
             .unwrap();
         assert_eq!(opted_in.config().endpoint.base_url(), "http://cvm.tencentcloudapi.com/");
-        let default = Client::builder().credentials(creds()).build().unwrap();
+        let default = with_creds().build().unwrap();
         assert_eq!(default.config().endpoint, Endpoint::default());
         assert_eq!(default.config().method, Method::Post);
-        let parsed =
-            Client::builder().credentials(creds()).parsed_endpoint(Endpoint::intl()).build().unwrap();
+        let parsed = with_creds().parsed_endpoint(Endpoint::intl()).build().unwrap();
         assert_eq!(parsed.config().endpoint.authority(), "cvm.intl.tencentcloudapi.com");
+    }
+
+    #[test]
+    fn the_default_transport_needs_the_ureq_feature() {
+        let built =
+            Client::builder().credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap()).build();
+        assert_eq!(built.is_ok(), cfg!(feature = "ureq"), "{built:?}");
     }
 
     #[test]
