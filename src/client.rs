@@ -112,8 +112,8 @@ impl Client {
     }
 
     /// Calls any CVM action once: `params` must serialise to a JSON object (or unit, for no
-    /// parameters), sent as the POST body or, with GET, flattened into the query. `Resp` is
-    /// deserialised from the `Response` object.
+    /// parameters), sent as the POST body or, with GET, flattened into the query (in key
+    /// order). `Resp` is deserialised from the `Response` object.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), cvm_keypairs::Error> {

@@ -3,7 +3,9 @@
 //! The crate is built in layers that only ever call downwards:
 //! [`KeyId`] validates ids once; an [`Action`] such as [`DeleteKeyPairs`] writes its parameters
 //! as a GET query ([`query`]) or a POST JSON body; [`RequestConfig::build`] signs those exact
-//! bytes with the pure TC3-HMAC-SHA256 signer ([`tc3`]) into a plain [`HttpRequest`].
+//! bytes with the pure TC3-HMAC-SHA256 signer ([`tc3`]) into a plain [`HttpRequest`]. A
+//! [`Transport`] sends it and [`response::parse`] turns what comes back into a typed output or
+//! an [`Error`]; [`Client`] does all three in one call.
 //!
 //! ```
 //! use cvm_keypairs::{Credentials, DeleteKeyPairs, Method, RequestConfig, Signer};

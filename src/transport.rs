@@ -34,7 +34,9 @@ where
 }
 
 #[cfg(feature = "ureq")]
-pub use self::ureq_transport::{UreqTransport, UreqTransportBuilder};
+pub use self::ureq_transport::{
+    UreqTransport, UreqTransportBuilder, DEFAULT_BODY_LIMIT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+};
 
 #[cfg(feature = "ureq")]
 mod ureq_transport {
@@ -170,10 +172,10 @@ mod ureq_transport {
             let (parts, body) = response.into_parts();
             let limit = self.settings.body_limit;
             if let Some(length) = body.content_length().filter(|&n| n > limit as u64) {
-                return Err(too_large(format!("the response body of {length} bytes")));
+                return Err(too_large(&format!("the response body of {length} bytes"), limit));
             }
             let body = body.into_with_config().limit(limit as u64).read_to_vec().map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(_) => too_large("the response body".into()),
+                ureq::Error::BodyExceedsLimit(_) => too_large("the response body", limit),
                 e => transport_error(e),
             })?;
             let headers = parts
@@ -206,8 +208,9 @@ mod ureq_transport {
         }
     }
 
-    fn too_large(what: String) -> Error {
-        Error::Transport { kind: TransportKind::BodyTooLarge, message: format!("{what} exceeds the cap") }
+    fn too_large(what: &str, limit: usize) -> Error {
+        let message = format!("{what} exceeds the cap of {limit} bytes");
+        Error::Transport { kind: TransportKind::BodyTooLarge, message }
     }
 
     fn transport_error(e: ureq::Error) -> Error {
@@ -221,13 +224,14 @@ mod ureq_transport {
             ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) | ureq::Error::TlsRequired => {
                 TransportKind::Tls
             }
-            ureq::Error::BodyExceedsLimit(_) => TransportKind::BodyTooLarge,
             ureq::Error::Io(io) => match io.kind() {
                 Io::ConnectionRefused
                 | Io::AddrNotAvailable
                 | Io::NetworkUnreachable
                 | Io::HostUnreachable => TransportKind::Connect,
                 Io::TimedOut | Io::WouldBlock => TransportKind::Timeout,
+                // rustls reports handshake, certificate and record failures this way.
+                Io::InvalidData => TransportKind::Tls,
                 _ => TransportKind::Io,
             },
             ureq::Error::Protocol(_) => TransportKind::Io,

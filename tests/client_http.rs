@@ -157,6 +157,25 @@ fn a_refused_connection_is_a_connect_error() {
 }
 
 #[test]
+fn a_server_that_does_not_speak_tls_is_a_tls_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let client = Client::builder()
+        .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+        .endpoint(&format!("https://127.0.0.1:{port}"))
+        .transport(transport(Duration::from_secs(1), 1 << 20))
+        .build()
+        .unwrap();
+    assert_eq!(transport_kind(client.delete_key_pairs(&delete())), TransportKind::Tls);
+}
+
+#[test]
 fn api_errors_and_gateway_pages_arrive_as_typed_errors() {
     let server = Server::start(|r| {
         match r.all("X-TC-Region")[0] {
