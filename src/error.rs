@@ -47,6 +47,37 @@ pub enum Error {
         /// Details from the HTTP client.
         message: String,
     },
+    /// The API answered with an error: `{"Response":{"Error":{"Code","Message"},"RequestId"}}`.
+    Api {
+        /// The HTTP status, 200 for most API errors.
+        status: u16,
+        /// The error code.
+        code: ErrorCode,
+        /// The API's message, at most 1,000 characters.
+        message: String,
+        /// The request's id, to quote to support; `None` only if the response had none.
+        request_id: Option<String>,
+        /// The response's `Date` header in Unix seconds, to measure clock skew.
+        server_time: Option<i64>,
+    },
+    /// The response is not an API response at all, e.g. a gateway's HTML 502 page.
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body, at most 200 characters.
+        snippet: String,
+        /// The request's id, if the body held one.
+        request_id: Option<String>,
+    },
+    /// The body is JSON but truncated, malformed, or not of the expected shape.
+    Decode {
+        /// The HTTP status.
+        status: u16,
+        /// What is wrong, at most 200 characters.
+        message: String,
+        /// The request's id, if the body held one.
+        request_id: Option<String>,
+    },
 }
 
 /// What went wrong below HTTP.
@@ -91,8 +122,242 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Transport { kind, message } => write!(f, "transport error ({kind:?}): {message}"),
+            Error::Api { status, code, message, request_id, .. } => {
+                write!(f, "API error {code}: {message} (HTTP {status}, {})", Rid(request_id))
+            }
+            Error::Http { status, snippet, request_id } => {
+                write!(f, "HTTP {status} without an API response ({}): {snippet:?}", Rid(request_id))
+            }
+            Error::Decode { status, message, request_id } => {
+                write!(f, "cannot decode the API response: {message} (HTTP {status}, {})", Rid(request_id))
+            }
+        }
+    }
+}
+
+struct Rid<'a>(&'a Option<String>);
+
+impl fmt::Display for Rid<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(id) => write!(f, "RequestId {id}"),
+            None => f.write_str("no RequestId"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// Whether trying again later may succeed: throttling, internal errors, gateway errors
+    /// (HTTP 429 and 5xx without an API response), timeouts and broken connections.
+    ///
+    /// After a timeout or a broken connection the request may or may not have taken effect.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api { code, .. } => code.is_retryable(),
+            Error::Http { status, .. } => *status == 429 || (500..600).contains(status),
+            Error::Transport { kind, .. } => {
+                matches!(kind, TransportKind::Connect | TransportKind::Timeout | TransportKind::Io)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the credentials are missing, wrong, expired or not allowed to do this.
+    pub fn is_auth(&self) -> bool {
+        match self {
+            Error::Api { code, .. } => code.is_auth(),
+            Error::Credentials(_) | Error::NoCredentials(_) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the request as given cannot succeed: a bad id, parameter, endpoint or count,
+    /// found here before sending or reported by the API.
+    pub fn is_input(&self) -> bool {
+        match self {
+            Error::Api { code, .. } => code.is_input(),
+            Error::InvalidKeyId(_)
+            | Error::InvalidKeyIds(_)
+            | Error::KeyIdCount(_)
+            | Error::InvalidTimestamp(_)
+            | Error::InvalidEndpoint(_)
+            | Error::InvalidInput(_) => true,
+            _ => false,
+        }
+    }
+
+    /// The API error code, for [`Error::Api`].
+    pub fn code(&self) -> Option<&ErrorCode> {
+        match self {
+            Error::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The RequestId of the response this error came from, when it had one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api { request_id, .. }
+            | Error::Http { request_id, .. }
+            | Error::Decode { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal,)*) => {
+        /// An API error code. Codes this crate does not name are kept verbatim in
+        /// [`ErrorCode::Other`].
+        ///
+        /// ```
+        /// use cvm_keypairs::ErrorCode;
+        /// let code: ErrorCode = "InvalidKeyPairId.NotFound".parse().unwrap();
+        /// assert_eq!(code, ErrorCode::InvalidKeyPairIdNotFound);
+        /// assert_eq!(code.as_str(), "InvalidKeyPairId.NotFound");
+        /// assert_eq!("Some.NewCode".parse::<ErrorCode>().unwrap(), ErrorCode::Other("Some.NewCode".into()));
+        /// ```
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $($(#[$doc])* $variant,)*
+            /// Any other code, verbatim.
+            Other(String),
+        }
+
+        impl ErrorCode {
+            /// The code as the API writes it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                    ErrorCode::Other(code) => code,
+                }
+            }
+
+            /// The code for `code`: a named variant, or [`ErrorCode::Other`].
+            pub fn new(code: &str) -> Self {
+                match code {
+                    $($code => ErrorCode::$variant,)*
+                    _ => ErrorCode::Other(code.to_owned()),
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// `InvalidKeyPairId.NotFound`: no key pair has this id (already deleted, or never existed).
+    InvalidKeyPairIdNotFound = "InvalidKeyPairId.NotFound",
+    /// `InvalidKeyPairId.Malformed`: the id is not of the key pair id shape.
+    InvalidKeyPairIdMalformed = "InvalidKeyPairId.Malformed",
+    /// `InvalidKeyPair.LimitExceeded`: too many key pairs.
+    InvalidKeyPairLimitExceeded = "InvalidKeyPair.LimitExceeded",
+    /// `InvalidKeyPair.NotSupported`: the key pair does not support this operation.
+    InvalidKeyPairNotSupported = "InvalidKeyPair.NotSupported",
+    /// `InvalidParameterValue`: a parameter value is wrong.
+    InvalidParameterValue = "InvalidParameterValue",
+    /// `InvalidParameterValue.KeyPairNotSupported`: the key pair does not support this
+    /// operation, e.g. it is bound to an instance or image.
+    InvalidParameterValueKeyPairNotSupported = "InvalidParameterValue.KeyPairNotSupported",
+    /// `InvalidParameterValue.LimitExceeded`: too many parameter values.
+    InvalidParameterValueLimitExceeded = "InvalidParameterValue.LimitExceeded",
+    /// `InvalidParameter`: a parameter is wrong.
+    InvalidParameter = "InvalidParameter",
+    /// `MissingParameter`: a required parameter is missing.
+    MissingParameter = "MissingParameter",
+    /// `UnknownParameter`: an unknown parameter was sent.
+    UnknownParameter = "UnknownParameter",
+    /// `InvalidAction`: the action does not exist.
+    InvalidAction = "InvalidAction",
+    /// `InternalServerError`: the service failed.
+    InternalServerError = "InternalServerError",
+    /// `InternalError`: the API failed.
+    InternalError = "InternalError",
+    /// `AuthFailure.SignatureFailure`: the signature does not match (wrong secret key, or
+    /// the request was changed after signing).
+    AuthFailureSignatureFailure = "AuthFailure.SignatureFailure",
+    /// `AuthFailure.SignatureExpire`: the timestamp is too far from the server's clock.
+    AuthFailureSignatureExpire = "AuthFailure.SignatureExpire",
+    /// `AuthFailure.SecretIdNotFound`: the secret id does not exist or is disabled.
+    AuthFailureSecretIdNotFound = "AuthFailure.SecretIdNotFound",
+    /// `AuthFailure.InvalidSecretId`: the secret id is not valid.
+    AuthFailureInvalidSecretId = "AuthFailure.InvalidSecretId",
+    /// `AuthFailure.TokenFailure`: the session token is wrong or expired.
+    AuthFailureTokenFailure = "AuthFailure.TokenFailure",
+    /// `AuthFailure.InvalidAuthorization`: the Authorization header is malformed.
+    AuthFailureInvalidAuthorization = "AuthFailure.InvalidAuthorization",
+    /// `AuthFailure.MFAFailure`: multi-factor authentication failed.
+    AuthFailureMfaFailure = "AuthFailure.MFAFailure",
+    /// `AuthFailure.UnauthorizedOperation`: the identity may not call this action.
+    AuthFailureUnauthorizedOperation = "AuthFailure.UnauthorizedOperation",
+    /// `UnauthorizedOperation`: the identity may not do this.
+    UnauthorizedOperation = "UnauthorizedOperation",
+    /// `RequestLimitExceeded`: too many requests; slow down.
+    RequestLimitExceeded = "RequestLimitExceeded",
+    /// `RequestLimitExceeded.UinLimitExceeded`: the account's rate limit was hit.
+    RequestLimitExceededUinLimitExceeded = "RequestLimitExceeded.UinLimitExceeded",
+    /// `RequestLimitExceeded.GlobalRegionUinLimitExceeded`: the account's rate limit across
+    /// regions was hit.
+    RequestLimitExceededGlobalRegionUinLimitExceeded = "RequestLimitExceeded.GlobalRegionUinLimitExceeded",
+    /// `RequestLimitExceeded.IPLimitExceeded`: the caller address's rate limit was hit.
+    RequestLimitExceededIpLimitExceeded = "RequestLimitExceeded.IPLimitExceeded",
+    /// `UnsupportedOperation`: the operation is not supported in this state.
+    UnsupportedOperation = "UnsupportedOperation",
+    /// `UnsupportedRegion`: the action is not offered in this region.
+    UnsupportedRegion = "UnsupportedRegion",
+    /// `InvalidRegion`: the region does not exist.
+    InvalidRegion = "InvalidRegion",
+    /// `ResourceNotFound`: a resource does not exist.
+    ResourceNotFound = "ResourceNotFound",
+    /// `ResourceInUse`: a resource is in use.
+    ResourceInUse = "ResourceInUse",
+}
+
+impl ErrorCode {
+    /// Throttling (`RequestLimitExceeded` and any `RequestLimitExceeded.…`) and internal
+    /// errors: trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        let code = self.as_str();
+        matches!(self, ErrorCode::InternalError | ErrorCode::InternalServerError)
+            || code == "RequestLimitExceeded"
+            || code.starts_with("RequestLimitExceeded.")
+    }
+
+    /// `AuthFailure` and any `AuthFailure.…`, and `UnauthorizedOperation`.
+    pub fn is_auth(&self) -> bool {
+        let code = self.as_str();
+        code == "AuthFailure" || code.starts_with("AuthFailure.") || code == "UnauthorizedOperation"
+    }
+
+    /// Codes saying the request itself is wrong: unknown or malformed ids, bad, missing or
+    /// unknown parameters, unsupported key pairs.
+    pub fn is_input(&self) -> bool {
+        let code = self.as_str();
+        ["InvalidKeyPairId", "InvalidKeyPair", "InvalidParameter", "InvalidParameterValue"].iter().any(
+            |family| code == *family || code.strip_prefix(family).is_some_and(|rest| rest.starts_with('.')),
+        ) || matches!(
+            self,
+            ErrorCode::MissingParameter
+                | ErrorCode::UnknownParameter
+                | ErrorCode::InvalidAction
+                | ErrorCode::InvalidRegion
+                | ErrorCode::UnsupportedRegion
+        )
+    }
+}
+
+impl std::str::FromStr for ErrorCode {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(ErrorCode::new(s))
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -3,7 +3,9 @@
 //! The crate is built in layers that only ever call downwards:
 //! [`KeyId`] validates ids once; an [`Action`] such as [`DeleteKeyPairs`] writes its parameters
 //! as a GET query ([`query`]) or a POST JSON body; [`RequestConfig::build`] signs those exact
-//! bytes with the pure TC3-HMAC-SHA256 signer ([`tc3`]) into a plain [`HttpRequest`].
+//! bytes with the pure TC3-HMAC-SHA256 signer ([`tc3`]) into a plain [`HttpRequest`]. A
+//! [`Transport`] sends it and [`response::parse`] turns what comes back into a typed output or
+//! an [`Error`]; [`Client`] does all three in one call.
 //!
 //! ```
 //! use cvm_keypairs::{Credentials, DeleteKeyPairs, Method, RequestConfig, Signer};
@@ -32,6 +34,7 @@
 #![deny(missing_docs)]
 
 pub mod actions;
+pub mod client;
 pub mod clock;
 pub mod credentials;
 pub mod endpoint;
@@ -41,19 +44,25 @@ pub mod key_id;
 pub mod limiter;
 pub mod query;
 pub mod request;
+pub mod response;
 pub mod retry;
 pub mod tc3;
 pub mod transport;
 
 pub use actions::delete_key_pairs::DeleteKeyPairs;
+pub use actions::describe_key_pairs::{DescribeKeyPairs, DescribeKeyPairsOutput, Filter, KeyPair};
+pub use client::{Client, ClientBuilder};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use credentials::{
     Credentials, CredentialsChain, EnvProvider, Environment, InstanceRoleProvider, ProfileProvider,
     ProvideCredentials, SystemEnvironment,
 };
 pub use endpoint::Endpoint;
-pub use error::{Error, TransportKind};
+pub use error::{Error, ErrorCode, TransportKind};
 pub use http::{HttpRequest, HttpResponse, Method};
 pub use key_id::KeyId;
 pub use request::{Action, Language, RequestConfig, SignedHeaderSet};
 pub use tc3::Signer;
 pub use transport::Transport;
+#[cfg(feature = "ureq")]
+pub use transport::{UreqTransport, UreqTransportBuilder};

@@ -1,0 +1,345 @@
+//! `DescribeKeyPairs`: list key pairs by id or by filter, a page at a time.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::Error;
+use crate::key_id::{self, KeyId};
+use crate::query;
+use crate::request::Action;
+
+/// The most key pairs one page may hold, and the most ids one request may name.
+pub const MAX_LIMIT: u64 = 100;
+
+/// A condition on the key pairs listed; several values of one filter match any of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    /// `key-id`: key pairs with one of these ids.
+    KeyId(Vec<KeyId>),
+    /// `key-name`: key pairs with one of these names.
+    KeyName(Vec<String>),
+    /// `project-id`: key pairs in one of these projects (0 is the default project).
+    ProjectId(Vec<u64>),
+}
+
+impl Filter {
+    fn name(&self) -> &'static str {
+        match self {
+            Filter::KeyId(_) => "key-id",
+            Filter::KeyName(_) => "key-name",
+            Filter::ProjectId(_) => "project-id",
+        }
+    }
+
+    fn values(&self) -> Vec<String> {
+        match self {
+            Filter::KeyId(ids) => ids.iter().map(KeyId::to_string).collect(),
+            Filter::KeyName(names) => names.clone(),
+            Filter::ProjectId(ids) => ids.iter().map(u64::to_string).collect(),
+        }
+    }
+}
+
+/// A `DescribeKeyPairs` request: all key pairs, or those with given ids, or those matching
+/// filters; with an optional offset and page size.
+///
+/// The API takes ids or filters, not both, so a request holds one or the other.
+///
+/// ```
+/// use cvm_keypairs::actions::describe_key_pairs::{DescribeKeyPairs, Filter};
+/// let by_name = DescribeKeyPairs::filtered([Filter::KeyName(vec!["deploy".into()])])?.with_limit(50)?;
+/// let by_id = DescribeKeyPairs::by_ids(["skey-mv9yzyjj".parse()?])?;
+/// let everything = DescribeKeyPairs::all().with_offset(100);
+/// # Ok::<(), cvm_keypairs::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DescribeKeyPairs {
+    key_ids: Vec<KeyId>,
+    filters: Vec<Filter>,
+    offset: Option<u64>,
+    limit: Option<u64>,
+}
+
+impl DescribeKeyPairs {
+    /// Every key pair (a page at a time: see [`DescribeKeyPairs::with_limit`]).
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// The key pairs with these ids: 1 to 100 distinct ids, repeats removed.
+    pub fn by_ids(ids: impl IntoIterator<Item = KeyId>) -> Result<Self, Error> {
+        let mut key_ids: Vec<KeyId> = ids.into_iter().collect();
+        key_id::dedup(&mut key_ids);
+        if key_ids.is_empty() || key_ids.len() > MAX_LIMIT as usize {
+            return Err(Error::KeyIdCount(key_ids.len()));
+        }
+        Ok(DescribeKeyPairs { key_ids, ..Self::default() })
+    }
+
+    /// The key pairs matching every filter. Each filter needs at least one value, and at least
+    /// one filter is needed (use [`DescribeKeyPairs::all`] for everything).
+    pub fn filtered(filters: impl IntoIterator<Item = Filter>) -> Result<Self, Error> {
+        let filters: Vec<Filter> = filters.into_iter().collect();
+        if filters.is_empty() {
+            return Err(Error::InvalidInput("DescribeKeyPairs::filtered needs at least one filter".into()));
+        }
+        if let Some(empty) = filters.iter().find(|f| f.values().is_empty()) {
+            return Err(Error::InvalidInput(format!("the {} filter has no values", empty.name())));
+        }
+        Ok(DescribeKeyPairs { filters, ..Self::default() })
+    }
+
+    /// Skips the first `offset` key pairs.
+    pub fn with_offset(mut self, offset: u64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    /// Lists at most `limit` key pairs, 1 to 100 (the API's default is 20).
+    pub fn with_limit(mut self, limit: u64) -> Result<Self, Error> {
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(Error::InvalidInput(format!("the page size must be 1 to {MAX_LIMIT}, got {limit}")));
+        }
+        self.limit = Some(limit);
+        Ok(self)
+    }
+
+    /// The ids asked for, if any.
+    pub fn key_ids(&self) -> &[KeyId] {
+        &self.key_ids
+    }
+
+    /// The filters, if any.
+    pub fn filters(&self) -> &[Filter] {
+        &self.filters
+    }
+
+    /// The offset, if set.
+    pub fn offset(&self) -> Option<u64> {
+        self.offset
+    }
+
+    /// The page size, if set.
+    pub fn limit(&self) -> Option<u64> {
+        self.limit
+    }
+
+    /// The parameters in the official SDK's order: `KeyIds`, `Filters`, `Offset`, `Limit`.
+    fn params(&self) -> Params<'_> {
+        let filters =
+            self.filters.iter().map(|f| FilterParam { name: f.name(), values: f.values() }).collect();
+        Params { key_ids: &self.key_ids, filters, offset: self.offset, limit: self.limit }
+    }
+}
+
+#[derive(Serialize)]
+struct Params<'a> {
+    #[serde(rename = "KeyIds", skip_serializing_if = "<[_]>::is_empty")]
+    key_ids: &'a [KeyId],
+    #[serde(rename = "Filters", skip_serializing_if = "Vec::is_empty")]
+    filters: Vec<FilterParam>,
+    #[serde(rename = "Offset", skip_serializing_if = "Option::is_none")]
+    offset: Option<u64>,
+    #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
+    limit: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct FilterParam {
+    #[serde(rename = "Name")]
+    name: &'static str,
+    #[serde(rename = "Values")]
+    values: Vec<String>,
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    Error::InvalidInput(format!("cannot encode the parameters: {e}"))
+}
+
+impl Action for DescribeKeyPairs {
+    fn name(&self) -> &'static str {
+        "DescribeKeyPairs"
+    }
+
+    fn write_query(&self, out: &mut String) -> Result<(), Error> {
+        // Through a JSON value, whose objects would sort their keys: so one value per parameter,
+        // encoded in the SDK's order.
+        let params = serde_json::to_value(self.params()).map_err(json_error)?;
+        let order = ["KeyIds", "Filters", "Offset", "Limit"];
+        let encoded =
+            query::encode_params(order.iter().filter_map(|name| params.get(*name).map(|v| (*name, v))));
+        if !encoded.is_empty() && !out.is_empty() {
+            out.push('&');
+        }
+        out.push_str(&encoded);
+        Ok(())
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        serde_json::to_writer(out, &self.params()).map_err(json_error)
+    }
+}
+
+/// What `DescribeKeyPairs` returns: one page of key pairs.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DescribeKeyPairsOutput {
+    /// How many key pairs match in all, across pages.
+    #[serde(rename = "TotalCount")]
+    pub total_count: u64,
+    /// This page's key pairs.
+    #[serde(rename = "KeyPairSet", default, deserialize_with = "nullable")]
+    pub key_pairs: Vec<KeyPair>,
+    /// The request's id.
+    #[serde(rename = "RequestId")]
+    pub request_id: String,
+}
+
+/// A key pair as listed. Fields the API leaves out or sends as `null` are empty; fields this
+/// crate does not know are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct KeyPair {
+    /// The id, e.g. `skey-mv9yzyjj`.
+    #[serde(rename = "KeyId")]
+    pub key_id: KeyId,
+    /// The name.
+    #[serde(rename = "KeyName", default, deserialize_with = "nullable")]
+    pub key_name: String,
+    /// The project (0 is the default project).
+    #[serde(rename = "ProjectId", default, deserialize_with = "nullable")]
+    pub project_id: i64,
+    /// The description.
+    #[serde(rename = "Description", default, deserialize_with = "nullable")]
+    pub description: String,
+    /// The public key, OpenSSH format.
+    #[serde(rename = "PublicKey", default, deserialize_with = "nullable")]
+    pub public_key: String,
+    /// The instances the key is bound to; a bound key cannot be deleted.
+    #[serde(rename = "AssociatedInstanceIds", default, deserialize_with = "nullable")]
+    pub associated_instance_ids: Vec<String>,
+    /// When the key was created, as the API writes it (ISO 8601, UTC).
+    #[serde(rename = "CreatedTime", default, deserialize_with = "nullable")]
+    pub created_time: String,
+    /// The tags.
+    #[serde(rename = "Tags", default, deserialize_with = "nullable")]
+    pub tags: Vec<Tag>,
+}
+
+/// A tag on a resource.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Tag {
+    /// The tag key.
+    #[serde(rename = "Key", default, deserialize_with = "nullable")]
+    pub key: String,
+    /// The tag value.
+    #[serde(rename = "Value", default, deserialize_with = "nullable")]
+    pub value: String,
+}
+
+/// `null` as the type's default: the API sends `null` for empty lists and unset fields.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn query(req: &DescribeKeyPairs) -> String {
+        let mut q = String::new();
+        req.write_query(&mut q).unwrap();
+        q
+    }
+
+    fn json(req: &DescribeKeyPairs) -> Value {
+        let mut j = Vec::new();
+        req.write_json(&mut j).unwrap();
+        serde_json::from_slice(&j).unwrap()
+    }
+
+    #[test]
+    fn filters_encode_as_the_sdk_vector_says() {
+        let vectors: Value =
+            serde_json::from_str(include_str!("../../tests/vectors/query-encoding.json")).unwrap();
+        let case = vectors["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "describe_get_filters")
+            .expect("the describe_get_filters vector");
+        let req = DescribeKeyPairs::filtered([
+            Filter::KeyName(vec!["my key".into(), "k/2".into()]),
+            Filter::ProjectId(vec![0]),
+        ])
+        .unwrap()
+        .with_offset(5)
+        .with_limit(100)
+        .unwrap();
+        assert_eq!(query(&req), case["expected_query"].as_str().unwrap());
+        let params: serde_json::Map<String, Value> = case["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_str().unwrap().into(), p[1].clone()))
+            .collect();
+        assert_eq!(json(&req), Value::Object(params));
+    }
+
+    #[test]
+    fn ids_and_pages_encode_in_both_forms() {
+        let ids = key_id::parse_all(["skey-bbbbbbbb", "skey-aaaaaaaa", "skey-bbbbbbbb"]).unwrap();
+        let req = DescribeKeyPairs::by_ids(ids).unwrap().with_limit(2).unwrap();
+        assert_eq!(query(&req), "KeyIds.0=skey-bbbbbbbb&KeyIds.1=skey-aaaaaaaa&Limit=2");
+        assert_eq!(json(&req), serde_json::json!({"KeyIds": ["skey-bbbbbbbb", "skey-aaaaaaaa"], "Limit": 2}));
+        let id_filter = DescribeKeyPairs::filtered([Filter::KeyId(vec!["skey-cccccccc".parse().unwrap()])]);
+        assert_eq!(query(&id_filter.unwrap()), "Filters.0.Name=key-id&Filters.0.Values.0=skey-cccccccc");
+        assert_eq!(query(&DescribeKeyPairs::all()), "");
+        let mut j = Vec::new();
+        DescribeKeyPairs::all().write_json(&mut j).unwrap();
+        assert_eq!(j, b"{}");
+    }
+
+    #[test]
+    fn bad_requests_are_refused_before_sending() {
+        assert!(matches!(DescribeKeyPairs::by_ids([]), Err(Error::KeyIdCount(0))));
+        let many: Vec<KeyId> = (0..101).map(|i| format!("skey-{i:08}").parse().unwrap()).collect();
+        assert!(matches!(DescribeKeyPairs::by_ids(many), Err(Error::KeyIdCount(101))));
+        assert!(DescribeKeyPairs::filtered([]).is_err());
+        assert!(DescribeKeyPairs::filtered([Filter::KeyName(vec![])]).is_err());
+        assert!(DescribeKeyPairs::all().with_limit(0).is_err());
+        assert!(DescribeKeyPairs::all().with_limit(101).is_err());
+    }
+
+    #[test]
+    fn output_tolerates_nulls_missing_and_unknown_fields() {
+        let body = serde_json::json!({
+            "TotalCount": 2,
+            "KeyPairSet": [
+                {"KeyId": "skey-mv9yzyjj", "KeyName": "deploy", "ProjectId": 7, "Description": null,
+                 "PublicKey": "ssh-ed25519 AAAA", "AssociatedInstanceIds": ["ins-1"],
+                 "CreatedTime": "2020-09-22T09:31:26Z", "Tags": [{"Key": "env", "Value": "prod"}],
+                 "PrivateKey": null, "SomethingNew": {"x": 1}},
+                {"KeyId": "skey-00000000", "AssociatedInstanceIds": null, "Tags": null}
+            ],
+            "RequestId": "r-1"
+        });
+        let out: DescribeKeyPairsOutput = serde_json::from_value(body).unwrap();
+        assert_eq!(out.total_count, 2);
+        assert_eq!(out.request_id, "r-1");
+        let first = &out.key_pairs[0];
+        assert_eq!(
+            (first.key_name.as_str(), first.project_id, first.description.as_str()),
+            ("deploy", 7, "")
+        );
+        assert_eq!(first.tags, [Tag { key: "env".into(), value: "prod".into() }]);
+        assert_eq!(first.associated_instance_ids, ["ins-1"]);
+        assert_eq!(out.key_pairs[1].key_id.as_str(), "skey-00000000");
+        assert!(out.key_pairs[1].tags.is_empty() && out.key_pairs[1].key_name.is_empty());
+
+        let empty: DescribeKeyPairsOutput =
+            serde_json::from_str(r#"{"TotalCount":0,"KeyPairSet":null,"RequestId":"r"}"#).unwrap();
+        assert!(empty.key_pairs.is_empty());
+        assert!(
+            serde_json::from_str::<DescribeKeyPairsOutput>(r#"{"KeyPairSet":[],"RequestId":"r"}"#).is_err()
+        );
+    }
+}

@@ -1,0 +1,595 @@
+//! [`Client`]: sign, send and parse one API call, with its [`ClientBuilder`].
+//!
+//! A call is three steps that stay separately reachable, so a dry run can stop after the first
+//! and a retrying caller can repeat the last two with a corrected timestamp:
+//! [`Client::sign_at`] (credentials, configuration and action to an [`HttpRequest`]),
+//! [`Client::send`] (through the [`Transport`], then [`response::parse`]), and
+//! [`Client::execute_at`], both in one. Each method makes exactly one attempt.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::actions::delete_key_pairs::DeleteKeyPairs;
+use crate::actions::describe_key_pairs::{self, DescribeKeyPairs, DescribeKeyPairsOutput, KeyPair};
+use crate::clock::{Clock, SystemClock};
+use crate::credentials::{Credentials, ProvideCredentials};
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::http::{HttpRequest, Method};
+use crate::request::{Action, Language, RequestConfig, SignedHeaderSet};
+use crate::response;
+use crate::tc3::Signer;
+use crate::transport::Transport;
+
+/// A blocking CVM API client: one configuration, one credentials source, one transport, and a
+/// signer whose derived key is reused across calls. Share it between threads by reference or
+/// in an `Arc`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use cvm_keypairs::{Client, Credentials, DeleteKeyPairs, HttpRequest, HttpResponse, Error};
+///
+/// // A stand-in for the network: any `Fn(&HttpRequest) -> Result<HttpResponse, Error>`.
+/// let fake = |request: &HttpRequest| -> Result<HttpResponse, Error> {
+///     assert_eq!(request.header("X-TC-Action"), Some("DeleteKeyPairs"));
+///     Ok(HttpResponse { status: 200, body: br#"{"Response":{"RequestId":"r-1"}}"#.to_vec(), ..Default::default() })
+/// };
+/// let client = Client::builder()
+///     .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE")?)
+///     .region("ap-guangzhou")
+///     .transport(Arc::new(fake))
+///     .build()?;
+/// let request_id = client.delete_key_pairs(&DeleteKeyPairs::parse(["skey-mv9yzyjj"])?)?;
+/// assert_eq!(request_id, "r-1");
+/// # Ok::<(), cvm_keypairs::Error>(())
+/// ```
+pub struct Client {
+    config: RequestConfig,
+    credentials: Arc<dyn ProvideCredentials>,
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    signer: Signer,
+}
+
+impl Client {
+    /// A builder; credentials are required, everything else has a default.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// How requests are built: endpoint, region, method, language, signed headers.
+    pub fn config(&self) -> &RequestConfig {
+        &self.config
+    }
+
+    /// The current time from the client's clock, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The signed request for `action` at the clock's time, as it would be sent: what a dry
+    /// run prints.
+    pub fn sign(&self, action: &(impl Action + ?Sized)) -> Result<HttpRequest, Error> {
+        self.sign_at(action, self.now())
+    }
+
+    /// The signed request for `action` at `timestamp` (Unix seconds), with the credentials
+    /// the provider gives now.
+    pub fn sign_at(&self, action: &(impl Action + ?Sized), timestamp: i64) -> Result<HttpRequest, Error> {
+        let credentials: Credentials = self.credentials.credentials()?;
+        self.config.build(&self.signer, &credentials, action, timestamp)
+    }
+
+    /// Sends a signed request once and parses the response into `T` (the fields of the
+    /// `Response` object).
+    ///
+    /// Should a server or gateway echo the request's session token into an error, it is
+    /// replaced by `***`.
+    pub fn send<T: DeserializeOwned>(&self, request: &HttpRequest) -> Result<T, Error> {
+        let result = self.transport.send(request).and_then(|response| response::parse(&response));
+        match request.header("X-TC-Token") {
+            Some(token) => result.map_err(|e| scrub(e, token)),
+            None => result,
+        }
+    }
+
+    /// Signs `action` at the clock's time, sends it once and parses the response.
+    pub fn execute<T: DeserializeOwned>(&self, action: &(impl Action + ?Sized)) -> Result<T, Error> {
+        self.execute_at(action, self.now())
+    }
+
+    /// Signs `action` at `timestamp`, sends it once and parses the response.
+    pub fn execute_at<T: DeserializeOwned>(
+        &self,
+        action: &(impl Action + ?Sized),
+        timestamp: i64,
+    ) -> Result<T, Error> {
+        self.send(&self.sign_at(action, timestamp)?)
+    }
+
+    /// Calls any CVM action once: `params` must serialise to a JSON object (or unit, for no
+    /// parameters), sent as the POST body or, with GET, flattened into the query (in key
+    /// order). `Resp` is deserialised from the `Response` object.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), cvm_keypairs::Error> {
+    /// # let client = cvm_keypairs::Client::builder()
+    /// #     .credentials(cvm_keypairs::Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE")?).build()?;
+    /// let zones: serde_json::Value = client.call("DescribeZones", "2017-03-12", &())?;
+    /// # Ok(()) }
+    /// ```
+    pub fn call<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        action: &'static str,
+        version: &'static str,
+        params: &Req,
+    ) -> Result<Resp, Error> {
+        self.execute(&Generic { name: action, version, params })
+    }
+
+    /// Deletes 1 to 100 key pairs in one call, once, and returns the RequestId.
+    ///
+    /// Success means the API accepted the request; a key bound to an instance or image is not
+    /// deleted, so verify with [`Client::describe_key_pairs`] where it matters.
+    pub fn delete_key_pairs(&self, request: &DeleteKeyPairs) -> Result<String, Error> {
+        #[derive(Deserialize)]
+        struct Output {
+            #[serde(rename = "RequestId")]
+            request_id: String,
+        }
+        Ok(self.execute::<Output>(request)?.request_id)
+    }
+
+    /// Lists one page of key pairs.
+    pub fn describe_key_pairs(&self, request: &DescribeKeyPairs) -> Result<DescribeKeyPairsOutput, Error> {
+        self.execute(request)
+    }
+
+    /// Lists every key pair matching `request` (its ids or filters, from its offset on),
+    /// asking for pages of 100 until `TotalCount` is reached or a page comes back empty.
+    ///
+    /// Pages are separate calls: a key pair created or deleted meanwhile may shift the
+    /// pages, so one may be missed; none is listed twice.
+    pub fn describe_all_key_pairs(&self, request: &DescribeKeyPairs) -> Result<Vec<KeyPair>, Error> {
+        let mut offset = request.offset().unwrap_or(0);
+        let mut seen = HashSet::new();
+        let mut all = Vec::new();
+        loop {
+            let page_request =
+                request.clone().with_offset(offset).with_limit(describe_key_pairs::MAX_LIMIT)?;
+            let page = self.describe_key_pairs(&page_request)?;
+            let count = page.key_pairs.len() as u64;
+            all.extend(page.key_pairs.into_iter().filter(|k| seen.insert(k.key_id)));
+            offset += count;
+            if count == 0 || offset >= page.total_count {
+                return Ok(all);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Replaces `secret` in the texts of `error`, including a start of it cut off at the end.
+fn scrub(mut error: Error, secret: &str) -> Error {
+    let text = match &mut error {
+        Error::Api { message, .. } | Error::Decode { message, .. } | Error::Transport { message, .. } => {
+            message
+        }
+        Error::Http { snippet, .. } => snippet,
+        _ => return error,
+    };
+    if text.contains(secret) {
+        *text = text.replace(secret, "***");
+    }
+    let kept = text.strip_suffix('…').unwrap_or(text).len();
+    let cut = (4..secret.len())
+        .rev()
+        .filter(|&n| secret.is_char_boundary(n))
+        .find(|&n| text[..kept].ends_with(&secret[..n]));
+    if let Some(n) = cut {
+        text.replace_range(kept - n..kept, "***");
+    }
+    error
+}
+
+/// An action named at run time, with parameters from any `Serialize` value.
+struct Generic<'a, P> {
+    name: &'static str,
+    version: &'static str,
+    params: &'a P,
+}
+
+impl<P: Serialize> Action for Generic<'_, P> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn version(&self) -> &'static str {
+        self.version
+    }
+
+    fn write_query(&self, out: &mut String) -> Result<(), Error> {
+        let encoded = match serde_json::to_value(self.params).map_err(params_error)? {
+            serde_json::Value::Object(params) => crate::query::encode_object(&params),
+            serde_json::Value::Null => String::new(),
+            _ => return Err(not_an_object()),
+        };
+        if !out.is_empty() && !encoded.is_empty() {
+            out.push('&');
+        }
+        out.push_str(&encoded);
+        Ok(())
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        let start = out.len();
+        serde_json::to_writer(&mut *out, self.params).map_err(params_error)?;
+        match &out[start..] {
+            [b'{', ..] => Ok(()),
+            b"null" => {
+                out.truncate(start);
+                out.extend_from_slice(b"{}");
+                Ok(())
+            }
+            _ => Err(not_an_object()),
+        }
+    }
+}
+
+fn params_error(e: serde_json::Error) -> Error {
+    Error::InvalidInput(format!("cannot encode the parameters: {e}"))
+}
+
+fn not_an_object() -> Error {
+    Error::InvalidInput("the parameters must serialise to a JSON object".into())
+}
+
+/// Settings for a [`Client`]. Only credentials are required.
+///
+/// Defaults: endpoint `cvm.tencentcloudapi.com`, no region header, POST, no language header,
+/// [`SignedHeaderSet::WithAction`], the system clock, and (with the `ureq` feature) a
+/// [`UreqTransport`](crate::transport::UreqTransport) with its defaults.
+#[derive(Default)]
+pub struct ClientBuilder {
+    config: RequestConfig,
+    endpoint: Option<String>,
+    allow_insecure_http: bool,
+    credentials: Option<Arc<dyn ProvideCredentials>>,
+    transport: Option<Arc<dyn Transport>>,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl ClientBuilder {
+    /// Fixed credentials.
+    pub fn credentials(self, credentials: Credentials) -> Self {
+        self.credentials_provider(Arc::new(credentials))
+    }
+
+    /// A source asked for credentials before every request, so temporary ones can rotate.
+    pub fn credentials_provider(mut self, provider: Arc<dyn ProvideCredentials>) -> Self {
+        self.credentials = Some(provider);
+        self
+    }
+
+    /// The region, e.g. `ap-guangzhou` (sent as `X-TC-Region`).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.config.region = region.into();
+        self
+    }
+
+    /// The endpoint as text: `host`, `host:port`, `https://…`, or `http://…` for a loopback
+    /// host (any host after [`ClientBuilder::allow_insecure_http`]). Checked by
+    /// [`ClientBuilder::build`].
+    pub fn endpoint(mut self, endpoint: &str) -> Self {
+        self.endpoint = Some(endpoint.to_owned());
+        self
+    }
+
+    /// An endpoint already parsed.
+    pub fn parsed_endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.config.endpoint = endpoint;
+        self.endpoint = None;
+        self
+    }
+
+    /// Accepts a plain `http://` endpoint on any host. The signed request and any session
+    /// token then cross the network in clear text.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// POST with a JSON body (the default) or GET with a query.
+    pub fn method(mut self, method: Method) -> Self {
+        self.config.method = method;
+        self
+    }
+
+    /// The language of API error messages.
+    pub fn language(mut self, language: Language) -> Self {
+        self.config.language = Some(language);
+        self
+    }
+
+    /// Which headers the signature covers.
+    pub fn signed_headers(mut self, set: SignedHeaderSet) -> Self {
+        self.config.signed_headers = set;
+        self
+    }
+
+    /// Signs `UNSIGNED-PAYLOAD` instead of the body.
+    pub fn unsigned_payload(mut self, unsigned: bool) -> Self {
+        self.config.unsigned_payload = unsigned;
+        self
+    }
+
+    /// How requests are sent.
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Where the time for signatures comes from.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The client, or why the settings cannot make one.
+    pub fn build(self) -> Result<Client, Error> {
+        let mut config = self.config;
+        if let Some(text) = &self.endpoint {
+            config.endpoint = if self.allow_insecure_http {
+                Endpoint::parse_allowing_http(text)
+            } else {
+                Endpoint::parse(text)
+            }?;
+        }
+        let credentials = self.credentials.ok_or_else(|| {
+            Error::InvalidInput("the client needs credentials: set them on the ClientBuilder".into())
+        })?;
+        let transport = match self.transport {
+            Some(transport) => transport,
+            None => default_transport()?,
+        };
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        Ok(Client { config, credentials, transport, clock, signer: Signer::new() })
+    }
+}
+
+#[cfg(feature = "ureq")]
+fn default_transport() -> Result<Arc<dyn Transport>, Error> {
+    Ok(Arc::new(crate::transport::UreqTransport::new()))
+}
+
+#[cfg(not(feature = "ureq"))]
+fn default_transport() -> Result<Arc<dyn Transport>, Error> {
+    Err(Error::InvalidInput("built without the `ureq` feature: give the ClientBuilder a transport".into()))
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("config", &self.config)
+            .field("endpoint", &self.endpoint)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::http::HttpResponse;
+
+    const TS: i64 = 1_700_000_000;
+
+    type Sent = Arc<Mutex<Vec<HttpRequest>>>;
+
+    /// A client whose transport records each request and answers with `answer(request)`.
+    fn client_with(
+        method: Method,
+        answer: impl Fn(&HttpRequest) -> (u16, String) + Send + Sync + 'static,
+    ) -> (Client, Sent) {
+        let sent: Sent = Arc::default();
+        let log = sent.clone();
+        let transport = move |request: &HttpRequest| -> Result<HttpResponse, Error> {
+            log.lock().unwrap().push(request.clone());
+            let (status, body) = answer(request);
+            Ok(HttpResponse { status, headers: vec![], body: body.into_bytes() })
+        };
+        let credentials = Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE")
+            .unwrap()
+            .with_token("tok-EXAMPLE-1234")
+            .unwrap();
+        let client = Client::builder()
+            .credentials(credentials)
+            .region("ap-guangzhou")
+            .method(method)
+            .clock(Arc::new(FixedClock(TS)))
+            .transport(Arc::new(transport))
+            .build()
+            .unwrap();
+        (client, sent)
+    }
+
+    fn ok(_: &HttpRequest) -> (u16, String) {
+        (200, r#"{"Response":{"RequestId":"r-1"}}"#.into())
+    }
+
+    #[test]
+    fn execute_sends_exactly_what_sign_returns_at_the_clock_time() {
+        for method in [Method::Get, Method::Post] {
+            let (client, sent) = client_with(method, ok);
+            let action = DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap();
+            let signed = client.sign(&action).unwrap();
+            assert_eq!(signed, client.sign_at(&action, TS).unwrap());
+            assert_eq!(signed.header("X-TC-Timestamp"), Some("1700000000"));
+            assert_eq!(client.delete_key_pairs(&action).unwrap(), "r-1");
+            assert_eq!(sent.lock().unwrap().as_slice(), [signed]);
+        }
+    }
+
+    #[test]
+    fn generic_calls_encode_any_serialisable_parameters() {
+        let (client, sent) = client_with(Method::Get, ok);
+        let params = json!({"Zone": "ap-guangzhou-3", "InstanceIds": ["ins-1", "ins 2"]});
+        let out: Value = client.call("DescribeInstances", "2017-03-12", &params).unwrap();
+        assert_eq!(out, json!({"RequestId": "r-1"}));
+        let request = sent.lock().unwrap().pop().unwrap();
+        assert_eq!(request.path_and_query(), "/?InstanceIds.0=ins-1&InstanceIds.1=ins+2&Zone=ap-guangzhou-3");
+        assert_eq!(request.header("X-TC-Action"), Some("DescribeInstances"));
+
+        let (client, sent) = client_with(Method::Post, ok);
+        client.call::<_, Value>("DescribeZones", "2017-03-12", &()).unwrap();
+        client.call::<_, Value>("DescribeInstances", "2017-03-12", &params).unwrap();
+        let bodies: Vec<Vec<u8>> = sent.lock().unwrap().iter().map(|r| r.body.clone()).collect();
+        assert_eq!(bodies[0], b"{}");
+        assert_eq!(bodies[1], serde_json::to_vec(&params).unwrap());
+    }
+
+    #[test]
+    fn bad_generic_calls_fail_before_sending() {
+        for method in [Method::Get, Method::Post] {
+            let (client, sent) = client_with(method, ok);
+            let not_object = client.call::<_, Value>("DescribeZones", "2017-03-12", &[1, 2]);
+            assert!(matches!(not_object, Err(Error::InvalidInput(_))), "{not_object:?}");
+            let bad_name = client.call::<_, Value>("Describe Zones", "2017-03-12", &());
+            assert!(matches!(bad_name, Err(Error::InvalidInput(_))), "{bad_name:?}");
+            assert!(sent.lock().unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn describe_all_pages_through_everything_once() {
+        let ids: Vec<String> = (0..250).map(|i| format!("skey-{i:08}")).collect();
+        let (client, sent) = client_with(Method::Post, move |request| {
+            let params: Value = serde_json::from_slice(&request.body).unwrap();
+            let (offset, limit) =
+                (params["Offset"].as_u64().unwrap() as usize, params["Limit"].as_u64().unwrap() as usize);
+            let page: Vec<Value> =
+                ids.iter().skip(offset).take(limit).map(|id| json!({"KeyId": id})).collect();
+            (200, json!({"Response": {"TotalCount": 250, "KeyPairSet": page, "RequestId": "r"}}).to_string())
+        });
+        let all = client.describe_all_key_pairs(&DescribeKeyPairs::all()).unwrap();
+        assert_eq!(all.len(), 250);
+        assert_eq!(all[249].key_id.as_str(), "skey-00000249");
+        let asked: Vec<Value> =
+            sent.lock().unwrap().iter().map(|r| serde_json::from_slice(&r.body).unwrap()).collect();
+        assert_eq!(
+            asked,
+            [
+                json!({"Offset": 0, "Limit": 100}),
+                json!({"Offset": 100, "Limit": 100}),
+                json!({"Offset": 200, "Limit": 100})
+            ]
+        );
+    }
+
+    #[test]
+    fn describe_all_stops_on_an_empty_page() {
+        let (client, sent) = client_with(Method::Post, |_| {
+            (200, r#"{"Response":{"TotalCount":500,"KeyPairSet":[],"RequestId":"r"}}"#.into())
+        });
+        assert!(client.describe_all_key_pairs(&DescribeKeyPairs::all()).unwrap().is_empty());
+        assert_eq!(sent.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_echoed_session_token_is_scrubbed_from_errors() {
+        let (client, _) = client_with(Method::Post, |request| {
+            let token = request.header("X-TC-Token").unwrap();
+            match request.header("X-TC-Action") {
+                Some("Api") => (
+                    200,
+                    format!(
+                        r#"{{"Response":{{"Error":{{"Code":"X","Message":"bad token {token}"}},"RequestId":"r"}}}}"#
+                    ),
+                ),
+                // The token starts right where the snippet is cut.
+                _ => (502, format!("{}{token}", "x".repeat(crate::response::SNIPPET_CHARS - 6))),
+            }
+        });
+        for action in ["Api", "Gateway"] {
+            let err = client.call::<_, Value>(action, "2017-03-12", &()).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("tok-EX") && shown.contains("***"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn the_provider_is_asked_for_every_request() {
+        #[derive(Debug, Default)]
+        struct Rotating(Mutex<u32>);
+        impl ProvideCredentials for Rotating {
+            fn credentials(&self) -> Result<Credentials, Error> {
+                let mut n = self.0.lock().unwrap();
+                *n += 1;
+                Credentials::new(format!("AKID{n}"), "secret-EXAMPLE")
+            }
+        }
+        let client = Client::builder()
+            .credentials_provider(Arc::new(Rotating::default()))
+            .transport(Arc::new(|_: &HttpRequest| -> Result<HttpResponse, Error> { unreachable!() }))
+            .build()
+            .unwrap();
+        let action = DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap();
+        assert!(client.sign(&action).unwrap().header("Authorization").unwrap().contains("Credential=AKID1/"));
+        assert!(client.sign(&action).unwrap().header("Authorization").unwrap().contains("Credential=AKID2/"));
+    }
+
+    #[test]
+    fn the_builder_refuses_what_cannot_work() {
+        let with_creds = || {
+            let unused = |_: &HttpRequest| -> Result<HttpResponse, Error> { unreachable!() };
+            Client::builder()
+                .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+                .transport(Arc::new(unused))
+        };
+        assert!(matches!(Client::builder().build(), Err(Error::InvalidInput(_))));
+        let remote_http = with_creds().endpoint("http://cvm.tencentcloudapi.com").build();
+        assert!(matches!(remote_http, Err(Error::InvalidEndpoint(_))));
+        let opted_in = with_creds()
+            .endpoint("http://cvm.tencentcloudapi.com")
+            .allow_insecure_http(true)
+            .build()
+            .unwrap();
+        assert_eq!(opted_in.config().endpoint.base_url(), "http://cvm.tencentcloudapi.com/");
+        let default = with_creds().build().unwrap();
+        assert_eq!(default.config().endpoint, Endpoint::default());
+        assert_eq!(default.config().method, Method::Post);
+        let parsed = with_creds().parsed_endpoint(Endpoint::intl()).build().unwrap();
+        assert_eq!(parsed.config().endpoint.authority(), "cvm.intl.tencentcloudapi.com");
+    }
+
+    #[test]
+    fn the_default_transport_needs_the_ureq_feature() {
+        let built =
+            Client::builder().credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap()).build();
+        assert_eq!(built.is_ok(), cfg!(feature = "ureq"), "{built:?}");
+    }
+
+    #[test]
+    fn clients_can_be_shared_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Client>();
+    }
+}

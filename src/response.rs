@@ -1,0 +1,242 @@
+//! From a received [`HttpResponse`] to a typed result or an [`Error`], pure.
+//!
+//! API 3.0 answers `{"Response":{…,"RequestId":…}}`, and puts errors inside it as
+//! `{"Response":{"Error":{"Code","Message"},"RequestId":…}}`, usually with HTTP 200. What comes
+//! back through gateways and proxies can be anything else, so the body is judged by its content,
+//! never by its `Content-Type`: an API error wins whatever the status; JSON that is cut short or
+//! malformed is a [`Error::Decode`]; a body that is not JSON at all (an HTML 502 page) is an
+//! [`Error::Http`]. Texts taken from the body are bounded, and the RequestId is kept whenever the
+//! body holds one.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::error::{Error, ErrorCode};
+use crate::http::HttpResponse;
+
+/// The most characters of a body kept in [`Error::Http`] and of a decoder message kept in
+/// [`Error::Decode`].
+pub const SNIPPET_CHARS: usize = 200;
+/// The most characters of an API error message kept in [`Error::Api`].
+pub const MESSAGE_CHARS: usize = 1000;
+
+#[derive(Deserialize)]
+struct Envelope<T> {
+    #[serde(rename = "Response")]
+    response: T,
+}
+
+/// What every response holds besides the action's own fields.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(rename = "Error")]
+    error: Option<ApiError>,
+    #[serde(rename = "RequestId")]
+    request_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ApiError {
+    #[serde(rename = "Code")]
+    code: String,
+    #[serde(rename = "Message", default)]
+    message: Option<String>,
+}
+
+/// Maps a response to the action's output `T`, deserialised from the `Response` object, or to
+/// the error it carries.
+///
+/// ```
+/// use cvm_keypairs::{response, Error, HttpResponse};
+/// #[derive(serde::Deserialize)]
+/// struct Out {
+///     #[serde(rename = "RequestId")]
+///     request_id: String,
+/// }
+/// let ok = HttpResponse { status: 200, body: br#"{"Response":{"RequestId":"r-1"}}"#.to_vec(), ..Default::default() };
+/// assert_eq!(response::parse::<Out>(&ok).unwrap().request_id, "r-1");
+///
+/// let body = br#"{"Response":{"Error":{"Code":"InvalidKeyPairId.NotFound","Message":"gone"},"RequestId":"r-2"}}"#;
+/// let err = HttpResponse { status: 200, body: body.to_vec(), ..Default::default() };
+/// match response::parse::<Out>(&err) {
+///     Err(e @ Error::Api { .. }) => assert_eq!(e.request_id(), Some("r-2")),
+///     other => panic!("{:?}", other.err()),
+/// }
+/// ```
+pub fn parse<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {
+    let (status, body) = (response.status, response.body.as_slice());
+    let head = match serde_json::from_slice::<Envelope<Head>>(body) {
+        Ok(envelope) => envelope.response,
+        Err(e) => {
+            let request_id = find_request_id(body);
+            // Valid JSON of another shape from a non-2xx status is a gateway's, not the API's.
+            let gateway = e.is_data() && !is_success(status);
+            return Err(if looks_like_json(body) && !gateway {
+                Error::Decode { status, message: bounded(&e.to_string(), SNIPPET_CHARS), request_id }
+            } else {
+                Error::Http { status, snippet: snippet(body), request_id }
+            });
+        }
+    };
+    if let Some(error) = head.error {
+        return Err(Error::Api {
+            status,
+            code: ErrorCode::new(&error.code),
+            message: bounded(error.message.as_deref().unwrap_or_default(), MESSAGE_CHARS),
+            request_id: head.request_id,
+            server_time: response.header("Date").and_then(parse_http_date),
+        });
+    }
+    if !is_success(status) {
+        return Err(Error::Http { status, snippet: snippet(body), request_id: head.request_id });
+    }
+    serde_json::from_slice::<Envelope<T>>(body).map(|envelope| envelope.response).map_err(|e| Error::Decode {
+        status,
+        message: bounded(&e.to_string(), SNIPPET_CHARS),
+        request_id: head.request_id,
+    })
+}
+
+fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+fn looks_like_json(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|&b| b == b'{' || b == b'[')
+}
+
+/// At most `max` characters of `s`, with `…` marking a cut.
+fn bounded(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_owned(),
+    }
+}
+
+/// The start of a body as one line of text: whitespace runs become one space.
+fn snippet(body: &[u8]) -> String {
+    // Four bytes per character at most, so this prefix always holds enough characters.
+    let head = String::from_utf8_lossy(&body[..body.len().min(SNIPPET_CHARS * 4 + 4)]);
+    let mut line = String::with_capacity(head.len());
+    for word in head.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()) {
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    let cut = bounded(&line, SNIPPET_CHARS);
+    if cut.len() == line.len() && head.len() < body.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
+/// The value of the first `"RequestId": "…"` in a body that could not be parsed whole, when it
+/// has the shape of a request id.
+fn find_request_id(body: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"\"RequestId\"";
+    let mut rest = body;
+    while let Some(at) = rest.windows(KEY.len()).position(|w| w == KEY) {
+        rest = &rest[at + KEY.len()..];
+        let value = skip_ws(rest).strip_prefix(b":").map(skip_ws).and_then(|v| v.strip_prefix(b"\""));
+        if let Some(value) = value {
+            let len = value.iter().position(|&b| b == b'"')?;
+            let id = &value[..len];
+            if (1..=128).contains(&len)
+                && id.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+            {
+                return Some(String::from_utf8_lossy(id).into_owned());
+            }
+        }
+    }
+    None
+}
+
+fn skip_ws(s: &[u8]) -> &[u8] {
+    let start = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
+    &s[start..]
+}
+
+/// Parses an HTTP date in the IMF-fixdate form servers must send (`Sun, 06 Nov 1994 08:49:37
+/// GMT`) into Unix seconds.
+///
+/// ```
+/// assert_eq!(cvm_keypairs::response::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784111777));
+/// assert_eq!(cvm_keypairs::response::parse_http_date("yesterday"), None);
+/// ```
+pub fn parse_http_date(s: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let s = s.trim();
+    if s.len() != 29 || !s.is_ascii() || &s[3..5] != ", " || &s[25..] != " GMT" {
+        return None;
+    }
+    let separators = [(7, b' '), (11, b' '), (16, b' '), (19, b':'), (22, b':')];
+    if separators.iter().any(|&(i, c)| s.as_bytes()[i] != c) {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        let digits = &s[range];
+        digits.bytes().all(|b| b.is_ascii_digit()).then(|| digits.parse().ok())?
+    };
+    let month = MONTHS.iter().position(|m| *m == &s[8..11])? as u8 + 1;
+    let date = time::Date::from_calendar_date(
+        number(12..16)? as i32,
+        time::Month::try_from(month).ok()?,
+        number(5..7)? as u8,
+    )
+    .ok()?;
+    let time =
+        time::Time::from_hms(number(17..19)? as u8, number(20..22)? as u8, number(23..25)? as u8).ok()?;
+    Some(time::PrimitiveDateTime::new(date, time).assume_utc().unix_timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_parse_only_in_imf_fixdate_form() {
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(parse_http_date("Tue, 14 Nov 2023 22:13:20 GMT"), Some(1_700_000_000));
+        assert_eq!(parse_http_date(" Sat, 29 Feb 2020 23:59:59 GMT "), Some(1_583_020_799));
+        for bad in [
+            "",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 31 Feb 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:49:37 GMT",
+            "Sun, 06 Xyz 1994 08:49:37 GMT",
+            "Sun, +6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08-49-37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMTé",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn snippets_are_one_bounded_line() {
+        let html = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n\t<body>";
+        assert_eq!(snippet(html), "<html> <head><title>502 Bad Gateway</title></head> <body>");
+        let long = "é".repeat(5000);
+        let cut = snippet(long.as_bytes());
+        assert_eq!(cut.chars().count(), SNIPPET_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        // Whitespace shrinks the text below the cap, but the body went on: still marked cut.
+        let spaced = " ".repeat(2000) + "tail";
+        assert_eq!(snippet(spaced.as_bytes()), "…");
+        assert_eq!(snippet(b""), "");
+    }
+
+    #[test]
+    fn request_ids_are_found_in_broken_bodies_only_when_well_shaped() {
+        assert_eq!(find_request_id(br#"{"Response":{"RequestId" : "ab-12","#).as_deref(), Some("ab-12"));
+        assert_eq!(find_request_id(br#"{"RequestId":1,"x":{"RequestId":"z9"}"#).as_deref(), Some("z9"));
+        assert_eq!(find_request_id(br#"{"RequestId":"a b"}"#), None);
+        assert_eq!(find_request_id(br#"{"RequestId":"unterminated"#), None);
+        assert_eq!(find_request_id(b"<html>"), None);
+    }
+}

@@ -1,0 +1,217 @@
+//! The client over real HTTP/1.1 on 127.0.0.1: what arrives is what was signed, connections are
+//! reused, and every way the server can fail ends in the right error within its time bound.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cvm_keypairs::{
+    Client, Credentials, DeleteKeyPairs, Error, FixedClock, Method, TransportKind, UreqTransport,
+};
+use serde_json::Value;
+use support::{Reply, Request, Server};
+
+const OK: &str = r#"{"Response":{"RequestId":"req-ok"}}"#;
+
+fn transport(timeout: Duration, body_limit: usize) -> Arc<UreqTransport> {
+    Arc::new(
+        UreqTransport::builder()
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(1))
+            .timeout(timeout)
+            .body_limit(body_limit)
+            .build(),
+    )
+}
+
+fn client_for(server: &Server, method: Method, transport: Arc<UreqTransport>) -> Client {
+    let credentials =
+        Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap().with_token("token-EXAMPLE").unwrap();
+    Client::builder()
+        .credentials(credentials)
+        .region("ap-guangzhou")
+        .endpoint(&server.url())
+        .method(method)
+        .clock(Arc::new(FixedClock(1_700_000_000)))
+        .transport(transport)
+        .build()
+        .unwrap()
+}
+
+fn client(server: &Server) -> Client {
+    client_for(server, Method::Post, transport(Duration::from_secs(2), 1 << 20))
+}
+
+fn delete() -> DeleteKeyPairs {
+    DeleteKeyPairs::parse(["skey-mv9yzyjj", "skey-1a2b3c4d"]).unwrap()
+}
+
+fn transport_kind(result: Result<String, Error>) -> TransportKind {
+    match result {
+        Err(Error::Transport { kind, .. }) => kind,
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+}
+
+#[test]
+fn get_and_post_arrive_exactly_as_signed() {
+    let seen: Arc<Mutex<Vec<Request>>> = Arc::default();
+    let log = seen.clone();
+    let server = Server::start(move |r| {
+        log.lock().unwrap().push(r.clone());
+        Reply::json(OK)
+    });
+    for method in [Method::Get, Method::Post] {
+        let client = client_for(&server, method, transport(Duration::from_secs(2), 1 << 20));
+        let signed = client.sign(&delete()).unwrap();
+        assert_eq!(client.delete_key_pairs(&delete()).unwrap(), "req-ok");
+        let got = seen.lock().unwrap().pop().unwrap();
+
+        assert_eq!(got.method, method.as_str());
+        assert_eq!(got.target, signed.path_and_query());
+        assert_eq!(got.body, signed.body);
+        for (name, value) in &signed.headers {
+            assert_eq!(got.all(name), [value.as_ref()], "{method} header {name}");
+        }
+        assert_eq!(got.all("Host"), [format!("127.0.0.1:{}", server.url().rsplit(':').next().unwrap())]);
+        match method {
+            Method::Get => {
+                assert!(got.target.starts_with("/?KeyIds.0=skey-mv9yzyjj&KeyIds.1=skey-1a2b3c4d"));
+                assert!(got.all("Content-Length").is_empty() && got.body.is_empty(), "{:?}", got.headers);
+            }
+            Method::Post => assert_eq!(got.all("Content-Length"), [signed.body.len().to_string()]),
+        }
+    }
+}
+
+#[test]
+fn one_connection_serves_many_calls() {
+    let server = Server::start(|_| Reply::json(OK));
+    let client = client(&server);
+    for _ in 0..25 {
+        assert_eq!(client.delete_key_pairs(&delete()).unwrap(), "req-ok");
+    }
+    assert_eq!(server.connections(), 1);
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_within_the_bound() {
+    let server = Server::start(|_| Reply::Hang);
+    let bound = Duration::from_millis(300);
+    let client = client_for(&server, Method::Post, transport(bound, 1 << 20));
+    let started = Instant::now();
+    let kind = transport_kind(client.delete_key_pairs(&delete()));
+    let waited = started.elapsed();
+    assert_eq!(kind, TransportKind::Timeout);
+    assert!(waited >= bound && waited < bound * 4, "gave up after {waited:?}");
+}
+
+#[test]
+fn a_body_over_the_cap_is_refused_without_reading_it_all() {
+    let limit = 1024;
+    let padded = |len: usize| {
+        let head = r#"{"Response":{"RequestId":"req-big","Pad":""#;
+        format!("{head}{}\"}}}}", "x".repeat(len - head.len() - 3))
+    };
+    let exact = padded(limit);
+    assert_eq!(exact.len(), limit);
+    let over = padded(limit + 1);
+    // Without Content-Length the body runs until the connection closes.
+    let no_length = format!("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{}", padded(64 * 1024));
+    let server = Server::start(move |r| match r.all("X-TC-Region")[0] {
+        "exact" => Reply::json(&exact),
+        "over" => Reply::json(&over),
+        _ => Reply::Raw(no_length.clone().into_bytes()),
+    });
+    let capped = |region: &str| {
+        Client::builder()
+            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+            .endpoint(&server.url())
+            .region(region)
+            .transport(transport(Duration::from_secs(2), limit))
+            .build()
+            .unwrap()
+    };
+    assert_eq!(capped("exact").delete_key_pairs(&delete()).unwrap(), "req-big");
+    assert_eq!(transport_kind(capped("over").delete_key_pairs(&delete())), TransportKind::BodyTooLarge);
+    assert_eq!(transport_kind(capped("unsized").delete_key_pairs(&delete())), TransportKind::BodyTooLarge);
+}
+
+#[test]
+fn a_closed_connection_is_a_transport_error() {
+    let server = Server::start(|_| Reply::Close);
+    assert_eq!(transport_kind(client(&server).delete_key_pairs(&delete())), TransportKind::Io);
+}
+
+#[test]
+fn a_refused_connection_is_a_connect_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let client = Client::builder()
+        .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+        .endpoint(&format!("http://127.0.0.1:{port}"))
+        .transport(transport(Duration::from_secs(1), 1 << 20))
+        .build()
+        .unwrap();
+    assert_eq!(transport_kind(client.delete_key_pairs(&delete())), TransportKind::Connect);
+}
+
+#[test]
+fn a_server_that_does_not_speak_tls_is_a_tls_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let client = Client::builder()
+        .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+        .endpoint(&format!("https://127.0.0.1:{port}"))
+        .transport(transport(Duration::from_secs(1), 1 << 20))
+        .build()
+        .unwrap();
+    assert_eq!(transport_kind(client.delete_key_pairs(&delete())), TransportKind::Tls);
+}
+
+#[test]
+fn api_errors_and_gateway_pages_arrive_as_typed_errors() {
+    let server = Server::start(|r| {
+        match r.all("X-TC-Region")[0] {
+        "api" => Reply::Respond {
+            status: 400,
+            headers: vec![
+                ("Content-Type".into(), "application/json; charset=utf-8".into()),
+                ("Date".into(), "Tue, 14 Nov 2023 22:13:20 GMT".into()),
+            ],
+            body: br#"{"Response":{"Error":{"Code":"AuthFailure.SignatureExpire","Message":"expired"},"RequestId":"req-e"}}"#.to_vec(),
+        },
+        _ => Reply::with_status(502, "text/html", b"<html><body><h1>502 Bad Gateway</h1></body></html>"),
+    }
+    });
+    let with_region = |region: &str| {
+        Client::builder()
+            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+            .endpoint(&server.url())
+            .region(region)
+            .transport(transport(Duration::from_secs(2), 1 << 20))
+            .build()
+            .unwrap()
+    };
+    match with_region("api").delete_key_pairs(&delete()) {
+        Err(e @ Error::Api { status: 400, server_time: Some(1_700_000_000), .. }) => {
+            assert_eq!(e.code().unwrap().as_str(), "AuthFailure.SignatureExpire");
+            assert_eq!(e.request_id(), Some("req-e"));
+            assert!(e.is_auth() && !e.is_retryable());
+        }
+        other => panic!("{other:?}"),
+    }
+    match with_region("gateway").call::<_, Value>("DescribeZones", "2017-03-12", &()) {
+        Err(e @ Error::Http { status: 502, .. }) => {
+            assert!(e.to_string().contains("502 Bad Gateway"), "{e}");
+            assert!(e.is_retryable());
+        }
+        other => panic!("{other:?}"),
+    }
+}

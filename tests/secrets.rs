@@ -1,0 +1,157 @@
+//! No secret key, session token or proxy password in any `Debug` or `Display` of a public type
+//! that holds one, nor in any error the client can produce, even when a server echoes the
+//! request back.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cvm_keypairs::tc3::{Payload, SigningInput};
+use cvm_keypairs::{
+    Client, ClientBuilder, Credentials, DeleteKeyPairs, DescribeKeyPairsOutput, Error, Method,
+    ProvideCredentials, Signer, UreqTransport,
+};
+use serde_json::Value;
+use support::{Reply, Server};
+
+const SECRET_KEY: &str = "sk-Gu5t9xGARNpq86cd98joQYCN3";
+const TOKEN: &str = "tk-Vx7Qw2Lp9Zr4Ty8Un3Mb6Kc1Hd5";
+const PROXY_PASSWORD: &str = "pw-Fj3Kd8Lq2Mz7";
+
+fn credentials() -> Credentials {
+    Credentials::new("AKIDvisible", SECRET_KEY).unwrap().with_token(TOKEN).unwrap()
+}
+
+/// Fails if `shown` holds any 8 consecutive characters of a secret.
+fn assert_clean(what: &str, shown: &str) {
+    for secret in [SECRET_KEY, TOKEN, PROXY_PASSWORD] {
+        let chars: Vec<char> = secret.chars().collect();
+        for window in chars.windows(8) {
+            let part: String = window.iter().collect();
+            assert!(!shown.contains(&part), "{what} shows part of a secret ({part}): {shown}");
+        }
+    }
+}
+
+fn assert_error_clean(what: &str, err: &Error) {
+    assert_clean(what, &format!("{err} | {err:?} | {err:#?}"));
+}
+
+/// Echoes the whole request (headers included) back in the way the region header asks.
+fn echo_server() -> Server {
+    Server::start(|r| {
+        let echo = format!("{:?}", r.headers);
+        let json_text = echo.replace('"', "'");
+        match r.all("X-TC-Region")[0] {
+            "api" => Reply::json(&format!(
+                r#"{{"Response":{{"Error":{{"Code":"AuthFailure.TokenFailure","Message":"{json_text}"}},"RequestId":"r"}}}}"#
+            )),
+            "html" => Reply::with_status(502, "text/html", format!("<html>{echo}</html>").as_bytes()),
+            "cut" => {
+                let token = r.all("X-TC-Token")[0];
+                Reply::with_status(502, "text/html", format!("{}{token}", "x".repeat(190)).as_bytes())
+            }
+            "decode" => {
+                let token = r.all("X-TC-Token")[0];
+                Reply::json(&format!(r#"{{"Response":{{"TotalCount":"{token}","RequestId":"r"}}}}"#))
+            }
+            "truncated" => Reply::json(&format!(r#"{{"Response":{{"RequestId":"r","Echo":"{json_text}"#)),
+            "hang" => Reply::Hang,
+            "close" => Reply::Close,
+            _ => Reply::json(&format!(r#"{{"Response":{{"RequestId":"r","Pad":"{}"}}}}"#, "p".repeat(4096))),
+        }
+    })
+}
+
+fn builder(endpoint: &str, region: &str) -> ClientBuilder {
+    let transport = UreqTransport::builder()
+        .no_proxy()
+        .connect_timeout(Duration::from_millis(500))
+        .timeout(Duration::from_millis(300))
+        .body_limit(1024)
+        .build();
+    Client::builder()
+        .credentials(credentials())
+        .endpoint(endpoint)
+        .region(region)
+        .transport(Arc::new(transport))
+}
+
+#[test]
+fn types_holding_secrets_never_show_them() {
+    let creds = credentials();
+    let b = builder("127.0.0.1:9", "ap-guangzhou");
+    assert_clean("ClientBuilder", &format!("{b:?} {b:#?}"));
+    let client = b.build().unwrap();
+    let request = client.sign(&DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap()).unwrap();
+    assert_eq!(request.header("X-TC-Token"), Some(TOKEN), "the token is sent");
+    let signer = Signer::new();
+    let input = SigningInput {
+        secret_id: "AKIDvisible",
+        secret_key: SECRET_KEY,
+        service: "cvm",
+        timestamp: 1_700_000_000,
+        method: "POST",
+        query: "",
+        headers: &[("host", "h")],
+        payload: Payload::Bytes(b"{}"),
+    };
+    signer.sign(&input).unwrap();
+    let proxied =
+        UreqTransport::builder().proxy(&format!("http://user:{PROXY_PASSWORD}@127.0.0.1:3128")).unwrap();
+    let shown = [
+        format!("{creds:?} {creds:#?}"),
+        format!("{client:?} {client:#?}"),
+        format!("{request} {request:?} {request:#?}"),
+        format!("{signer:?} {input:?} {input:#?}"),
+        format!("{proxied:?} {:?}", proxied.clone().build()),
+        format!("{:?}", &creds as &dyn ProvideCredentials),
+    ];
+    for (i, text) in shown.iter().enumerate() {
+        assert_clean(&format!("type #{i}"), text);
+    }
+}
+
+#[test]
+fn errors_the_client_can_produce_never_show_secrets() {
+    let server = echo_server();
+    let url = server.url();
+    let delete = DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap();
+    let mut errors = Vec::new();
+    for region in ["api", "html", "cut", "truncated", "hang", "close", "large"] {
+        for method in [Method::Post, Method::Get] {
+            let client = builder(&url, region).method(method).build().unwrap();
+            errors.push((region, client.delete_key_pairs(&delete).unwrap_err()));
+        }
+    }
+    let decode = builder(&url, "decode").build().unwrap();
+    errors.push((
+        "decode",
+        decode.call::<_, DescribeKeyPairsOutput>("DescribeKeyPairs", "2017-03-12", &()).unwrap_err(),
+    ));
+    let refused_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let refused = builder(&format!("http://127.0.0.1:{refused_port}"), "x").build().unwrap();
+    errors.push(("refused", refused.delete_key_pairs(&delete).unwrap_err()));
+    let client = builder(&url, "x").build().unwrap();
+    errors.push(("not an object", client.call::<_, Value>("DescribeZones", "2017-03-12", &[1]).unwrap_err()));
+    errors.push(("timestamp", client.sign_at(&delete, i64::MAX).unwrap_err()));
+    errors.push(("endpoint", builder("http://example.com", "x").build().unwrap_err()));
+    errors.push(("no credentials", Client::builder().build().unwrap_err()));
+    errors.push(("padded key", Credentials::new("AKID", format!("{SECRET_KEY} ")).unwrap_err()));
+    errors.push(("bad token", credentials().with_token(format!("{TOKEN}\n")).unwrap_err()));
+    errors.push((
+        "proxy",
+        UreqTransport::builder().proxy(&format!("bad://u:{PROXY_PASSWORD}@:x")).unwrap_err(),
+    ));
+
+    let kinds: Vec<String> =
+        errors.iter().map(|(_, e)| format!("{e:?}").split([' ', '(']).next().unwrap().into()).collect();
+    for kind in ["Api", "Http", "Decode", "Transport", "InvalidInput", "InvalidTimestamp", "InvalidEndpoint"]
+    {
+        assert!(kinds.iter().any(|k| k == kind), "no {kind} error was produced: {kinds:?}");
+    }
+    for (what, err) in &errors {
+        assert_error_clean(what, err);
+    }
+}
