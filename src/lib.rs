@@ -34,6 +34,8 @@
 pub mod actions;
 pub mod clock;
 pub mod credentials;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod endpoint;
 pub mod error;
 pub mod http;
