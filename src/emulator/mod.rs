@@ -69,6 +69,8 @@ mod faults;
 mod params;
 mod server;
 mod store;
+#[cfg(test)]
+mod tests;
 pub mod wire;
 
 use std::collections::BTreeMap;
