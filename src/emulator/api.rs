@@ -54,7 +54,12 @@ fn missing(what: &str) -> ApiError {
     ApiError::new("MissingParameter", format!("The request is missing the required header `{what}`."))
 }
 
-fn run(shared: &Shared, request: &ParsedRequest, now: i64, outcome: &mut Outcome) -> Result<Map<String, Value>, ApiError> {
+fn run(
+    shared: &Shared,
+    request: &ParsedRequest,
+    now: i64,
+    outcome: &mut Outcome,
+) -> Result<Map<String, Value>, ApiError> {
     let action = request.header("X-TC-Action").ok_or_else(|| missing("X-TC-Action"))?;
     let version = request.header("X-TC-Version").ok_or_else(|| missing("X-TC-Version"))?;
     auth::verify(request, &shared.config.credentials, now)?;
@@ -64,11 +69,14 @@ fn run(shared: &Shared, request: &ParsedRequest, now: i64, outcome: &mut Outcome
     if !ACTIONS.contains(&action) {
         return Err(ApiError::new("InvalidAction", "The requested action does not exist."));
     }
-    let is_json = request
-        .header("Content-Type")
-        .is_some_and(|t| t.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    let is_json = request.header("Content-Type").is_some_and(|t| {
+        t.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    });
     if request.method == "POST" && !is_json {
-        return Err(ApiError::new("InvalidParameter", "A POST request must be Content-Type: application/json."));
+        return Err(ApiError::new(
+            "InvalidParameter",
+            "A POST request must be Content-Type: application/json.",
+        ));
     }
     if action == "DeleteKeyPairs" && request.header("X-TC-Region").is_none_or(str::is_empty) {
         return Err(missing("X-TC-Region"));
@@ -80,13 +88,24 @@ fn run(shared: &Shared, request: &ParsedRequest, now: i64, outcome: &mut Outcome
         ));
     }
 
-    let params = if request.method == "GET" { Params::from_query(request.query()) } else { Params::from_json(&request.body) }?;
+    let params = if request.method == "GET" {
+        Params::from_query(request.query())
+    } else {
+        Params::from_json(&request.body)
+    }?;
     outcome.key_ids = params.key_ids.as_ref().map_or(0, Vec::len);
     let mut response = Map::new();
     if action == "DeleteKeyPairs" {
-        for (given, name) in [(params.filters.is_some(), "Filters"), (params.offset.is_some(), "Offset"), (params.limit.is_some(), "Limit")] {
+        for (given, name) in [
+            (params.filters.is_some(), "Filters"),
+            (params.offset.is_some(), "Offset"),
+            (params.limit.is_some(), "Limit"),
+        ] {
             if given {
-                return Err(ApiError::new("UnknownParameter", format!("The parameter `{name}` is not recognized.")));
+                return Err(ApiError::new(
+                    "UnknownParameter",
+                    format!("The parameter `{name}` is not recognized."),
+                ));
             }
         }
         outcome.deleted = shared.store().delete(params.key_ids.as_deref())?.len();

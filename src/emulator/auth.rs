@@ -58,19 +58,32 @@ pub(crate) fn verify(request: &ParsedRequest, credentials: &Credentials, now: i6
         )
     })?;
     if auth.secret_id != credentials.secret_id() {
-        return Err(ApiError::new("AuthFailure.SecretIdNotFound", "The SecretId is not found, please ensure that your SecretId is correct."));
+        return Err(ApiError::new(
+            "AuthFailure.SecretIdNotFound",
+            "The SecretId is not found, please ensure that your SecretId is correct.",
+        ));
     }
     match (credentials.token(), request.header("X-TC-Token")) {
         (None, None) => {}
         (Some(expected), Some(got)) if constant_time_eq(expected.as_bytes(), got.as_bytes()) => {}
         (None, Some(_)) => {
-            return Err(ApiError::new("AuthFailure.TokenFailure", "A token was sent, but these credentials take none."))
+            return Err(ApiError::new(
+                "AuthFailure.TokenFailure",
+                "A token was sent, but these credentials take none.",
+            ))
         }
-        (Some(_), _) => return Err(ApiError::new("AuthFailure.TokenFailure", "The token is missing or invalid.")),
+        (Some(_), _) => {
+            return Err(ApiError::new("AuthFailure.TokenFailure", "The token is missing or invalid."))
+        }
     }
 
     let timestamp = match request.header("X-TC-Timestamp") {
-        None => return Err(ApiError::new("MissingParameter", "The request is missing the required header `X-TC-Timestamp`.")),
+        None => {
+            return Err(ApiError::new(
+                "MissingParameter",
+                "The request is missing the required header `X-TC-Timestamp`.",
+            ))
+        }
         Some(t) => t.parse::<i64>().map_err(|_| {
             ApiError::new("InvalidParameterValue", "The header `X-TC-Timestamp` must be Unix seconds.")
         })?,
@@ -178,7 +191,11 @@ mod tests {
                 for unsigned_payload in [false, true] {
                     let config = RequestConfig { signed_headers, unsigned_payload, ..config(method) };
                     let request = received(&config, &creds(), NOW);
-                    assert_eq!(verify(&request, &creds(), NOW), Ok(()), "{method} {signed_headers:?} {unsigned_payload}");
+                    assert_eq!(
+                        verify(&request, &creds(), NOW),
+                        Ok(()),
+                        "{method} {signed_headers:?} {unsigned_payload}"
+                    );
                 }
             }
         }

@@ -240,7 +240,10 @@ impl Emulator {
     pub fn start(config: EmulatorConfig) -> io::Result<Emulator> {
         for (name, rate) in [("fail rate", config.fail_rate), ("drop rate", config.drop_rate)] {
             if !(0.0..=1.0).contains(&rate) {
-                return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("the {name} must be from 0 to 1")));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("the {name} must be from 0 to 1"),
+                ));
             }
         }
         let (shared, addr, acceptor) = server::start(config)?;

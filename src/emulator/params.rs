@@ -100,9 +100,9 @@ fn insert_once<T>(items: &mut BTreeMap<usize, T>, i: usize, value: T, name: &str
 }
 
 fn integer(value: &str, name: &str) -> Result<i64, ApiError> {
-    value
-        .parse()
-        .map_err(|_| ApiError::new("InvalidParameterValue", format!("The parameter `{name}` must be an integer.")))
+    value.parse().map_err(|_| {
+        ApiError::new("InvalidParameterValue", format!("The parameter `{name}` must be an integer."))
+    })
 }
 
 impl Params {
@@ -152,8 +152,8 @@ impl Params {
 
     /// Parameters from a POST body, a JSON object.
     pub(crate) fn from_json(body: &[u8]) -> Result<Params, ApiError> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| invalid(format!("The body is not valid JSON: {e}.")))?;
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| invalid(format!("The body is not valid JSON: {e}.")))?;
         let Value::Object(fields) = value else {
             return Err(invalid("The body must be a JSON object."));
         };
@@ -183,7 +183,8 @@ fn strings(value: &Value, what: &str) -> Result<Vec<String>, ApiError> {
 }
 
 fn filter(value: &Value) -> Result<Filter, ApiError> {
-    let bad = || invalid("Each filter must be an object with a string `Name` and an array `Values` of strings.");
+    let bad =
+        || invalid("Each filter must be an object with a string `Name` and an array `Values` of strings.");
     let fields = value.as_object().ok_or_else(bad)?;
     if let Some(other) = fields.keys().find(|k| *k != "Name" && *k != "Values") {
         return Err(unknown(&format!("Filters.N.{other}")));
@@ -197,9 +198,9 @@ fn filter(value: &Value) -> Result<Filter, ApiError> {
 }
 
 fn json_integer(value: &Value, name: &str) -> Result<i64, ApiError> {
-    value
-        .as_i64()
-        .ok_or_else(|| ApiError::new("InvalidParameterValue", format!("The parameter `{name}` must be an integer.")))
+    value.as_i64().ok_or_else(|| {
+        ApiError::new("InvalidParameterValue", format!("The parameter `{name}` must be an integer."))
+    })
 }
 
 #[cfg(test)]
@@ -226,13 +227,21 @@ mod tests {
     fn query_and_json_give_the_same_params() {
         let ids = json!(["skey-aaaaaaaa", "skey-bbbbbbbb"]);
         let filters = json!([{"Name": "key-name", "Values": ["my key", "b&c"]}, {"Name": "project-id", "Values": ["0"]}]);
-        let query = encode_params([("Filters", &filters), ("KeyIds", &ids), ("Offset", &json!(5)), ("Limit", &json!(50))]);
+        let query = encode_params([
+            ("Filters", &filters),
+            ("KeyIds", &ids),
+            ("Offset", &json!(5)),
+            ("Limit", &json!(50)),
+        ]);
         let body = json!({"KeyIds": ids, "Filters": filters, "Offset": 5, "Limit": 50}).to_string();
         let from_query = Params::from_query(&query).unwrap();
         assert_eq!(from_query, Params::from_json(body.as_bytes()).unwrap());
         assert_eq!(from_query.key_ids.as_deref().unwrap(), ["skey-aaaaaaaa", "skey-bbbbbbbb"]);
         let f = from_query.filters.unwrap();
-        assert_eq!((f[0].name.as_str(), f[0].values.as_slice()), ("key-name", &["my key".to_owned(), "b&c".to_owned()][..]));
+        assert_eq!(
+            (f[0].name.as_str(), f[0].values.as_slice()),
+            ("key-name", &["my key".to_owned(), "b&c".to_owned()][..])
+        );
         assert_eq!((from_query.offset, from_query.limit), (Some(5), Some(50)));
     }
 
@@ -249,13 +258,32 @@ mod tests {
 
     #[test]
     fn unknown_or_mistyped_parameters_are_errors() {
-        for bad in ["KeyId.0=a", "KeyIds=a", "KeyIds.01=a", "KeyIds.-1=a", "KeyIds.99999=a", "Action=DeleteKeyPairs", "keyids.0=a"] {
+        for bad in [
+            "KeyId.0=a",
+            "KeyIds=a",
+            "KeyIds.01=a",
+            "KeyIds.-1=a",
+            "KeyIds.99999=a",
+            "Action=DeleteKeyPairs",
+            "keyids.0=a",
+        ] {
             assert_eq!(code(Params::from_query(bad)), "UnknownParameter", "{bad}");
         }
         assert_eq!(code(Params::from_query("Offset=x")), "InvalidParameterValue");
         assert_eq!(code(Params::from_json(br#"{"KeyId": ["a"]}"#)), "UnknownParameter");
-        assert_eq!(code(Params::from_json(br#"{"Filters": [{"Name": "a", "Values": [], "X": 1}]}"#)), "UnknownParameter");
-        for bad in [&br#"{"KeyIds": "skey-aaaaaaaa"}"#[..], br#"{"KeyIds": [1]}"#, br#"{"Filters": [{"Name": "a"}]}"#, b"[]", b"", b"{", b"\xff"] {
+        assert_eq!(
+            code(Params::from_json(br#"{"Filters": [{"Name": "a", "Values": [], "X": 1}]}"#)),
+            "UnknownParameter"
+        );
+        for bad in [
+            &br#"{"KeyIds": "skey-aaaaaaaa"}"#[..],
+            br#"{"KeyIds": [1]}"#,
+            br#"{"Filters": [{"Name": "a"}]}"#,
+            b"[]",
+            b"",
+            b"{",
+            b"\xff",
+        ] {
             assert_eq!(code(Params::from_json(bad)), "InvalidParameter", "{}", String::from_utf8_lossy(bad));
         }
         assert_eq!(code(Params::from_json(br#"{"Limit": 1.5}"#)), "InvalidParameterValue");

@@ -91,7 +91,8 @@ impl Shared {
 pub(crate) fn start(config: EmulatorConfig) -> io::Result<(Arc<Shared>, SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))?;
     let addr = listener.local_addr()?;
-    let entropy = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let entropy =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     let shared = Arc::new(Shared {
         store: Mutex::new(Store::new(config.key_pairs.clone(), config.bound_behavior)),
         limiter: Mutex::new(RateLimiter::new(config.rate_limit)),
@@ -181,7 +182,13 @@ fn refuse(shared: &Shared, mut stream: TcpStream) {
     shared.count_answer("http:503");
     let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
     let body = b"too many connections\n";
-    let _ = stream.write_all(&wire::write_response(503, &wire::http_date(shared.now()), "text/plain", false, body));
+    let _ = stream.write_all(&wire::write_response(
+        503,
+        &wire::http_date(shared.now()),
+        "text/plain",
+        false,
+        body,
+    ));
 }
 
 fn serve_connection(shared: &Shared, mut stream: TcpStream) {
@@ -209,7 +216,13 @@ fn serve_connection(shared: &Shared, mut stream: TcpStream) {
                 shared.count_answer(&format!("http:{status}"));
                 let date = wire::http_date(shared.now());
                 let body = format!("{reason}\n");
-                let _ = stream.write_all(&wire::write_response(status, &date, "text/plain", false, body.as_bytes()));
+                let _ = stream.write_all(&wire::write_response(
+                    status,
+                    &date,
+                    "text/plain",
+                    false,
+                    body.as_bytes(),
+                ));
                 return;
             }
         }
@@ -277,7 +290,11 @@ fn decide_reply(shared: &Shared, request: &ParsedRequest, record: &mut RequestRe
         Fault::Http500 => {
             record.status = 500;
             record.code = "fault:http-500".into();
-            return Some(Reply { status: 500, content_type: "text/html", body: HTML_500.as_bytes().to_vec() });
+            return Some(Reply {
+                status: 500,
+                content_type: "text/html",
+                body: HTML_500.as_bytes().to_vec(),
+            });
         }
         Fault::DropBefore => {
             record.code = "fault:drop".into();

@@ -106,7 +106,8 @@ impl KeyPair {
             self.key_name = format!("key-{}", &id[5..]);
         }
         if self.public_key.is_empty() {
-            self.public_key = format!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEmulatorPlaceholderPublicKey {id}");
+            self.public_key =
+                format!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEmulatorPlaceholderPublicKey {id}");
         }
         if self.created_time.is_empty() {
             self.created_time = DEFAULT_CREATED_TIME.to_owned();
@@ -207,9 +208,15 @@ impl Store {
     pub(crate) fn delete(&mut self, ids: Option<&[String]>) -> Result<Vec<KeyId>, ApiError> {
         let ids = match ids {
             Some(ids) if !ids.is_empty() => check_ids(ids)?,
-            _ => return Err(ApiError::new("MissingParameter", "The request is missing the required parameter `KeyIds`.")),
+            _ => {
+                return Err(ApiError::new(
+                    "MissingParameter",
+                    "The request is missing the required parameter `KeyIds`.",
+                ))
+            }
         };
-        let missing: Vec<&str> = ids.iter().filter(|id| !self.pairs.contains_key(id)).map(KeyId::as_str).collect();
+        let missing: Vec<&str> =
+            ids.iter().filter(|id| !self.pairs.contains_key(id)).map(KeyId::as_str).collect();
         if !missing.is_empty() {
             return Err(ApiError::new(
                 "InvalidKeyPairId.NotFound",
@@ -221,7 +228,10 @@ impl Store {
         if !bound.is_empty() && self.bound_behavior == BoundBehavior::Error {
             return Err(ApiError::new(
                 "InvalidParameterValue.KeyPairNotSupported",
-                format!("The key pairs [{}] are used by an instance or image and cannot be deleted.", bound.join(", ")),
+                format!(
+                    "The key pairs [{}] are used by an instance or image and cannot be deleted.",
+                    bound.join(", ")
+                ),
             ));
         }
         let deleted: Vec<KeyId> = ids.into_iter().filter(|id| !self.pairs[id].is_bound()).collect();
@@ -234,15 +244,24 @@ impl Store {
     /// Answers DescribeKeyPairs: the total count and the `KeyPairSet` page.
     pub(crate) fn describe(&self, q: &Params) -> Result<(usize, Vec<Value>), ApiError> {
         if q.key_ids.is_some() && q.filters.is_some() {
-            return Err(ApiError::new("InvalidParameter", "KeyIds and Filters cannot be specified at the same time."));
+            return Err(ApiError::new(
+                "InvalidParameter",
+                "KeyIds and Filters cannot be specified at the same time.",
+            ));
         }
         let offset = q.offset.unwrap_or(0);
         if offset < 0 {
-            return Err(ApiError::new("InvalidParameterValueOffset", format!("Offset {offset} is negative.")));
+            return Err(ApiError::new(
+                "InvalidParameterValueOffset",
+                format!("Offset {offset} is negative."),
+            ));
         }
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::new("InvalidParameterValueLimit", format!("Limit {limit} is not from 1 to {MAX_LIMIT}.")));
+            return Err(ApiError::new(
+                "InvalidParameterValueLimit",
+                format!("Limit {limit} is not from 1 to {MAX_LIMIT}."),
+            ));
         }
         let matching: Vec<&KeyPair> = match (&q.key_ids, &q.filters) {
             (Some(ids), _) => {
@@ -266,13 +285,12 @@ fn compile_filter(filter: &Filter) -> Result<FilterCheck, ApiError> {
     let values = filter.values.clone();
     match filter.name.as_str() {
         "key-id" => Ok(Box::new(move |kp| values.iter().any(|v| v == kp.key_id.as_str()))),
-        "key-name" => Ok(Box::new(move |kp| values.iter().any(|v| *v == kp.key_name))),
+        "key-name" => Ok(Box::new(move |kp| values.contains(&kp.key_name))),
         "project-id" => {
-            let projects = values
-                .iter()
-                .map(|v| v.parse::<i64>())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| ApiError::new("InvalidParameterValue", "project-id filter values must be integers."))?;
+            let projects =
+                values.iter().map(|v| v.parse::<i64>()).collect::<Result<Vec<_>, _>>().map_err(|_| {
+                    ApiError::new("InvalidParameterValue", "project-id filter values must be integers.")
+                })?;
             Ok(Box::new(move |kp| projects.contains(&kp.project_id)))
         }
         other => Err(ApiError::new(
@@ -290,9 +308,11 @@ fn check_ids(ids: &[String]) -> Result<Vec<KeyId>, ApiError> {
             format!("At most {MAX_IDS} key pair ids per request, got {}.", ids.len()),
         ));
     }
-    let malformed: Vec<&str> = ids.iter().filter(|id| id.parse::<KeyId>().is_err()).map(String::as_str).collect();
+    let malformed: Vec<&str> =
+        ids.iter().filter(|id| id.parse::<KeyId>().is_err()).map(String::as_str).collect();
     if !malformed.is_empty() {
-        let shown: Vec<String> = malformed.iter().map(|id| format!("{:?}", id.chars().take(32).collect::<String>())).collect();
+        let shown: Vec<String> =
+            malformed.iter().map(|id| format!("{:?}", id.chars().take(32).collect::<String>())).collect();
         return Err(ApiError::new(
             "InvalidKeyPairId.Malformed",
             format!("Malformed key pair ids [{}]; an id is skey- and 8 of [0-9a-z].", shown.join(", ")),
@@ -333,7 +353,12 @@ mod tests {
 
     fn store(bound_behavior: BoundBehavior) -> Store {
         Store::new(
-            vec![kp("skey-aaaaaaaa"), kp("skey-bbbbbbbb"), bound("skey-cccccccc"), image_bound("skey-dddddddd")],
+            vec![
+                kp("skey-aaaaaaaa"),
+                kp("skey-bbbbbbbb"),
+                bound("skey-cccccccc"),
+                image_bound("skey-dddddddd"),
+            ],
             bound_behavior,
         )
     }
@@ -396,7 +421,10 @@ mod tests {
     #[test]
     fn describe_by_ids_returns_those_that_exist() {
         let s = store(BoundBehavior::Error);
-        let q = Params { key_ids: Some(ids(&["skey-bbbbbbbb", "skey-zzzzzzzz", "skey-aaaaaaaa"])), ..Default::default() };
+        let q = Params {
+            key_ids: Some(ids(&["skey-bbbbbbbb", "skey-zzzzzzzz", "skey-aaaaaaaa"])),
+            ..Default::default()
+        };
         assert_eq!(described(&s, q), (2, vec!["skey-bbbbbbbb".to_owned(), "skey-aaaaaaaa".to_owned()]));
         let bad = Params { key_ids: Some(ids(&["skey-AAAAAAAA"])), ..Default::default() };
         assert_eq!(code(s.describe(&bad)), "InvalidKeyPairId.Malformed");
@@ -430,7 +458,10 @@ mod tests {
         let filter = |name: &str, values: &[&str]| Filter { name: name.into(), values: ids(values) };
         let q = |filters| Params { filters: Some(filters), ..Default::default() };
         assert_eq!(described(&s, q(vec![filter("project-id", &["7"])])).0, 2);
-        assert_eq!(described(&s, q(vec![filter("project-id", &["7"]), filter("key-name", &["shared"])])).1, ["skey-bbbbbbbb"]);
+        assert_eq!(
+            described(&s, q(vec![filter("project-id", &["7"]), filter("key-name", &["shared"])])).1,
+            ["skey-bbbbbbbb"]
+        );
         assert_eq!(described(&s, q(vec![filter("key-id", &["skey-cccccccc", "skey-aaaaaaaa"])])).0, 2);
         assert_eq!(code(s.describe(&q(vec![filter("zone", &["x"])]))), "InvalidFilter");
         assert_eq!(code(s.describe(&q(vec![filter("project-id", &["x"])]))), "InvalidParameterValue");
@@ -447,8 +478,15 @@ mod tests {
         assert_eq!(
             fields,
             [
-                "AssociatedInstanceIds", "CreatedTime", "Description", "KeyId", "KeyName", "PrivateKey",
-                "ProjectId", "PublicKey", "Tags"
+                "AssociatedInstanceIds",
+                "CreatedTime",
+                "Description",
+                "KeyId",
+                "KeyName",
+                "PrivateKey",
+                "ProjectId",
+                "PublicKey",
+                "Tags"
             ]
         );
         assert_eq!(page[2]["AssociatedInstanceIds"], json!(["ins-00000001"]));

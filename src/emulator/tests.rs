@@ -60,8 +60,19 @@ fn default_credentials() -> Credentials {
     EmulatorConfig::default().credentials
 }
 
-fn build(emulator: &Emulator, method: Method, credentials: &Credentials, action: &Raw, timestamp: i64) -> HttpRequest {
-    let config = RequestConfig { endpoint: emulator.endpoint(), region: "ap-guangzhou".into(), method, ..RequestConfig::default() };
+fn build(
+    emulator: &Emulator,
+    method: Method,
+    credentials: &Credentials,
+    action: &Raw,
+    timestamp: i64,
+) -> HttpRequest {
+    let config = RequestConfig {
+        endpoint: emulator.endpoint(),
+        region: "ap-guangzhou".into(),
+        method,
+        ..RequestConfig::default()
+    };
     config.build(&Signer::new(), credentials, action, timestamp).expect("the request builds")
 }
 
@@ -163,7 +174,10 @@ fn ids_left(emulator: &Emulator) -> Vec<String> {
 
 #[test]
 fn get_and_post_deletes_answer_the_documented_shape() {
-    let emulator = start(EmulatorConfig { key_pairs: key_pairs(&["skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc"]), ..Default::default() });
+    let emulator = start(EmulatorConfig {
+        key_pairs: key_pairs(&["skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc"]),
+        ..Default::default()
+    });
     for (method, id) in [(Method::Get, "skey-aaaaaaaa"), (Method::Post, "skey-bbbbbbbb")] {
         let response = call(&emulator, method, &delete(&[id]));
         assert_eq!(response.status, 200);
@@ -195,7 +209,11 @@ fn errors_carry_code_message_and_request_id() {
 
 #[test]
 fn every_action_error_code_is_reachable_over_http() {
-    let emulator = start(EmulatorConfig { key_pairs: vec![bound("skey-cccccccc")], rate_limit: 0, ..Default::default() });
+    let emulator = start(EmulatorConfig {
+        key_pairs: vec![bound("skey-cccccccc")],
+        rate_limit: 0,
+        ..Default::default()
+    });
     let hundred_and_one: Vec<String> = (0..101).map(|i| format!("skey-{i:08}")).collect();
     let many: Vec<&str> = hundred_and_one.iter().map(String::as_str).collect();
     let cases = [
@@ -203,12 +221,20 @@ fn every_action_error_code_is_reachable_over_http() {
         (delete(&many), "InvalidParameterValue.LimitExceeded"),
         (Raw { name: "DeleteKeyPairs", params: json!({}) }, "MissingParameter"),
         (delete(&["skey-cccccccc"]), "InvalidParameterValue.KeyPairNotSupported"),
-        (Raw { name: "DeleteKeyPairs", params: json!({"KeyIds": ["skey-cccccccc"], "Limit": 1}) }, "UnknownParameter"),
+        (
+            Raw { name: "DeleteKeyPairs", params: json!({"KeyIds": ["skey-cccccccc"], "Limit": 1}) },
+            "UnknownParameter",
+        ),
         (Raw { name: "RunInstances", params: json!({}) }, "InvalidAction"),
         (describe(json!({"Filters": [{"Name": "zone", "Values": ["x"]}]})), "InvalidFilter"),
         (describe(json!({"Limit": 101})), "InvalidParameterValueLimit"),
         (describe(json!({"Offset": -1})), "InvalidParameterValueOffset"),
-        (describe(json!({"KeyIds": ["skey-cccccccc"], "Filters": [{"Name": "key-id", "Values": ["skey-cccccccc"]}]})), "InvalidParameter"),
+        (
+            describe(
+                json!({"KeyIds": ["skey-cccccccc"], "Filters": [{"Name": "key-id", "Values": ["skey-cccccccc"]}]}),
+            ),
+            "InvalidParameter",
+        ),
     ];
     for method in [Method::Get, Method::Post] {
         for (action, expected) in &cases {
@@ -222,7 +248,8 @@ fn every_action_error_code_is_reachable_over_http() {
 fn bound_key_pairs_in_skip_mode_are_silently_kept() {
     let mut pairs = key_pairs(&["skey-aaaaaaaa"]);
     pairs.push(bound("skey-cccccccc"));
-    let emulator = start(EmulatorConfig { key_pairs: pairs, bound_behavior: BoundBehavior::Skip, ..Default::default() });
+    let emulator =
+        start(EmulatorConfig { key_pairs: pairs, bound_behavior: BoundBehavior::Skip, ..Default::default() });
     assert_eq!(call(&emulator, Method::Post, &delete(&["skey-aaaaaaaa", "skey-cccccccc"])).code(), "OK");
     assert_eq!(ids_left(&emulator), ["skey-cccccccc"]);
 }
@@ -246,10 +273,20 @@ fn describe_lists_pages_and_filters() {
         let found = call(&emulator, method, &describe(by_name.clone())).json();
         assert_eq!(found["Response"]["TotalCount"], 2, "{method}");
     }
-    let by_id = call(&emulator, Method::Get, &describe(json!({"KeyIds": ["skey-00000001", "skey-zzzzzzzz"]}))).json();
+    let by_id =
+        call(&emulator, Method::Get, &describe(json!({"KeyIds": ["skey-00000001", "skey-zzzzzzzz"]}))).json();
     assert_eq!(by_id["Response"]["TotalCount"], 1);
     let pair = &by_id["Response"]["KeyPairSet"][0];
-    for field in ["KeyId", "KeyName", "ProjectId", "Description", "PublicKey", "AssociatedInstanceIds", "CreatedTime", "Tags"] {
+    for field in [
+        "KeyId",
+        "KeyName",
+        "ProjectId",
+        "Description",
+        "PublicKey",
+        "AssociatedInstanceIds",
+        "CreatedTime",
+        "Tags",
+    ] {
         assert!(pair.get(field).is_some(), "{field} in {pair}");
     }
 }
@@ -295,10 +332,22 @@ fn session_token_is_checked_both_ways() {
     let emulator = start(EmulatorConfig { credentials: with_token.clone(), ..Default::default() });
     let ok = build(&emulator, Method::Post, &with_token, &describe(json!({})), now());
     assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&ok)).unwrap().code(), "OK");
-    let wrong = build(&emulator, Method::Post, &default_credentials().with_token("other").unwrap(), &describe(json!({})), now());
-    assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&wrong)).unwrap().code(), "AuthFailure.TokenFailure");
+    let wrong = build(
+        &emulator,
+        Method::Post,
+        &default_credentials().with_token("other").unwrap(),
+        &describe(json!({})),
+        now(),
+    );
+    assert_eq!(
+        Conn::open(emulator.addr()).exchange(&wire(&wrong)).unwrap().code(),
+        "AuthFailure.TokenFailure"
+    );
     let none = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
-    assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&none)).unwrap().code(), "AuthFailure.TokenFailure");
+    assert_eq!(
+        Conn::open(emulator.addr()).exchange(&wire(&none)).unwrap().code(),
+        "AuthFailure.TokenFailure"
+    );
 }
 
 #[test]
@@ -310,7 +359,10 @@ fn authentication_failures_are_answered_and_change_nothing() {
     let cases = [
         (build(&emulator, Method::Post, &wrong_key, &action, now()), "AuthFailure.SignatureFailure"),
         (build(&emulator, Method::Get, &wrong_id, &action, now()), "AuthFailure.SecretIdNotFound"),
-        (build(&emulator, Method::Post, &default_credentials(), &action, now() - 400), "AuthFailure.SignatureExpire"),
+        (
+            build(&emulator, Method::Post, &default_credentials(), &action, now() - 400),
+            "AuthFailure.SignatureExpire",
+        ),
     ];
     for (request, expected) in cases {
         let response = Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap();
@@ -327,7 +379,8 @@ fn authentication_failures_are_answered_and_change_nothing() {
 fn missing_region_fails_a_delete() {
     let emulator = start(EmulatorConfig { key_pairs: key_pairs(&["skey-aaaaaaaa"]), ..Default::default() });
     let config = RequestConfig { endpoint: emulator.endpoint(), ..RequestConfig::default() };
-    let request = config.build(&Signer::new(), &default_credentials(), &delete(&["skey-aaaaaaaa"]), now()).unwrap();
+    let request =
+        config.build(&Signer::new(), &default_credentials(), &delete(&["skey-aaaaaaaa"]), now()).unwrap();
     assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap().code(), "MissingParameter");
 }
 
@@ -348,14 +401,20 @@ fn rate_limit_refuses_the_eleventh_request_in_a_second_per_action() {
     let mut conn = Conn::open(emulator.addr());
     // Pipelined in one write, so all twelve arrive well within one second.
     let burst: Vec<u8> = (0..12)
-        .flat_map(|_| wire(&build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now())))
+        .flat_map(|_| {
+            wire(&build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now()))
+        })
         .collect();
     conn.stream.write_all(&burst).unwrap();
     let codes: Vec<String> = (0..12).map(|_| conn.read_response().unwrap().code()).collect();
     assert_eq!(codes.iter().filter(|c| *c == "OK").count(), 10, "{codes:?}");
     assert_eq!(codes[10..], ["RequestLimitExceeded", "RequestLimitExceeded"]);
     let other = build(&emulator, Method::Post, &default_credentials(), &delete(&["skey-aaaaaaaa"]), now());
-    assert_eq!(conn.exchange(&wire(&other)).unwrap().code(), "InvalidKeyPairId.NotFound", "another action has its own budget");
+    assert_eq!(
+        conn.exchange(&wire(&other)).unwrap().code(),
+        "InvalidKeyPairId.NotFound",
+        "another action has its own budget"
+    );
     assert_eq!(emulator.stats().answers_with("RequestLimitExceeded"), 2);
 }
 
@@ -383,7 +442,9 @@ fn fault_run(seed: u64, n: usize) -> (Vec<String>, Emulator) {
             }
             Some(r) => codes.push(r.code()),
             None => {
-                codes.push(if emulator.contains(&id.parse().unwrap()) { "drop" } else { "drop-after" }.to_owned());
+                codes.push(
+                    if emulator.contains(&id.parse().unwrap()) { "drop" } else { "drop-after" }.to_owned(),
+                );
                 conn = Conn::open(emulator.addr());
             }
         }
@@ -401,7 +462,10 @@ fn faults_are_deterministic_for_a_seed_and_drops_may_follow_the_deletion() {
     }
     let stats = emulator.stats();
     assert_eq!(stats.answers_with("fault:http-500") as usize, codes.iter().filter(|c| *c == "500").count());
-    assert_eq!(stats.answers_with("fault:drop-after-apply") as usize, codes.iter().filter(|c| *c == "drop-after").count());
+    assert_eq!(
+        stats.answers_with("fault:drop-after-apply") as usize,
+        codes.iter().filter(|c| *c == "drop-after").count()
+    );
     let deleted = 60 - emulator.key_pairs().len();
     assert_eq!(deleted, codes.iter().filter(|c| *c == "OK" || *c == "drop-after").count());
 }
@@ -426,12 +490,20 @@ fn bad_http_is_answered_with_a_status_and_closed() {
     ];
     for (bytes, status) in cases {
         let mut conn = Conn::open(emulator.addr());
-        assert_eq!(conn.exchange(bytes).map(|r| r.status), Some(status), "{}", String::from_utf8_lossy(bytes));
+        assert_eq!(
+            conn.exchange(bytes).map(|r| r.status),
+            Some(status),
+            "{}",
+            String::from_utf8_lossy(bytes)
+        );
     }
     let huge = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(wire::MAX_HEAD_BYTES));
     assert_eq!(Conn::open(emulator.addr()).exchange(huge.as_bytes()).map(|r| r.status), Some(431));
     let stats = emulator.stats();
-    assert_eq!((stats.answers_with("http:400"), stats.answers_with("http:413"), stats.answers_with("http:431")), (2, 1, 1));
+    assert_eq!(
+        (stats.answers_with("http:400"), stats.answers_with("http:413"), stats.answers_with("http:431")),
+        (2, 1, 1)
+    );
     assert_eq!(call(&emulator, Method::Post, &describe(json!({}))).code(), "OK", "still serving");
 }
 
@@ -440,11 +512,15 @@ fn post_must_be_json_and_bad_json_is_invalid_parameter() {
     let emulator = start(EmulatorConfig::default());
     let mut request = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
     request.body = b"{not json".to_vec();
-    let config = RequestConfig { endpoint: emulator.endpoint(), unsigned_payload: true, ..RequestConfig::default() };
+    let config =
+        RequestConfig { endpoint: emulator.endpoint(), unsigned_payload: true, ..RequestConfig::default() };
     let unsigned = config.build(&Signer::new(), &default_credentials(), &describe(json!({})), now()).unwrap();
     let bad_body = HttpRequest { body: b"{not json".to_vec(), ..unsigned };
     assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&bad_body)).unwrap().code(), "InvalidParameter");
-    assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap().code(), "AuthFailure.SignatureFailure");
+    assert_eq!(
+        Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap().code(),
+        "AuthFailure.SignatureFailure"
+    );
 }
 
 #[test]
@@ -496,11 +572,22 @@ fn every_request_is_reported_to_the_callback() {
     assert_eq!(records.len(), 2);
     let first = &records[0];
     assert_eq!(
-        (first.seq, first.method.as_str(), first.action.as_str(), first.key_ids, first.status, first.code.as_str(), first.deleted),
+        (
+            first.seq,
+            first.method.as_str(),
+            first.action.as_str(),
+            first.key_ids,
+            first.status,
+            first.code.as_str(),
+            first.deleted
+        ),
         (0, "GET", "DeleteKeyPairs", 2, 200, "OK", 2)
     );
     assert_eq!(first.request_id, answer.json()["Response"]["RequestId"]);
-    assert_eq!((records[1].code.as_str(), records[1].key_ids, records[1].deleted), ("InvalidKeyPairId.Malformed", 1, 0));
+    assert_eq!(
+        (records[1].code.as_str(), records[1].key_ids, records[1].deleted),
+        ("InvalidKeyPairId.Malformed", 1, 0)
+    );
 }
 
 #[test]
@@ -519,21 +606,33 @@ fn stop_closes_open_connections_and_frees_the_port() {
 fn request_ids_are_fresh() {
     let emulator = start(EmulatorConfig { rate_limit: 0, ..Default::default() });
     let ids: std::collections::HashSet<String> = (0..20)
-        .map(|_| call(&emulator, Method::Post, &describe(json!({}))).json()["Response"]["RequestId"].as_str().unwrap().to_owned())
+        .map(|_| {
+            call(&emulator, Method::Post, &describe(json!({}))).json()["Response"]["RequestId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(ids.len(), 20);
 }
 
 #[test]
 fn debug_output_hides_the_secret_key_and_token() {
-    let credentials = Credentials::new("AKIDvisible", "SECRET-KEY-x").unwrap().with_token("SECRET-TOKEN-y").unwrap();
+    let credentials =
+        Credentials::new("AKIDvisible", "SECRET-KEY-x").unwrap().with_token("SECRET-TOKEN-y").unwrap();
     let config = EmulatorConfig { credentials, ..Default::default() };
     let shown = format!("{config:?}");
     assert!(shown.contains("AKIDvisible") && !shown.contains("SECRET"), "{shown}");
     let emulator = start(config);
     let shown = format!("{emulator:?}");
     assert!(!shown.contains("SECRET"), "{shown}");
-    let request = build(&emulator, Method::Post, &Credentials::new("AKIDvisible", "SECRET-KEY-x").unwrap(), &describe(json!({})), now());
+    let request = build(
+        &emulator,
+        Method::Post,
+        &Credentials::new("AKIDvisible", "SECRET-KEY-x").unwrap(),
+        &describe(json!({})),
+        now(),
+    );
     let response = Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap();
     assert!(!String::from_utf8_lossy(&response.body).contains("SECRET"));
 }
@@ -553,13 +652,20 @@ fn seeded_key_pairs_can_be_added_and_read_while_running() {
     assert!(!emulator.contains(&id));
     emulator.insert(bound("skey-aaaaaaaa"));
     assert!(emulator.contains(&id) && emulator.key_pairs()[0].is_bound());
-    assert_eq!(call(&emulator, Method::Post, &delete(&["skey-aaaaaaaa"])).code(), "InvalidParameterValue.KeyPairNotSupported");
+    assert_eq!(
+        call(&emulator, Method::Post, &delete(&["skey-aaaaaaaa"])).code(),
+        "InvalidParameterValue.KeyPairNotSupported"
+    );
 }
 
 #[test]
 fn delete_key_pairs_from_the_library_is_accepted_as_is() {
     let emulator = start(EmulatorConfig { key_pairs: key_pairs(&["skey-aaaaaaaa"]), ..Default::default() });
-    let config = RequestConfig { endpoint: emulator.endpoint(), region: "ap-guangzhou".into(), ..RequestConfig::default() };
+    let config = RequestConfig {
+        endpoint: emulator.endpoint(),
+        region: "ap-guangzhou".into(),
+        ..RequestConfig::default()
+    };
     let action = DeleteKeyPairs::parse(["skey-aaaaaaaa"]).unwrap();
     let request = config.build(&Signer::new(), &default_credentials(), &action, now()).unwrap();
     assert_eq!(Conn::open(emulator.addr()).exchange(request.to_string().as_bytes()).unwrap().code(), "OK");
