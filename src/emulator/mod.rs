@@ -117,7 +117,8 @@ pub struct EmulatorConfig {
     pub clock_offset: i64,
     /// The most connections served at once; more are answered 503 and closed.
     pub max_connections: usize,
-    /// How long a connection may stay silent (between or within requests) before it is closed.
+    /// How long a connection may stay silent (between or within requests) before it is closed;
+    /// 30 s by default, longer than HTTP clients keep idle pooled connections (ureq: 15 s).
     pub idle_timeout: Duration,
     /// Told about every complete request.
     pub on_request: Option<OnRequest>,
@@ -145,7 +146,7 @@ impl Default for EmulatorConfig {
             slow: Duration::ZERO,
             clock_offset: 0,
             max_connections: 64,
-            idle_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
             on_request: None,
         }
     }

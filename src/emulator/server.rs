@@ -229,7 +229,7 @@ fn serve_connection(shared: &Shared, mut stream: TcpStream) {
     }
 }
 
-/// What to send back for one request; `None` drops the connection.
+/// What to send back for one request.
 struct Reply {
     status: u16,
     content_type: &'static str,
@@ -269,6 +269,7 @@ fn serve_request(shared: &Shared, request: &ParsedRequest, stream: &mut TcpStrea
     stream.write_all(&bytes).is_ok() && keep_alive
 }
 
+/// Decides the answer (applying the request) and fills `record`; `None` drops the connection.
 fn decide_reply(shared: &Shared, request: &ParsedRequest, record: &mut RequestRecord) -> Option<Reply> {
     let text = |status: u16, body: &str| {
         Some(Reply { status, content_type: "text/plain", body: format!("{body}\n").into_bytes() })

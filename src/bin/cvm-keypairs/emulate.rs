@@ -71,10 +71,7 @@ struct Options {
 pub fn run(args: Vec<String>) -> u8 {
     let options = match parse(Args::new(args)) {
         Ok(Some(options)) => options,
-        Ok(None) => {
-            print!("{HELP}");
-            return exit::OK;
-        }
+        Ok(None) => return crate::print_text(HELP),
         Err(e) => {
             eprintln!("error: {e}\nRun `cvm-keypairs emulate --help` for usage.");
             return exit::USAGE;

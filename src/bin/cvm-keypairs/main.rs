@@ -58,22 +58,20 @@ fn dispatch(mut args: Vec<String>) -> u8 {
     match command.as_str() {
         "emulate" => emulate::run(args),
         "help" | "-h" | "--help" => match args.first().map(String::as_str) {
-            None => {
-                print!("{HELP}");
-                exit::OK
-            }
-            Some("emulate") => {
-                print!("{}", emulate::HELP);
-                exit::OK
-            }
+            None => print_text(HELP),
+            Some("emulate") => print_text(emulate::HELP),
             Some(other) => usage_error(&format!("no such command {other:?}")),
         },
-        "-V" | "--version" => {
-            println!("cvm-keypairs {}", env!("CARGO_PKG_VERSION"));
-            exit::OK
-        }
+        "-V" | "--version" => print_text(&format!("cvm-keypairs {}\n", env!("CARGO_PKG_VERSION"))),
         other => usage_error(&format!("no such command {other:?}")),
     }
+}
+
+/// Prints `text` on stdout; a closed stdout (`| head`) is not an error worth a panic.
+fn print_text(text: &str) -> u8 {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    exit::OK
 }
 
 fn usage_error(message: &str) -> u8 {
