@@ -198,7 +198,8 @@ pub struct RequestRecord {
 /// Counters since start.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Complete requests received, by `X-TC-Action` (empty when absent), faults included.
+    /// Complete requests received, by `X-TC-Action` (empty when absent), faults included;
+    /// beyond 64 distinct names, further ones are counted under `(other)`.
     pub requests: BTreeMap<String, u64>,
     /// Outcomes by [`RequestRecord::code`]; also `http:<status>` for bytes that were not a
     /// request and `http:503` for connections refused over the limit.

@@ -25,6 +25,11 @@ use crate::clock::{Clock, SystemClock};
 const HTML_500: &str = "<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n\
 <center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>emulated gateway</center>\r\n</body>\r\n</html>\r\n";
 
+/// The most distinct action names counted in [`Stats::requests`].
+const MAX_COUNTED_ACTIONS: usize = 64;
+/// The counter shared by action names beyond [`MAX_COUNTED_ACTIONS`].
+const OTHER_ACTIONS: &str = "(other)";
+
 /// How long `stop` waits for connection threads to finish.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
@@ -193,25 +198,40 @@ fn refuse(shared: &Shared, mut stream: TcpStream) {
 
 fn serve_connection(shared: &Shared, mut stream: TcpStream) {
     let timeout = Some(shared.config.idle_timeout).filter(|t| !t.is_zero());
-    let _ = stream.set_read_timeout(timeout);
     let _ = stream.set_write_timeout(timeout);
     let _ = stream.set_nodelay(true);
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 8192];
+    // When the first byte of the pending request came: a request trickled in byte by byte
+    // must still arrive whole within the timeout.
+    let mut started: Option<Instant> = None;
     loop {
         match wire::parse_request(&buf) {
             Ok((request, used)) => {
                 buf.drain(..used);
+                started = (!buf.is_empty()).then(Instant::now);
                 if !serve_request(shared, &request, &mut stream) || shared.stopping.load(Ordering::SeqCst) {
                     return;
                 }
             }
-            Err(ParseError::Incomplete) => match stream.read(&mut chunk) {
-                Ok(0) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return,
-            },
+            Err(ParseError::Incomplete) => {
+                let wait = match (timeout, started) {
+                    (Some(limit), Some(t)) => Some(limit.saturating_sub(t.elapsed())),
+                    (limit, _) => limit,
+                };
+                if wait.is_some_and(|w| w.is_zero()) || stream.set_read_timeout(wait).is_err() {
+                    return;
+                }
+                match stream.read(&mut chunk) {
+                    Ok(0) => return,
+                    Ok(n) => {
+                        started = started.or_else(|| Some(Instant::now()));
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    Err(_) => return,
+                }
+            }
             Err(ParseError::Invalid { status, reason }) => {
                 shared.count_answer(&format!("http:{status}"));
                 let date = wire::http_date(shared.now());
@@ -240,7 +260,13 @@ struct Reply {
 fn serve_request(shared: &Shared, request: &ParsedRequest, stream: &mut TcpStream) -> bool {
     let seq = shared.next_seq.fetch_add(1, Ordering::SeqCst);
     let action = request.header("X-TC-Action").unwrap_or("").to_owned();
-    *shared.stats().requests.entry(action.clone()).or_default() += 1;
+    {
+        let mut stats = shared.stats();
+        // Action names come from clients: past a bound, new ones share one counter.
+        let known = stats.requests.contains_key(&action) || stats.requests.len() < MAX_COUNTED_ACTIONS;
+        *stats.requests.entry(if known { action.clone() } else { OTHER_ACTIONS.to_owned() }).or_default() +=
+            1;
+    }
     let mut record = RequestRecord {
         seq,
         method: request.method.clone(),

@@ -529,6 +529,15 @@ fn idle_connections_are_closed_after_the_timeout() {
     let mut conn = Conn::open(emulator.addr());
     conn.stream.write_all(b"GET / HTTP/1.1\r\n").unwrap();
     assert!(conn.is_closed(), "a half-sent request does not pin the thread");
+
+    let mut trickle = Conn::open(emulator.addr());
+    trickle.stream.write_all(b"GET / HTTP/1.1\r\nX-Slow: ").unwrap();
+    // One byte every 10 ms is never idle for 100 ms, yet the request must be whole in time.
+    let cut_off = (0..200).position(|_| {
+        std::thread::sleep(Duration::from_millis(10));
+        trickle.stream.write_all(b"a").is_err()
+    });
+    assert!(cut_off.is_some_and(|n| n < 100), "cut off after {cut_off:?} bytes");
 }
 
 #[test]
@@ -670,4 +679,17 @@ fn delete_key_pairs_from_the_library_is_accepted_as_is() {
     let request = config.build(&Signer::new(), &default_credentials(), &action, now()).unwrap();
     assert_eq!(Conn::open(emulator.addr()).exchange(request.to_string().as_bytes()).unwrap().code(), "OK");
     assert!(emulator.key_pairs().is_empty());
+}
+
+#[test]
+fn counters_stay_bounded_whatever_action_names_clients_send() {
+    let emulator = start(EmulatorConfig::default());
+    let burst: String = (0..70).map(|i| format!("POST / HTTP/1.1\r\nX-TC-Action: Made{i}\r\n\r\n")).collect();
+    let mut conn = Conn::open(emulator.addr());
+    conn.stream.write_all(burst.as_bytes()).unwrap();
+    for _ in 0..70 {
+        assert_eq!(conn.read_response().unwrap().code(), "MissingParameter");
+    }
+    let stats = emulator.stats();
+    assert_eq!((stats.requests.len(), stats.requests_for("(other)"), stats.total_requests()), (65, 6, 70));
 }
