@@ -47,8 +47,8 @@ pub(crate) struct Shared {
     all_closed: Condvar,
 }
 
-// A thread that panicked while holding a lock left consistent data: every update is one
-// assignment or one map operation.
+// Nothing that holds these locks can panic between two related updates, so a lock poisoned by
+// a panicking thread still guards consistent data.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -82,7 +82,7 @@ impl Shared {
             a >> 32,
             (a >> 16) & 0xffff,
             a & 0xfff,
-            0x8000 | (b >> 48) & 0x3fff,
+            0x8000 | ((b >> 48) & 0x3fff),
             b & 0xffff_ffff_ffff
         )
     }
@@ -103,7 +103,7 @@ pub(crate) fn start(config: EmulatorConfig) -> io::Result<(Arc<Shared>, SocketAd
         limiter: Mutex::new(RateLimiter::new(config.rate_limit)),
         stats: Mutex::new(Stats::default()),
         next_seq: AtomicU64::new(0),
-        request_ids: Mutex::new(SplitMix64::new(entropy ^ u64::from(addr.port()) << 48)),
+        request_ids: Mutex::new(SplitMix64::new(entropy ^ (u64::from(addr.port()) << 48))),
         stopping: AtomicBool::new(false),
         connections: Mutex::new(HashMap::new()),
         next_connection: AtomicU64::new(0),

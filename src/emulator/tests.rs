@@ -693,3 +693,16 @@ fn counters_stay_bounded_whatever_action_names_clients_send() {
     let stats = emulator.stats();
     assert_eq!((stats.requests.len(), stats.requests_for("(other)"), stats.total_requests()), (65, 6, 70));
 }
+
+#[test]
+fn the_handle_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>(_: &T) {}
+    let emulator = start(EmulatorConfig::default());
+    shareable(&emulator);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| assert_eq!(call_status(&emulator), 200));
+        }
+    });
+    assert_eq!(emulator.stats().answers_with("OK"), 4);
+}
