@@ -37,6 +37,8 @@ pub mod actions;
 pub mod client;
 pub mod clock;
 pub mod credentials;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod endpoint;
 pub mod error;
 pub mod http;

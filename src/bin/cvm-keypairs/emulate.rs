@@ -1,0 +1,289 @@
+//! `cvm-keypairs emulate`: serve the local emulator of the key-pair API on 127.0.0.1.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cvm_keypairs::emulator::{parse_seed, BoundBehavior, Emulator, EmulatorConfig, RequestRecord};
+use cvm_keypairs::Credentials;
+
+use crate::args::{unknown_option, Arg, Args, UsageError};
+use crate::exit;
+
+pub const HELP: &str = "\
+Serve a local emulator of the CVM key-pair API (DeleteKeyPairs, DescribeKeyPairs) on 127.0.0.1.
+
+Usage: cvm-keypairs emulate [OPTIONS]
+
+The first line on stdout is exactly `listening on http://127.0.0.1:<PORT>`. Point a client at
+that endpoint with the emulator's credentials. Requests are checked like the real API does:
+TC3-HMAC-SHA256 signature, 300 s clock window, session token, 10 requests per second per
+action, and the documented error codes.
+
+Options:
+  --port <PORT>              Port on 127.0.0.1; 0 picks a free one [default: 0]
+  --seed <FILE>              Key pairs present at start: a JSON array of ids, or of objects with
+                             KeyId (required), KeyName, ProjectId, Description, PublicKey,
+                             AssociatedInstanceIds, AssociatedImageIds, CreatedTime, Tags.
+                             A key pair with an associated instance or image is bound.
+  --secret-id <ID>           Secret id accepted [default: AKIDEMULATOR00000000000000000000]
+  --secret-key <KEY>         Secret key accepted [default: emulator-secret-key-not-for-production]
+                             (give both or neither; this opens only the local emulator)
+  --token <TOKEN>            Require this session token in X-TC-Token (and refuse requests
+                             without it); without this option a request carrying a token is
+                             refused with AuthFailure.TokenFailure
+  --rate-limit <N>           Requests per action admitted in any sliding second; refused ones
+                             get RequestLimitExceeded and do not count; 0 for no limit [default: 10]
+  --bound-behavior <MODE>    Deleting a bound key pair: `error` fails the whole request with
+                             InvalidParameterValue.KeyPairNotSupported; `skip` succeeds and
+                             silently keeps the bound ones [default: error]
+  --fail-rate <F>            Share of requests answered HTTP 500 with an HTML body [default: 0]
+  --drop-rate <F>            Share of requests whose connection is closed without a reply; for
+                             DeleteKeyPairs half of those after the deletion [default: 0]
+  --fault-seed <N>           Seed of the fault draws; same seed, same order of requests, same
+                             faults [default: 0]
+  --slow-ms <MS>             Delay before every answer [default: 0]
+  --clock-offset <SECS>      Shift the emulator's clock (signature window and Date header) by
+                             SECS, e.g. 3600 or -3600 [default: 0]
+  --log                      Print one JSON line per request on stdout: seq, method, action,
+                             key_ids, status, code (OK, an API error code, fault:http-500,
+                             fault:drop, fault:drop-after-apply, http:<status>), request_id,
+                             deleted
+  --exit-on-stdin-close      Stop cleanly and exit 0 when stdin reaches end of file
+  -h, --help                 Print this help
+
+The emulator runs until it is killed; SIGINT and SIGTERM end the process (there is no signal
+handler). Use --exit-on-stdin-close to stop it from a parent process by closing its stdin.
+
+Exit codes: 0 stopped cleanly; 2 usage error or unreadable/invalid seed file; 3 the port cannot
+be bound.
+";
+
+/// What the command line asks for, beyond the emulator's own configuration.
+#[derive(Debug)]
+struct Options {
+    config: EmulatorConfig,
+    log: bool,
+    exit_on_stdin_close: bool,
+}
+
+/// Runs `emulate` with its arguments; returns the exit code.
+pub fn run(args: Vec<String>) -> u8 {
+    let options = match parse(Args::new(args)) {
+        Ok(Some(options)) => options,
+        Ok(None) => return crate::print_text(HELP),
+        Err(e) => {
+            eprintln!("error: {e}\nRun `cvm-keypairs emulate --help` for usage.");
+            return exit::USAGE;
+        }
+    };
+    serve(options)
+}
+
+/// Parses the options; `None` means help was asked for.
+fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
+    let mut config = EmulatorConfig::default();
+    let (mut secret_id, mut secret_key, mut token) = (None, None, None);
+    let (mut log, mut exit_on_stdin_close) = (false, false);
+    while let Some(arg) = args.next_arg()? {
+        let name = match arg {
+            Arg::Option(name) => name,
+            Arg::Positional(p) => return Err(UsageError(format!("unexpected argument {p:?}"))),
+        };
+        match name.as_str() {
+            "h" | "help" => return Ok(None),
+            "port" => config.port = args.parsed(&name, "a port number from 0 to 65535")?,
+            "seed" => {
+                let path = args.value(&name)?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| UsageError(format!("cannot read seed file {path:?}: {e}")))?;
+                config.key_pairs = parse_seed(&text).map_err(|e| UsageError(format!("{path}: {e}")))?;
+            }
+            "secret-id" => secret_id = Some(args.value(&name)?),
+            "secret-key" => secret_key = Some(args.value(&name)?),
+            "token" => token = Some(args.value(&name)?),
+            "rate-limit" => {
+                config.rate_limit = args.parsed(&name, "a whole number of requests per second")?
+            }
+            "bound-behavior" => {
+                config.bound_behavior = match args.value(&name)?.as_str() {
+                    "error" => BoundBehavior::Error,
+                    "skip" => BoundBehavior::Skip,
+                    other => {
+                        return Err(UsageError(format!(
+                            "--bound-behavior takes error or skip, not {other:?}"
+                        )))
+                    }
+                }
+            }
+            "fail-rate" => config.fail_rate = rate(&mut args, &name)?,
+            "drop-rate" => config.drop_rate = rate(&mut args, &name)?,
+            "fault-seed" => config.fault_seed = args.parsed(&name, "a whole number")?,
+            "slow-ms" => config.slow = Duration::from_millis(args.parsed(&name, "milliseconds")?),
+            "clock-offset" => config.clock_offset = args.parsed(&name, "whole seconds, possibly negative")?,
+            "log" => log = true,
+            "exit-on-stdin-close" => exit_on_stdin_close = true,
+            _ => return Err(unknown_option("emulate", &name)),
+        }
+    }
+    let mut credentials = match (secret_id, secret_key) {
+        (None, None) => config.credentials.clone(),
+        (Some(id), Some(key)) => Credentials::new(id, key).map_err(|e| UsageError(e.to_string()))?,
+        _ => return Err(UsageError("give --secret-id and --secret-key together".into())),
+    };
+    if let Some(token) = token {
+        credentials = credentials.with_token(token).map_err(|e| UsageError(e.to_string()))?;
+    }
+    config.credentials = credentials;
+    if log {
+        config.on_request = Some(Arc::new(print_record));
+    }
+    Ok(Some(Options { config, log, exit_on_stdin_close }))
+}
+
+fn rate(args: &mut Args, name: &str) -> Result<f64, UsageError> {
+    let value: f64 = args.parsed(name, "a number from 0 to 1")?;
+    if !(0.0..=1.0).contains(&value) {
+        return Err(UsageError(format!("--{name} takes a number from 0 to 1, not {value}")));
+    }
+    Ok(value)
+}
+
+fn print_record(record: &RequestRecord) {
+    let Ok(line) = serde_json::to_string(record) else { return };
+    let mut out = io::stdout().lock();
+    // A closed stdout must not stop the emulator: the log is a convenience.
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+fn serve(options: Options) -> u8 {
+    let key_pairs = options.config.key_pairs.len();
+    let secret_id = options.config.credentials.secret_id().to_owned();
+    let emulator = match Emulator::start(options.config) {
+        Ok(emulator) => emulator,
+        Err(e) => {
+            eprintln!("error: cannot serve on 127.0.0.1: {e}");
+            return exit::CONFIG;
+        }
+    };
+    {
+        let mut out = io::stdout().lock();
+        let _ = writeln!(out, "listening on http://{}", emulator.addr());
+        let _ = out.flush();
+    }
+    eprintln!(
+        "emulating DeleteKeyPairs and DescribeKeyPairs with {key_pairs} key pairs for secret id {secret_id}{}",
+        if options.log { "; one JSON line per request follows on stdout" } else { "" }
+    );
+    if !options.exit_on_stdin_close {
+        loop {
+            std::thread::park();
+        }
+    }
+    // Read stdin to its end (the parent closing it), whatever it sends.
+    let _ = io::copy(&mut io::stdin().lock(), &mut io::sink());
+    emulator.stop();
+    eprintln!("stdin closed; emulator stopped");
+    exit::OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_list(list: &[&str]) -> Result<Option<Options>, UsageError> {
+        parse(Args::new(list.iter().map(|s| s.to_string())))
+    }
+
+    #[test]
+    fn every_option_reaches_the_config() {
+        let o = parse_list(&[
+            "--port=8080",
+            "--secret-id",
+            "AKIDx",
+            "--secret-key",
+            "k",
+            "--token",
+            "t",
+            "--rate-limit",
+            "3",
+            "--fail-rate",
+            "0.2",
+            "--drop-rate",
+            "0.1",
+            "--slow-ms",
+            "5",
+            "--bound-behavior",
+            "skip",
+            "--clock-offset",
+            "-3600",
+            "--fault-seed",
+            "9",
+            "--log",
+            "--exit-on-stdin-close",
+        ])
+        .unwrap()
+        .unwrap();
+        let c = &o.config;
+        assert_eq!(
+            (c.port, c.credentials.secret_id(), c.credentials.secret_key(), c.credentials.token()),
+            (8080, "AKIDx", "k", Some("t"))
+        );
+        assert_eq!((c.rate_limit, c.fail_rate, c.drop_rate, c.slow), (3, 0.2, 0.1, Duration::from_millis(5)));
+        assert_eq!((c.bound_behavior, c.clock_offset, c.fault_seed), (BoundBehavior::Skip, -3600, 9));
+        assert!(o.log && o.exit_on_stdin_close && c.on_request.is_some());
+    }
+
+    #[test]
+    fn defaults_match_the_help() {
+        let o = parse_list(&[]).unwrap().unwrap();
+        let c = &o.config;
+        assert_eq!(
+            (c.port, c.rate_limit, c.bound_behavior, c.credentials.token()),
+            (0, 10, BoundBehavior::Error, None)
+        );
+        assert!(
+            HELP.contains(EmulatorConfig::DEFAULT_SECRET_ID)
+                && HELP.contains(EmulatorConfig::DEFAULT_SECRET_KEY)
+        );
+        assert!(!o.log && !o.exit_on_stdin_close);
+    }
+
+    #[test]
+    fn bad_arguments_are_usage_errors_that_name_the_problem() {
+        for (list, needle) in [
+            (&["--port", "70000"][..], "--port"),
+            (&["--fail-rate", "1.5"], "--fail-rate"),
+            (&["--drop-rate", "x"], "--drop-rate"),
+            (&["--bound-behavior", "keep"], "--bound-behavior"),
+            (&["--secret-id", "AKIDx"], "together"),
+            (&["--secret-id", "AKIDx", "--secret-key", " padded"], "whitespace"),
+            (&["--seed", "/nonexistent/seed.json"], "seed file"),
+            (&["--frobnicate"], "--frobnicate"),
+            (&["extra"], "extra"),
+            (&["--log=yes"], "value"),
+        ] {
+            let message = match parse_list(list) {
+                Err(e) => e.0,
+                Ok(_) => panic!("{list:?} was accepted"),
+            };
+            assert!(message.contains(needle), "{list:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn help_is_asked_for_with_either_flag() {
+        assert!(parse_list(&["--help"]).unwrap().is_none());
+        assert!(parse_list(&["--port", "1", "-h"]).unwrap().is_none());
+    }
+
+    #[test]
+    fn usage_errors_never_echo_the_secret_key_or_token() {
+        let err =
+            parse_list(&["--secret-id", "AKIDx", "--secret-key", "SECRET-KEY ", "--token", "t"]).unwrap_err();
+        assert!(!err.0.contains("SECRET"), "{}", err.0);
+        let err = parse_list(&["--token", "SECRET-TOKEN\n"]).unwrap_err();
+        assert!(!err.0.contains("SECRET"), "{}", err.0);
+    }
+}

@@ -1,0 +1,302 @@
+//! A local emulator of the CVM key-pair API (`DeleteKeyPairs`, `DescribeKeyPairs`), in-process.
+//!
+//! It lets the whole path — signing, HTTP, error handling, retries — be run and tested on
+//! 127.0.0.1 with no cloud account: `cvm-keypairs emulate` serves it from the command line, and
+//! tests, benches and the demo start it with [`Emulator::start`].
+//!
+//! ```
+//! use cvm_keypairs::emulator::{Emulator, EmulatorConfig, KeyPair};
+//! use cvm_keypairs::{Credentials, DeleteKeyPairs, RequestConfig, Signer};
+//!
+//! let id = "skey-aaaaaaaa".parse()?;
+//! let emulator = Emulator::start(EmulatorConfig { key_pairs: vec![KeyPair::new(id)], ..Default::default() })?;
+//! let config = RequestConfig { endpoint: emulator.endpoint(), region: "ap-guangzhou".into(), ..Default::default() };
+//! let credentials = Credentials::new(EmulatorConfig::DEFAULT_SECRET_ID, EmulatorConfig::DEFAULT_SECRET_KEY)?;
+//! let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+//! let request = config.build(&Signer::new(), &credentials, &DeleteKeyPairs::new([id])?, now)?;
+//! // Send it with any HTTP client; here its wire bytes over a plain TcpStream.
+//! use std::io::{Read, Write};
+//! let mut stream = std::net::TcpStream::connect(emulator.addr())?;
+//! stream.write_all(request.to_string().as_bytes())?;
+//! stream.shutdown(std::net::Shutdown::Write)?;
+//! let mut answer = String::new();
+//! stream.read_to_string(&mut answer)?;
+//! assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"));
+//! assert!(answer.contains(r#"{"Response":{"RequestId":""#));
+//! assert!(emulator.key_pairs().is_empty());
+//! assert_eq!(emulator.stats().requests_for("DeleteKeyPairs"), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What it checks and answers
+//! Every request must carry `X-TC-Action`, `X-TC-Version: 2017-03-12`, `X-TC-Timestamp` and a
+//! TC3-HMAC-SHA256 `Authorization`, which is verified by re-signing the received bytes:
+//! `AuthFailure.InvalidAuthorization` (missing or malformed), `AuthFailure.SecretIdNotFound`,
+//! `AuthFailure.TokenFailure` (token missing or wrong when one is configured, or sent when none
+//! is), `AuthFailure.SignatureExpire` (more than 300 s from the emulator's clock),
+//! `AuthFailure.SignatureFailure`. Then `NoSuchVersion`, `InvalidAction`, `MissingParameter`
+//! (`X-TC-Region` is required by `DeleteKeyPairs`), `RequestLimitExceeded`, and the actions'
+//! own errors: `InvalidKeyPairId.NotFound` (any unknown id fails the whole delete),
+//! `InvalidKeyPairId.Malformed`, `InvalidParameterValue.LimitExceeded` (over 100 ids),
+//! `MissingParameter` (no `KeyIds`), `InvalidParameterValue.KeyPairNotSupported` (bound key
+//! pairs with [`BoundBehavior::Error`]), `UnknownParameter`, `InvalidParameter`,
+//! `InvalidFilter`, `InvalidParameterValueOffset`, `InvalidParameterValueLimit`. API answers are
+//! HTTP 200 `application/json`, `{"Response":{…,"RequestId":"…"}}` or
+//! `{"Response":{"Error":{"Code":"…","Message":"…"},"RequestId":"…"}}`, with a `Date` header
+//! from the emulator's clock (shifted by [`EmulatorConfig::clock_offset`]).
+//!
+//! # Rate limit and faults
+//! Each action admits at most [`EmulatorConfig::rate_limit`] authenticated requests in any
+//! sliding second; requests refused with `RequestLimitExceeded` do not count. Faults are drawn
+//! from [`EmulatorConfig::fault_seed`] and the request's arrival number, so a sequential client
+//! meets the same faults on every run: HTTP 500 with an HTML body, or the connection closed
+//! without a reply — for `DeleteKeyPairs` half of those after the deletion was applied, so a
+//! retry sees `InvalidKeyPairId.NotFound` for keys it just deleted.
+//!
+//! # Seed file
+//! A JSON array whose items are key pair ids or objects with `KeyId` (required), `KeyName`,
+//! `ProjectId`, `Description`, `PublicKey`, `AssociatedInstanceIds`, `AssociatedImageIds`,
+//! `CreatedTime` and `Tags` (`[{"Key":…,"Value":…}]`); see [`parse_seed`]. A key pair with an
+//! associated instance or image is bound and cannot be deleted.
+//!
+//! ```json
+//! ["skey-aaaaaaaa", {"KeyId": "skey-bbbbbbbb", "KeyName": "web", "AssociatedInstanceIds": ["ins-12345678"]}]
+//! ```
+
+mod api;
+mod auth;
+mod faults;
+mod params;
+mod server;
+mod store;
+#[cfg(test)]
+mod tests;
+pub mod wire;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::credentials::Credentials;
+use crate::endpoint::Endpoint;
+use crate::key_id::KeyId;
+
+pub use store::{parse_seed, BoundBehavior, KeyPair, Tag};
+
+/// A callback told about every complete request, after it was answered (or dropped).
+pub type OnRequest = Arc<dyn Fn(&RequestRecord) + Send + Sync>;
+
+/// How the emulator behaves.
+#[derive(Clone)]
+pub struct EmulatorConfig {
+    /// The port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// The only credentials accepted; a token here must be sent as `X-TC-Token`.
+    pub credentials: Credentials,
+    /// The key pairs present at start.
+    pub key_pairs: Vec<KeyPair>,
+    /// What a delete does with key pairs bound to an instance or image.
+    pub bound_behavior: BoundBehavior,
+    /// Requests per action admitted in any sliding second (10 as in the API); 0 for no limit.
+    pub rate_limit: u32,
+    /// The share of requests answered HTTP 500 with an HTML body, from 0 to 1.
+    pub fail_rate: f64,
+    /// The share of requests whose connection is closed without a reply, from 0 to 1.
+    pub drop_rate: f64,
+    /// Seeds the fault draws.
+    pub fault_seed: u64,
+    /// A delay before every answer.
+    pub slow: Duration,
+    /// Seconds added to the system clock to get the emulator's clock.
+    pub clock_offset: i64,
+    /// The most connections served at once; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// How long a connection may stay silent (between or within requests) before it is closed;
+    /// 30 s by default, longer than HTTP clients keep idle pooled connections (ureq: 15 s).
+    pub idle_timeout: Duration,
+    /// Told about every complete request.
+    pub on_request: Option<OnRequest>,
+}
+
+impl EmulatorConfig {
+    /// The secret id accepted by default.
+    pub const DEFAULT_SECRET_ID: &'static str = "AKIDEMULATOR00000000000000000000";
+    /// The secret key accepted by default. Not a secret: it only opens the local emulator.
+    pub const DEFAULT_SECRET_KEY: &'static str = "emulator-secret-key-not-for-production";
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            port: 0,
+            credentials: Credentials::new(Self::DEFAULT_SECRET_ID, Self::DEFAULT_SECRET_KEY)
+                .unwrap_or_else(|_| unreachable!("the default credentials are well-formed")),
+            key_pairs: Vec::new(),
+            bound_behavior: BoundBehavior::default(),
+            rate_limit: 10,
+            fail_rate: 0.0,
+            drop_rate: 0.0,
+            fault_seed: 0,
+            slow: Duration::ZERO,
+            clock_offset: 0,
+            max_connections: 64,
+            idle_timeout: Duration::from_secs(30),
+            on_request: None,
+        }
+    }
+}
+
+impl fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("port", &self.port)
+            .field("credentials", &self.credentials)
+            .field("key_pairs", &self.key_pairs.len())
+            .field("bound_behavior", &self.bound_behavior)
+            .field("rate_limit", &self.rate_limit)
+            .field("fail_rate", &self.fail_rate)
+            .field("drop_rate", &self.drop_rate)
+            .field("fault_seed", &self.fault_seed)
+            .field("slow", &self.slow)
+            .field("clock_offset", &self.clock_offset)
+            .field("max_connections", &self.max_connections)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("on_request", &self.on_request.as_ref().map(|_| ".."))
+            .finish()
+    }
+}
+
+/// One complete request and what became of it; `cvm-keypairs emulate --log` prints these as
+/// JSON lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestRecord {
+    /// The arrival number, from 0.
+    pub seq: u64,
+    /// The HTTP method.
+    pub method: String,
+    /// `X-TC-Action`, empty when absent.
+    pub action: String,
+    /// How many `KeyIds` it named (0 when its parameters were not read).
+    pub key_ids: usize,
+    /// The HTTP status sent, 0 when the connection was dropped.
+    pub status: u16,
+    /// `OK`, the API error code, or a fault: `fault:http-500`, `fault:drop`,
+    /// `fault:drop-after-apply`, or `http:<status>` for a request refused below the API.
+    pub code: String,
+    /// The `RequestId` sent, empty when none was.
+    pub request_id: String,
+    /// How many key pairs it deleted.
+    pub deleted: usize,
+}
+
+/// Counters since start.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Complete requests received, by `X-TC-Action` (empty when absent), faults included;
+    /// beyond 64 distinct names, further ones are counted under `(other)`.
+    pub requests: BTreeMap<String, u64>,
+    /// Outcomes by [`RequestRecord::code`]; also `http:<status>` for bytes that were not a
+    /// request and `http:503` for connections refused over the limit.
+    pub answers: BTreeMap<String, u64>,
+}
+
+impl Stats {
+    /// Requests received for `action`.
+    pub fn requests_for(&self, action: &str) -> u64 {
+        self.requests.get(action).copied().unwrap_or(0)
+    }
+
+    /// Outcomes with `code`.
+    pub fn answers_with(&self, code: &str) -> u64 {
+        self.answers.get(code).copied().unwrap_or(0)
+    }
+
+    /// All requests received.
+    pub fn total_requests(&self) -> u64 {
+        self.requests.values().sum()
+    }
+}
+
+/// A running emulator; it stops when dropped.
+pub struct Emulator {
+    shared: Arc<server::Shared>,
+    addr: SocketAddr,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Binds 127.0.0.1 and starts serving. Fails if the port is taken or a rate is not
+    /// within 0 to 1.
+    pub fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        for (name, rate) in [("fail rate", config.fail_rate), ("drop rate", config.drop_rate)] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("the {name} must be from 0 to 1"),
+                ));
+            }
+        }
+        let (shared, addr, acceptor) = server::start(config)?;
+        Ok(Emulator { shared, addr, acceptor: Some(acceptor) })
+    }
+
+    /// The bound address, always on 127.0.0.1.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>` as an [`Endpoint`] for [`crate::RequestConfig`].
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint::parse(&format!("http://{}", self.addr))
+            .unwrap_or_else(|_| unreachable!("a loopback address is a valid endpoint"))
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> Stats {
+        self.shared.stats().clone()
+    }
+
+    /// The key pairs present now, ordered by id.
+    pub fn key_pairs(&self) -> Vec<KeyPair> {
+        self.shared.store().all()
+    }
+
+    /// Whether the key pair `id` is present.
+    pub fn contains(&self, id: &KeyId) -> bool {
+        self.shared.store().get(id).is_some()
+    }
+
+    /// Adds a key pair, or replaces the one with the same id.
+    pub fn insert(&self, key_pair: KeyPair) {
+        self.shared.store().insert(key_pair);
+    }
+
+    /// Stops accepting, closes every connection and waits (a bounded time) for their threads.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(acceptor) = self.acceptor.take() {
+            server::stop(&self.shared, self.addr, acceptor);
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,708 @@
+//! The running emulator over real loopback TCP: requests signed by the library, answers read
+//! back byte by byte.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::clock::{Clock, SystemClock};
+use crate::error::Error;
+use crate::request::Action;
+use crate::{DeleteKeyPairs, HttpRequest, Method, RequestConfig, Signer};
+
+/// Any action, from a JSON object of parameters.
+struct Raw {
+    name: &'static str,
+    params: Value,
+}
+
+impl Action for Raw {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn write_query(&self, out: &mut String) -> Result<(), Error> {
+        out.push_str(&crate::query::encode_object(self.params.as_object().expect("an object")));
+        Ok(())
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        out.extend_from_slice(self.params.to_string().as_bytes());
+        Ok(())
+    }
+}
+
+fn delete(ids: &[&str]) -> Raw {
+    Raw { name: "DeleteKeyPairs", params: json!({ "KeyIds": ids }) }
+}
+
+fn describe(params: Value) -> Raw {
+    Raw { name: "DescribeKeyPairs", params }
+}
+
+fn key_pairs(ids: &[&str]) -> Vec<KeyPair> {
+    ids.iter().map(|id| KeyPair::new(id.parse().unwrap())).collect()
+}
+
+fn bound(id: &str) -> KeyPair {
+    KeyPair { associated_instance_ids: vec!["ins-00000001".into()], ..KeyPair::new(id.parse().unwrap()) }
+}
+
+fn start(config: EmulatorConfig) -> Emulator {
+    Emulator::start(config).expect("the emulator starts")
+}
+
+fn default_credentials() -> Credentials {
+    EmulatorConfig::default().credentials
+}
+
+fn build(
+    emulator: &Emulator,
+    method: Method,
+    credentials: &Credentials,
+    action: &Raw,
+    timestamp: i64,
+) -> HttpRequest {
+    let config = RequestConfig {
+        endpoint: emulator.endpoint(),
+        region: "ap-guangzhou".into(),
+        method,
+        ..RequestConfig::default()
+    };
+    config.build(&Signer::new(), credentials, action, timestamp).expect("the request builds")
+}
+
+/// The request's wire bytes, with the real token where `Display` masks it.
+fn wire(request: &HttpRequest) -> Vec<u8> {
+    let mut text = request.to_string();
+    if let Some(token) = request.header("X-TC-Token") {
+        text = text.replace("X-TC-Token: ***", &format!("X-TC-Token: {token}"));
+    }
+    text.into_bytes()
+}
+
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.split("\r\n").skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+
+    /// The error code, or `OK`.
+    fn code(&self) -> String {
+        let v = self.json();
+        v["Response"]["Error"]["Code"].as_str().unwrap_or("OK").to_owned()
+    }
+}
+
+/// One client connection, kept alive across exchanges.
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    fn open(addr: SocketAddr) -> Conn {
+        let stream = TcpStream::connect(addr).expect("connects");
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        Conn { stream, buf: Vec::new() }
+    }
+
+    /// Sends `bytes` and reads one response; `None` if the connection closed without one.
+    fn exchange(&mut self, bytes: &[u8]) -> Option<Response> {
+        self.stream.write_all(bytes).ok()?;
+        self.read_response()
+    }
+
+    fn read_response(&mut self) -> Option<Response> {
+        let mut chunk = [0u8; 4096];
+        loop {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8(self.buf[..end].to_vec()).unwrap();
+                let length: usize = head
+                    .split("\r\n")
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .map_or(0, |v| v.parse().unwrap());
+                if self.buf.len() >= end + 4 + length {
+                    let body = self.buf[end + 4..end + 4 + length].to_vec();
+                    self.buf.drain(..end + 4 + length);
+                    let status = head[9..12].parse().unwrap();
+                    return Some(Response { status, head, body });
+                }
+            }
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Whether the server closed the connection (reads EOF).
+    fn is_closed(&mut self) -> bool {
+        matches!(self.stream.read(&mut [0u8; 1]), Ok(0) | Err(_))
+    }
+}
+
+fn now() -> i64 {
+    SystemClock.now()
+}
+
+fn call(emulator: &Emulator, method: Method, action: &Raw) -> Response {
+    let request = build(emulator, method, &default_credentials(), action, now());
+    Conn::open(emulator.addr()).exchange(&wire(&request)).expect("an answer")
+}
+
+fn ids_left(emulator: &Emulator) -> Vec<String> {
+    emulator.key_pairs().iter().map(|kp| kp.key_id.to_string()).collect()
+}
+
+#[test]
+fn get_and_post_deletes_answer_the_documented_shape() {
+    let emulator = start(EmulatorConfig {
+        key_pairs: key_pairs(&["skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc"]),
+        ..Default::default()
+    });
+    for (method, id) in [(Method::Get, "skey-aaaaaaaa"), (Method::Post, "skey-bbbbbbbb")] {
+        let response = call(&emulator, method, &delete(&[id]));
+        assert_eq!(response.status, 200);
+        assert_eq!(response.header("Content-Type"), Some("application/json"));
+        let body = response.json();
+        let members: Vec<&String> = body["Response"].as_object().unwrap().keys().collect();
+        assert_eq!(members, ["RequestId"], "{body}");
+        let request_id = body["Response"]["RequestId"].as_str().unwrap();
+        assert_eq!(request_id.len(), 36);
+        assert_eq!(request_id.split('-').map(str::len).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+    }
+    assert_eq!(ids_left(&emulator), ["skey-cccccccc"]);
+    let stats = emulator.stats();
+    assert_eq!((stats.requests_for("DeleteKeyPairs"), stats.answers_with("OK")), (2, 2));
+}
+
+#[test]
+fn errors_carry_code_message_and_request_id() {
+    let emulator = start(EmulatorConfig { key_pairs: key_pairs(&["skey-aaaaaaaa"]), ..Default::default() });
+    let response = call(&emulator, Method::Post, &delete(&["skey-aaaaaaaa", "skey-zzzzzzzz"]));
+    assert_eq!(response.status, 200);
+    let body = response.json();
+    assert_eq!(body["Response"]["Error"]["Code"], "InvalidKeyPairId.NotFound");
+    assert!(body["Response"]["Error"]["Message"].as_str().unwrap().contains("skey-zzzzzzzz"));
+    assert_eq!(body["Response"]["RequestId"].as_str().unwrap().len(), 36);
+    assert_eq!(ids_left(&emulator), ["skey-aaaaaaaa"], "one unknown id fails the whole delete");
+    assert_eq!(emulator.stats().answers_with("InvalidKeyPairId.NotFound"), 1);
+}
+
+#[test]
+fn every_action_error_code_is_reachable_over_http() {
+    let emulator = start(EmulatorConfig {
+        key_pairs: vec![bound("skey-cccccccc")],
+        rate_limit: 0,
+        ..Default::default()
+    });
+    let hundred_and_one: Vec<String> = (0..101).map(|i| format!("skey-{i:08}")).collect();
+    let many: Vec<&str> = hundred_and_one.iter().map(String::as_str).collect();
+    let cases = [
+        (delete(&["skey-1122"]), "InvalidKeyPairId.Malformed"),
+        (delete(&many), "InvalidParameterValue.LimitExceeded"),
+        (Raw { name: "DeleteKeyPairs", params: json!({}) }, "MissingParameter"),
+        (delete(&["skey-cccccccc"]), "InvalidParameterValue.KeyPairNotSupported"),
+        (
+            Raw { name: "DeleteKeyPairs", params: json!({"KeyIds": ["skey-cccccccc"], "Limit": 1}) },
+            "UnknownParameter",
+        ),
+        (Raw { name: "RunInstances", params: json!({}) }, "InvalidAction"),
+        (describe(json!({"Filters": [{"Name": "zone", "Values": ["x"]}]})), "InvalidFilter"),
+        (describe(json!({"Limit": 101})), "InvalidParameterValueLimit"),
+        (describe(json!({"Offset": -1})), "InvalidParameterValueOffset"),
+        (
+            describe(
+                json!({"KeyIds": ["skey-cccccccc"], "Filters": [{"Name": "key-id", "Values": ["skey-cccccccc"]}]}),
+            ),
+            "InvalidParameter",
+        ),
+    ];
+    for method in [Method::Get, Method::Post] {
+        for (action, expected) in &cases {
+            assert_eq!(call(&emulator, method, action).code(), *expected, "{method} {}", action.params);
+        }
+    }
+    assert_eq!(ids_left(&emulator), ["skey-cccccccc"]);
+}
+
+#[test]
+fn bound_key_pairs_in_skip_mode_are_silently_kept() {
+    let mut pairs = key_pairs(&["skey-aaaaaaaa"]);
+    pairs.push(bound("skey-cccccccc"));
+    let emulator =
+        start(EmulatorConfig { key_pairs: pairs, bound_behavior: BoundBehavior::Skip, ..Default::default() });
+    assert_eq!(call(&emulator, Method::Post, &delete(&["skey-aaaaaaaa", "skey-cccccccc"])).code(), "OK");
+    assert_eq!(ids_left(&emulator), ["skey-cccccccc"]);
+}
+
+#[test]
+fn describe_lists_pages_and_filters() {
+    let ids: Vec<String> = (0..25).map(|i| format!("skey-{i:08}")).collect();
+    let emulator = start(EmulatorConfig {
+        key_pairs: key_pairs(&ids.iter().map(String::as_str).collect::<Vec<_>>()),
+        rate_limit: 0,
+        ..Default::default()
+    });
+    let first = call(&emulator, Method::Post, &describe(json!({}))).json();
+    assert_eq!(first["Response"]["TotalCount"], 25);
+    assert_eq!(first["Response"]["KeyPairSet"].as_array().unwrap().len(), 20);
+    let rest = call(&emulator, Method::Get, &describe(json!({"Offset": 20, "Limit": 100}))).json();
+    assert_eq!(rest["Response"]["KeyPairSet"].as_array().unwrap().len(), 5);
+    assert_eq!(rest["Response"]["KeyPairSet"][0]["KeyId"], "skey-00000020");
+    let by_name = json!({"Filters": [{"Name": "key-name", "Values": ["key-00000003", "key-00000007"]}]});
+    for method in [Method::Get, Method::Post] {
+        let found = call(&emulator, method, &describe(by_name.clone())).json();
+        assert_eq!(found["Response"]["TotalCount"], 2, "{method}");
+    }
+    let by_id =
+        call(&emulator, Method::Get, &describe(json!({"KeyIds": ["skey-00000001", "skey-zzzzzzzz"]}))).json();
+    assert_eq!(by_id["Response"]["TotalCount"], 1);
+    let pair = &by_id["Response"]["KeyPairSet"][0];
+    for field in [
+        "KeyId",
+        "KeyName",
+        "ProjectId",
+        "Description",
+        "PublicKey",
+        "AssociatedInstanceIds",
+        "CreatedTime",
+        "Tags",
+    ] {
+        assert!(pair.get(field).is_some(), "{field} in {pair}");
+    }
+}
+
+#[test]
+fn many_requests_share_one_connection() {
+    let ids: Vec<String> = (0..50).map(|i| format!("skey-{i:08}")).collect();
+    let emulator = start(EmulatorConfig {
+        key_pairs: key_pairs(&ids.iter().map(String::as_str).collect::<Vec<_>>()),
+        rate_limit: 0,
+        ..Default::default()
+    });
+    let mut conn = Conn::open(emulator.addr());
+    for (i, id) in ids.iter().enumerate() {
+        let method = if i % 2 == 0 { Method::Get } else { Method::Post };
+        let request = build(&emulator, method, &default_credentials(), &delete(&[id]), now());
+        let response = conn.exchange(&wire(&request)).expect("an answer on the same connection");
+        assert_eq!((response.code(), response.header("Connection")), ("OK".to_owned(), Some("keep-alive")));
+    }
+    // Two pipelined requests in one write are answered in order.
+    let a = wire(&build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now()));
+    let b = wire(&build(&emulator, Method::Get, &default_credentials(), &delete(&["skey-00000000"]), now()));
+    let both = conn.exchange(&[a, b].concat()).unwrap();
+    assert_eq!(both.json()["Response"]["TotalCount"], 0);
+    assert_eq!(conn.read_response().unwrap().code(), "InvalidKeyPairId.NotFound");
+    assert!(emulator.key_pairs().is_empty());
+}
+
+#[test]
+fn connection_close_is_honoured() {
+    let emulator = start(EmulatorConfig::default());
+    let request = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
+    let bytes = String::from_utf8(wire(&request)).unwrap().replacen("\r\n", "\r\nConnection: close\r\n", 1);
+    let mut conn = Conn::open(emulator.addr());
+    let response = conn.exchange(bytes.as_bytes()).unwrap();
+    assert_eq!(response.header("Connection"), Some("close"));
+    assert!(conn.is_closed());
+}
+
+#[test]
+fn session_token_is_checked_both_ways() {
+    let with_token = default_credentials().with_token("session-token-1").unwrap();
+    let emulator = start(EmulatorConfig { credentials: with_token.clone(), ..Default::default() });
+    let ok = build(&emulator, Method::Post, &with_token, &describe(json!({})), now());
+    assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&ok)).unwrap().code(), "OK");
+    let wrong = build(
+        &emulator,
+        Method::Post,
+        &default_credentials().with_token("other").unwrap(),
+        &describe(json!({})),
+        now(),
+    );
+    assert_eq!(
+        Conn::open(emulator.addr()).exchange(&wire(&wrong)).unwrap().code(),
+        "AuthFailure.TokenFailure"
+    );
+    let none = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
+    assert_eq!(
+        Conn::open(emulator.addr()).exchange(&wire(&none)).unwrap().code(),
+        "AuthFailure.TokenFailure"
+    );
+}
+
+#[test]
+fn authentication_failures_are_answered_and_change_nothing() {
+    let emulator = start(EmulatorConfig { key_pairs: key_pairs(&["skey-aaaaaaaa"]), ..Default::default() });
+    let action = delete(&["skey-aaaaaaaa"]);
+    let wrong_key = Credentials::new(EmulatorConfig::DEFAULT_SECRET_ID, "wrong").unwrap();
+    let wrong_id = Credentials::new("AKIDnobody", EmulatorConfig::DEFAULT_SECRET_KEY).unwrap();
+    let cases = [
+        (build(&emulator, Method::Post, &wrong_key, &action, now()), "AuthFailure.SignatureFailure"),
+        (build(&emulator, Method::Get, &wrong_id, &action, now()), "AuthFailure.SecretIdNotFound"),
+        (
+            build(&emulator, Method::Post, &default_credentials(), &action, now() - 400),
+            "AuthFailure.SignatureExpire",
+        ),
+    ];
+    for (request, expected) in cases {
+        let response = Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap();
+        assert_eq!(response.code(), expected);
+    }
+    let mut request = build(&emulator, Method::Post, &default_credentials(), &action, now());
+    request.headers.retain(|(n, _)| *n != "X-TC-Version");
+    request.headers.push(("X-TC-Version", "2020-01-01".into()));
+    assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap().code(), "NoSuchVersion");
+    assert_eq!(ids_left(&emulator), ["skey-aaaaaaaa"]);
+}
+
+#[test]
+fn missing_region_fails_a_delete() {
+    let emulator = start(EmulatorConfig { key_pairs: key_pairs(&["skey-aaaaaaaa"]), ..Default::default() });
+    let config = RequestConfig { endpoint: emulator.endpoint(), ..RequestConfig::default() };
+    let request =
+        config.build(&Signer::new(), &default_credentials(), &delete(&["skey-aaaaaaaa"]), now()).unwrap();
+    assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap().code(), "MissingParameter");
+}
+
+#[test]
+fn clock_offset_shifts_date_and_signature_window() {
+    let emulator = start(EmulatorConfig { clock_offset: 3_600, ..Default::default() });
+    let late = call(&emulator, Method::Post, &describe(json!({})));
+    assert_eq!(late.code(), "AuthFailure.SignatureExpire");
+    let date = late.header("Date").unwrap();
+    assert!((-2..=2).any(|d| date == wire::http_date(now() + 3_600 + d)), "{date}");
+    let skewed = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now() + 3_600);
+    assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&skewed)).unwrap().code(), "OK");
+}
+
+#[test]
+fn rate_limit_refuses_the_eleventh_request_in_a_second_per_action() {
+    let emulator = start(EmulatorConfig::default());
+    let mut conn = Conn::open(emulator.addr());
+    // Pipelined in one write, so all twelve arrive well within one second.
+    let burst: Vec<u8> = (0..12)
+        .flat_map(|_| {
+            wire(&build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now()))
+        })
+        .collect();
+    conn.stream.write_all(&burst).unwrap();
+    let codes: Vec<String> = (0..12).map(|_| conn.read_response().unwrap().code()).collect();
+    assert_eq!(codes.iter().filter(|c| *c == "OK").count(), 10, "{codes:?}");
+    assert_eq!(codes[10..], ["RequestLimitExceeded", "RequestLimitExceeded"]);
+    let other = build(&emulator, Method::Post, &default_credentials(), &delete(&["skey-aaaaaaaa"]), now());
+    assert_eq!(
+        conn.exchange(&wire(&other)).unwrap().code(),
+        "InvalidKeyPairId.NotFound",
+        "another action has its own budget"
+    );
+    assert_eq!(emulator.stats().answers_with("RequestLimitExceeded"), 2);
+}
+
+/// Runs `n` sequential deletes of distinct ids against an emulator with faults; returns the
+/// outcome codes in order.
+fn fault_run(seed: u64, n: usize) -> (Vec<String>, Emulator) {
+    let ids: Vec<String> = (0..n).map(|i| format!("skey-{i:08}")).collect();
+    let emulator = start(EmulatorConfig {
+        key_pairs: key_pairs(&ids.iter().map(String::as_str).collect::<Vec<_>>()),
+        rate_limit: 0,
+        fail_rate: 0.2,
+        drop_rate: 0.2,
+        fault_seed: seed,
+        ..Default::default()
+    });
+    let mut codes = Vec::new();
+    let mut conn = Conn::open(emulator.addr());
+    for id in &ids {
+        let request = build(&emulator, Method::Post, &default_credentials(), &delete(&[id]), now());
+        match conn.exchange(&wire(&request)) {
+            Some(r) if r.status == 500 => {
+                assert_eq!(r.header("Content-Type"), Some("text/html"));
+                assert!(String::from_utf8_lossy(&r.body).contains("<html>"));
+                codes.push("500".to_owned());
+            }
+            Some(r) => codes.push(r.code()),
+            None => {
+                codes.push(
+                    if emulator.contains(&id.parse().unwrap()) { "drop" } else { "drop-after" }.to_owned(),
+                );
+                conn = Conn::open(emulator.addr());
+            }
+        }
+    }
+    (codes, emulator)
+}
+
+#[test]
+fn faults_are_deterministic_for_a_seed_and_drops_may_follow_the_deletion() {
+    let (codes, emulator) = fault_run(11, 60);
+    assert_eq!(codes, fault_run(11, 60).0);
+    assert_ne!(codes, fault_run(12, 60).0);
+    for kind in ["OK", "500", "drop", "drop-after"] {
+        assert!(codes.iter().any(|c| c == kind), "{kind} missing from {codes:?}");
+    }
+    let stats = emulator.stats();
+    assert_eq!(stats.answers_with("fault:http-500") as usize, codes.iter().filter(|c| *c == "500").count());
+    assert_eq!(
+        stats.answers_with("fault:drop-after-apply") as usize,
+        codes.iter().filter(|c| *c == "drop-after").count()
+    );
+    let deleted = 60 - emulator.key_pairs().len();
+    assert_eq!(deleted, codes.iter().filter(|c| *c == "OK" || *c == "drop-after").count());
+}
+
+#[test]
+fn slow_mode_delays_answers() {
+    let emulator = start(EmulatorConfig { slow: Duration::from_millis(150), ..Default::default() });
+    let started = std::time::Instant::now();
+    assert_eq!(call(&emulator, Method::Post, &describe(json!({}))).code(), "OK");
+    assert!(started.elapsed() >= Duration::from_millis(150));
+}
+
+#[test]
+fn bad_http_is_answered_with_a_status_and_closed() {
+    let emulator = start(EmulatorConfig::default());
+    let cases: [(&[u8], u16); 5] = [
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", 413),
+        (b"\x16\x03\x01\x00\xa5\x01\x00\x00", 400),
+        (b"GET /other HTTP/1.1\r\n\r\n", 404),
+        (b"DELETE / HTTP/1.1\r\n\r\n", 405),
+    ];
+    for (bytes, status) in cases {
+        let mut conn = Conn::open(emulator.addr());
+        assert_eq!(
+            conn.exchange(bytes).map(|r| r.status),
+            Some(status),
+            "{}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+    let huge = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(wire::MAX_HEAD_BYTES));
+    assert_eq!(Conn::open(emulator.addr()).exchange(huge.as_bytes()).map(|r| r.status), Some(431));
+    let stats = emulator.stats();
+    assert_eq!(
+        (stats.answers_with("http:400"), stats.answers_with("http:413"), stats.answers_with("http:431")),
+        (2, 1, 1)
+    );
+    assert_eq!(call(&emulator, Method::Post, &describe(json!({}))).code(), "OK", "still serving");
+}
+
+#[test]
+fn post_must_be_json_and_bad_json_is_invalid_parameter() {
+    let emulator = start(EmulatorConfig::default());
+    let mut request = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
+    request.body = b"{not json".to_vec();
+    let config =
+        RequestConfig { endpoint: emulator.endpoint(), unsigned_payload: true, ..RequestConfig::default() };
+    let unsigned = config.build(&Signer::new(), &default_credentials(), &describe(json!({})), now()).unwrap();
+    let bad_body = HttpRequest { body: b"{not json".to_vec(), ..unsigned };
+    assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&bad_body)).unwrap().code(), "InvalidParameter");
+    assert_eq!(
+        Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap().code(),
+        "AuthFailure.SignatureFailure"
+    );
+}
+
+#[test]
+fn idle_connections_are_closed_after_the_timeout() {
+    let emulator = start(EmulatorConfig { idle_timeout: Duration::from_millis(100), ..Default::default() });
+    let mut conn = Conn::open(emulator.addr());
+    conn.stream.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    assert!(conn.is_closed(), "a half-sent request does not pin the thread");
+
+    let mut trickle = Conn::open(emulator.addr());
+    trickle.stream.write_all(b"GET / HTTP/1.1\r\nX-Slow: ").unwrap();
+    // One byte every 10 ms is never idle for 100 ms, yet the request must be whole in time.
+    let cut_off = (0..200).position(|_| {
+        std::thread::sleep(Duration::from_millis(10));
+        trickle.stream.write_all(b"a").is_err()
+    });
+    assert!(cut_off.is_some_and(|n| n < 100), "cut off after {cut_off:?} bytes");
+}
+
+#[test]
+fn connections_beyond_the_limit_are_refused_with_503() {
+    let emulator = start(EmulatorConfig { max_connections: 2, ..Default::default() });
+    let mut first = Conn::open(emulator.addr());
+    let mut second = Conn::open(emulator.addr());
+    // Make sure both are registered before the third arrives.
+    for conn in [&mut first, &mut second] {
+        let request = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
+        assert_eq!(conn.exchange(&wire(&request)).unwrap().code(), "OK");
+    }
+    let mut third = Conn::open(emulator.addr());
+    assert_eq!(third.read_response().map(|r| r.status), Some(503));
+    drop((first, second));
+    let mut tries = 0;
+    while call_status(&emulator) != 200 {
+        tries += 1;
+        assert!(tries < 100, "slots are freed when connections close");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn call_status(emulator: &Emulator) -> u16 {
+    let request = build(emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
+    Conn::open(emulator.addr()).exchange(&wire(&request)).map_or(0, |r| r.status)
+}
+
+#[test]
+fn every_request_is_reported_to_the_callback() {
+    let records = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&records);
+    let emulator = start(EmulatorConfig {
+        key_pairs: key_pairs(&["skey-aaaaaaaa", "skey-bbbbbbbb"]),
+        on_request: Some(Arc::new(move |r: &RequestRecord| sink.lock().unwrap().push(r.clone()))),
+        ..Default::default()
+    });
+    let answer = call(&emulator, Method::Get, &delete(&["skey-aaaaaaaa", "skey-bbbbbbbb"]));
+    call(&emulator, Method::Post, &delete(&["skey-1122"]));
+    let records = records.lock().unwrap();
+    assert_eq!(records.len(), 2);
+    let first = &records[0];
+    assert_eq!(
+        (
+            first.seq,
+            first.method.as_str(),
+            first.action.as_str(),
+            first.key_ids,
+            first.status,
+            first.code.as_str(),
+            first.deleted
+        ),
+        (0, "GET", "DeleteKeyPairs", 2, 200, "OK", 2)
+    );
+    assert_eq!(first.request_id, answer.json()["Response"]["RequestId"]);
+    assert_eq!(
+        (records[1].code.as_str(), records[1].key_ids, records[1].deleted),
+        ("InvalidKeyPairId.Malformed", 1, 0)
+    );
+}
+
+#[test]
+fn stop_closes_open_connections_and_frees_the_port() {
+    let emulator = start(EmulatorConfig::default());
+    let addr = emulator.addr();
+    let mut idle = Conn::open(addr);
+    let request = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
+    assert!(idle.exchange(&wire(&request)).is_some());
+    emulator.stop();
+    assert!(idle.is_closed());
+    assert!(TcpStream::connect(addr).is_err());
+}
+
+#[test]
+fn request_ids_are_fresh() {
+    let emulator = start(EmulatorConfig { rate_limit: 0, ..Default::default() });
+    let ids: std::collections::HashSet<String> = (0..20)
+        .map(|_| {
+            call(&emulator, Method::Post, &describe(json!({}))).json()["Response"]["RequestId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 20);
+}
+
+#[test]
+fn debug_output_hides_the_secret_key_and_token() {
+    let credentials =
+        Credentials::new("AKIDvisible", "SECRET-KEY-x").unwrap().with_token("SECRET-TOKEN-y").unwrap();
+    let config = EmulatorConfig { credentials, ..Default::default() };
+    let shown = format!("{config:?}");
+    assert!(shown.contains("AKIDvisible") && !shown.contains("SECRET"), "{shown}");
+    let emulator = start(config);
+    let shown = format!("{emulator:?}");
+    assert!(!shown.contains("SECRET"), "{shown}");
+    let request = build(
+        &emulator,
+        Method::Post,
+        &Credentials::new("AKIDvisible", "SECRET-KEY-x").unwrap(),
+        &describe(json!({})),
+        now(),
+    );
+    let response = Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap();
+    assert!(!String::from_utf8_lossy(&response.body).contains("SECRET"));
+}
+
+#[test]
+fn invalid_rates_and_taken_ports_fail_to_start() {
+    assert!(Emulator::start(EmulatorConfig { fail_rate: 1.5, ..Default::default() }).is_err());
+    assert!(Emulator::start(EmulatorConfig { drop_rate: f64::NAN, ..Default::default() }).is_err());
+    let emulator = start(EmulatorConfig::default());
+    assert!(Emulator::start(EmulatorConfig { port: emulator.addr().port(), ..Default::default() }).is_err());
+}
+
+#[test]
+fn seeded_key_pairs_can_be_added_and_read_while_running() {
+    let emulator = start(EmulatorConfig::default());
+    let id: KeyId = "skey-aaaaaaaa".parse().unwrap();
+    assert!(!emulator.contains(&id));
+    emulator.insert(bound("skey-aaaaaaaa"));
+    assert!(emulator.contains(&id) && emulator.key_pairs()[0].is_bound());
+    assert_eq!(
+        call(&emulator, Method::Post, &delete(&["skey-aaaaaaaa"])).code(),
+        "InvalidParameterValue.KeyPairNotSupported"
+    );
+}
+
+#[test]
+fn delete_key_pairs_from_the_library_is_accepted_as_is() {
+    let emulator = start(EmulatorConfig { key_pairs: key_pairs(&["skey-aaaaaaaa"]), ..Default::default() });
+    let config = RequestConfig {
+        endpoint: emulator.endpoint(),
+        region: "ap-guangzhou".into(),
+        ..RequestConfig::default()
+    };
+    let action = DeleteKeyPairs::parse(["skey-aaaaaaaa"]).unwrap();
+    let request = config.build(&Signer::new(), &default_credentials(), &action, now()).unwrap();
+    assert_eq!(Conn::open(emulator.addr()).exchange(request.to_string().as_bytes()).unwrap().code(), "OK");
+    assert!(emulator.key_pairs().is_empty());
+}
+
+#[test]
+fn counters_stay_bounded_whatever_action_names_clients_send() {
+    let emulator = start(EmulatorConfig::default());
+    let burst: String = (0..70).map(|i| format!("POST / HTTP/1.1\r\nX-TC-Action: Made{i}\r\n\r\n")).collect();
+    let mut conn = Conn::open(emulator.addr());
+    conn.stream.write_all(burst.as_bytes()).unwrap();
+    for _ in 0..70 {
+        assert_eq!(conn.read_response().unwrap().code(), "MissingParameter");
+    }
+    let stats = emulator.stats();
+    assert_eq!((stats.requests.len(), stats.requests_for("(other)"), stats.total_requests()), (65, 6, 70));
+}
+
+#[test]
+fn the_handle_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>(_: &T) {}
+    let emulator = start(EmulatorConfig::default());
+    shareable(&emulator);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| assert_eq!(call_status(&emulator), 200));
+        }
+    });
+    assert_eq!(emulator.stats().answers_with("OK"), 4);
+}
