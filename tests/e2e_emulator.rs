@@ -21,7 +21,7 @@ const TOKEN: &str = "e2e-session-TOKEN-must-not-leak";
 struct Describe(Value);
 
 impl Action for Describe {
-    fn name(&self) -> &str {
+    fn name(&self) -> &'static str {
         "DescribeKeyPairs"
     }
     fn write_query(&self, out: &mut String) -> Result<(), Error> {
@@ -100,14 +100,14 @@ fn send(agent: &ureq::Agent, request: &HttpRequest) -> (u16, Value) {
         Method::Get => {
             let mut builder = agent.get(&request.url);
             for (name, value) in &request.headers {
-                builder = builder.header(*name, value);
+                builder = builder.header(*name, value.as_ref());
             }
             builder.call()
         }
         Method::Post => {
             let mut builder = agent.post(&request.url);
             for (name, value) in &request.headers {
-                builder = builder.header(*name, value);
+                builder = builder.header(*name, value.as_ref());
             }
             builder.send(&request.body[..])
         }

@@ -21,7 +21,7 @@ struct Raw {
 }
 
 impl Action for Raw {
-    fn name(&self) -> &str {
+    fn name(&self) -> &'static str {
         self.name
     }
 
