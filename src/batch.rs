@@ -315,3 +315,60 @@ impl Run<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::error::TransportKind;
+    use crate::http::{HttpRequest, HttpResponse};
+    use crate::retry::RetryPolicy;
+    use crate::Credentials;
+
+    fn answer(body: &str) -> Result<HttpResponse, Error> {
+        Ok(HttpResponse { status: 200, headers: vec![], body: body.as_bytes().to_vec() })
+    }
+
+    #[test]
+    fn keys_gone_after_an_attempt_that_may_have_worked_are_reported_deleted() {
+        let deletes = Arc::new(AtomicU32::new(0));
+        let counter = deletes.clone();
+        // The first delete is carried out but its answer is lost; the retry finds the keys gone.
+        let transport = move |request: &HttpRequest| match request.header("X-TC-Action") {
+            Some("DeleteKeyPairs") if counter.fetch_add(1, Ordering::SeqCst) == 0 => {
+                Err(Error::Transport { kind: TransportKind::Io, message: "connection closed".into() })
+            }
+            Some("DeleteKeyPairs") => answer(
+                r#"{"Response":{"Error":{"Code":"InvalidKeyPairId.NotFound","Message":"gone"},"RequestId":"r-2"}}"#,
+            ),
+            _ => answer(r#"{"Response":{"TotalCount":0,"KeyPairSet":[],"RequestId":"r-d"}}"#),
+        };
+        let client = Client::builder()
+            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+            .region("ap-guangzhou")
+            .transport(Arc::new(transport))
+            .rate_limit(0)
+            .retry(RetryPolicy { max_attempts: 3, base: Duration::ZERO, cap: Duration::ZERO })
+            .build()
+            .unwrap();
+        let report = client.delete_key_pairs_all(["skey-aaaaaaaa", "skey-bbbbbbbb"]).unwrap();
+        assert_eq!(report.deleted.len(), 2, "{report:?}");
+        assert!(report.not_found.is_empty() && report.all_absent());
+        assert_eq!(deletes.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn errors_that_concern_every_id_fail_the_whole_call_before_sending() {
+        let transport = |_: &HttpRequest| -> Result<HttpResponse, Error> { panic!("nothing may be sent") };
+        let client = Client::builder()
+            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+            .region("bad region!")
+            .transport(Arc::new(transport))
+            .build()
+            .unwrap();
+        assert!(matches!(client.delete_key_pairs_all(["skey-aaaaaaaa"]), Err(Error::InvalidInput(_))));
+    }
+}

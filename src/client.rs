@@ -701,7 +701,8 @@ mod tests {
                 .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
                 .transport(Arc::new(unused))
         };
-        assert!(matches!(Client::builder().build(), Err(Error::InvalidInput(_))));
+        let default_chain = format!("{:?}", Client::builder().region("ap-guangzhou").build().unwrap());
+        assert!(default_chain.contains("CredentialsChain"), "{default_chain}");
         let remote_http = with_creds().endpoint("http://cvm.tencentcloudapi.com").build();
         assert!(matches!(remote_http, Err(Error::InvalidEndpoint(_))));
         let opted_in = with_creds()
