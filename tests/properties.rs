@@ -15,6 +15,9 @@ use cvm_keypairs::{
 use proptest::prelude::*;
 use serde_json::Value;
 
+#[path = "support/check.rs"]
+mod check;
+
 /// The latest second whose UTC date has a four-digit year.
 const LAST_SIGNABLE: i64 = 253_402_300_799;
 /// The first such second (0000-01-01T00:00:00Z).
@@ -31,17 +34,15 @@ struct Inputs {
     timestamp: i64,
     method: String,
     query: String,
-    /// Signed headers; names are unique ignoring case.
+    /// Signed headers; `inputs()` makes names unique ignoring case.
     headers: Vec<(String, String)>,
     /// `None` is the unsigned payload.
     payload: Option<Vec<u8>>,
 }
 
 impl Inputs {
-    fn sign_with(
-        &self,
-        f: impl FnOnce(&SigningInput<'_>) -> Result<Signature, Error>,
-    ) -> Result<Signature, Error> {
+    /// Calls `f` with these inputs as a `SigningInput`.
+    fn with<R>(&self, f: impl FnOnce(&SigningInput<'_>) -> R) -> R {
         let headers: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         f(&SigningInput {
             secret_id: &self.secret_id,
@@ -59,7 +60,7 @@ impl Inputs {
     }
 
     fn sign(&self) -> Result<Signature, Error> {
-        self.sign_with(tc3::sign_uncached)
+        self.with(tc3::sign_uncached)
     }
 }
 
@@ -180,31 +181,6 @@ fn apply(base: &Inputs, change: &Change) -> Option<Inputs> {
     Some(out)
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The documented `Authorization` shape, checked field by field.
-fn check_authorization_shape(auth: &str, secret_id: &str, service: &str, signed: &str) -> Result<(), String> {
-    let rest = auth.strip_prefix("TC3-HMAC-SHA256 Credential=").ok_or("algorithm prefix")?;
-    let (credential, rest) = rest.split_once(", SignedHeaders=").ok_or("SignedHeaders")?;
-    let (names, signature) = rest.split_once(", Signature=").ok_or("Signature")?;
-    let scope = credential.strip_prefix(secret_id).and_then(|s| s.strip_prefix('/')).ok_or("secret id")?;
-    let (date, tail) = scope.split_at_checked(10).ok_or("date")?;
-    let date_ok =
-        date.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-    if !date_ok || tail != format!("/{service}/tc3_request") {
-        return Err(format!("scope {scope:?}"));
-    }
-    if names != signed {
-        return Err(format!("signed headers {names:?}, expected {signed:?}"));
-    }
-    if signature.len() != 64 || !signature.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-        return Err(format!("signature {signature:?}"));
-    }
-    Ok(())
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -218,8 +194,8 @@ proptest! {
         prop_assert_ne!(&a.authorization, &b.authorization);
         // One signer asked for both must notice the change too (new day, secret or service).
         let signer = Signer::new();
-        prop_assert_eq!(&base.sign_with(|i| signer.sign(i)).unwrap(), &a);
-        prop_assert_eq!(&changed.sign_with(|i| signer.sign(i)).unwrap(), &b);
+        prop_assert_eq!(&base.with(|i| signer.sign(i)).unwrap(), &a);
+        prop_assert_eq!(&changed.with(|i| signer.sign(i)).unwrap(), &b);
     }
 
     #[test]
@@ -251,33 +227,20 @@ proptest! {
     #[test]
     fn the_canonical_request_splits_back_into_its_parts(input in inputs()) {
         let sig = input.sign().unwrap();
-        let lines: Vec<&str> = sig.canonical_request.split('\n').collect();
-        let mut headers: Vec<(String, String)> =
-            input.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), canonical_value(v))).collect();
-        headers.sort();
-        let n = headers.len();
-        prop_assert_eq!(lines.len(), 3 + n + 3, "{:?}", sig.canonical_request);
-        prop_assert_eq!(lines[0], input.method.as_str());
-        prop_assert_eq!(lines[1], "/");
-        prop_assert_eq!(lines[2], input.query.as_str());
-        for (line, (name, value)) in lines[3..3 + n].iter().zip(&headers) {
-            prop_assert_eq!(line.split_once(':'), Some((name.as_str(), value.as_str())));
-        }
-        prop_assert_eq!(lines[3 + n], "");
-        let names: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
-        prop_assert_eq!(lines[4 + n], names.join(";"));
-        prop_assert_eq!(lines[5 + n], hex_sha256(hashed_payload(&input.payload)));
+        let checked = input.with(|i| check::check_signature(i, &sig));
+        prop_assert!(checked.is_ok(), "{:?}", checked);
+    }
 
-        let date = time::OffsetDateTime::from_unix_timestamp(input.timestamp).unwrap().date();
-        let date = format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day());
-        let string_to_sign = format!(
-            "TC3-HMAC-SHA256\n{}\n{date}/{}/tc3_request\n{}",
-            input.timestamp, input.service, hex_sha256(sig.canonical_request.as_bytes()),
-        );
-        prop_assert_eq!(&sig.string_to_sign, &string_to_sign);
-        let shape = check_authorization_shape(&sig.authorization, &input.secret_id, &input.service, lines[4 + n]);
-        prop_assert!(shape.is_ok(), "{:?}: {}", shape, sig.authorization);
-        prop_assert!(sig.authorization.ends_with(&sig.signature));
+    #[test]
+    fn headers_sign_exactly_when_well_formed(
+        base in inputs(),
+        headers in proptest::collection::vec(
+            (prop_oneof!["\\PC{0,6}", "[A-Za-z-]{1,6}"], prop_oneof![".{0,6}", "[a-z \\r\\n\\x00]{0,4}"]),
+            0..5,
+        ),
+    ) {
+        let input = Inputs { headers, ..base };
+        prop_assert_eq!(input.sign().is_ok(), input.with(check::signable), "{:?}", input.headers);
     }
 
     #[test]
@@ -322,7 +285,7 @@ proptest! {
                 payload,
                 ..base.clone()
             };
-            let cached = input.sign_with(|i| signer.sign(i));
+            let cached = input.with(|i| signer.sign(i));
             let uncached = input.sign();
             match (&cached, &uncached) {
                 (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
@@ -608,79 +571,14 @@ proptest! {
             SignedHeaderSet::ContentTypeHost => "content-type;host",
         };
         let auth = request.header("Authorization").unwrap();
-        let shape = check_authorization_shape(auth, &b.secret_id, "cvm", names);
+        let date = check::utc_date(b.timestamp).unwrap();
+        let shape = check::check_authorization(auth, &b.secret_id, &date, "cvm", names);
         prop_assert!(shape.is_ok(), "{:?}: {}", shape, auth);
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // The query encoder.
-
-fn allowed_in_query(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-_.~+%=&".contains(&b)
-}
-
-/// Decodes one form-encoded component; `None` if it is not what the encoder can write
-/// (a stray `=`/`&`, lower-case or broken escapes, or bytes that are not UTF-8).
-fn form_decode(s: &str) -> Option<String> {
-    let upper_hex = |b: u8| match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    };
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let (hi, lo) = (upper_hex(*bytes.get(i + 1)?)?, upper_hex(*bytes.get(i + 2)?)?);
-                out.push(hi << 4 | lo);
-                i += 2;
-            }
-            b'=' | b'&' => return None,
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Decodes a whole query into its `(name, value)` pairs.
-fn parse_form(query: &str) -> Option<Vec<(String, String)>> {
-    if query.is_empty() {
-        return Some(Vec::new());
-    }
-    query
-        .split('&')
-        .map(|pair| {
-            let (name, value) = pair.split_once('=')?;
-            Some((form_decode(name)?, form_decode(value)?))
-        })
-        .collect()
-}
-
-/// The flattening rule written out independently: `Name.N` for arrays, `Name.Field` for
-/// objects, `true`/`false`, numbers as JSON writes them, nulls left out.
-fn flatten_reference(name: &str, value: &Value, out: &mut Vec<(String, String)>) {
-    match value {
-        Value::Null => {}
-        Value::Bool(b) => out.push((name.to_owned(), b.to_string())),
-        Value::Number(n) => out.push((name.to_owned(), serde_json::to_string(n).unwrap())),
-        Value::String(s) => out.push((name.to_owned(), s.clone())),
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                flatten_reference(&format!("{name}.{i}"), item, out);
-            }
-        }
-        Value::Object(fields) => {
-            for (field, item) in fields {
-                flatten_reference(&format!("{name}.{field}"), item, out);
-            }
-        }
-    }
-}
 
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -708,8 +606,8 @@ proptest! {
     fn form_encoding_uses_only_allowed_bytes_and_decodes_back(s in any::<String>()) {
         let mut out = String::new();
         form_encode(&mut out, &s);
-        prop_assert!(out.bytes().all(|b| allowed_in_query(b) && b != b'=' && b != b'&'), "{:?}", out);
-        prop_assert_eq!(form_decode(&out), Some(s));
+        prop_assert!(out.bytes().all(|b| check::allowed_in_query(b) && b != b'=' && b != b'&'), "{:?}", out);
+        prop_assert_eq!(check::form_decode(&out), Some(s));
     }
 
     #[test]
@@ -717,12 +615,12 @@ proptest! {
         params in proptest::collection::vec((any::<String>(), json_value()), 0..5),
     ) {
         let query = encode_params(params.iter().map(|(k, v)| (k.as_str(), v)));
-        prop_assert!(query.bytes().all(allowed_in_query), "{:?}", query);
+        prop_assert!(query.bytes().all(check::allowed_in_query), "{:?}", query);
         let mut expected = Vec::new();
         for (name, value) in &params {
-            flatten_reference(name, value, &mut expected);
+            check::flatten(name, value, &mut expected);
         }
-        prop_assert_eq!(parse_form(&query), Some(expected));
+        prop_assert_eq!(check::parse_form(&query), Some(expected));
     }
 
     #[test]
@@ -731,22 +629,14 @@ proptest! {
         let query = encode_object(&map);
         let mut expected = Vec::new();
         for (name, value) in &map {
-            flatten_reference(name, value, &mut expected);
+            check::flatten(name, value, &mut expected);
         }
-        prop_assert_eq!(parse_form(&query), Some(expected));
+        prop_assert_eq!(check::parse_form(&query), Some(expected));
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // `KeyId`.
-
-/// `skey-[0-9a-z]{8}`, written out by characters.
-fn is_key_id(s: &str) -> bool {
-    let chars: Vec<char> = s.chars().collect();
-    chars.len() == 13
-        && chars[..5] == ['s', 'k', 'e', 'y', '-']
-        && chars[5..].iter().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
-}
 
 /// A valid id changed in one way: near misses, mostly.
 fn near_miss() -> impl Strategy<Value = String> {
@@ -795,11 +685,11 @@ proptest! {
     ) {
         match s.parse::<KeyId>() {
             Ok(id) => {
-                prop_assert!(is_key_id(&s), "accepted {:?}", s);
+                prop_assert!(check::is_key_id(&s), "accepted {:?}", s);
                 prop_assert_eq!(id.as_str(), s.as_str());
             }
             Err(Error::InvalidKeyId(e)) => {
-                prop_assert!(!is_key_id(&s), "rejected {:?}", s);
+                prop_assert!(!check::is_key_id(&s), "rejected {:?}", s);
                 prop_assert_eq!(e.id, s.chars().take(64).collect::<String>());
             }
             Err(other) => prop_assert!(false, "{:?} gave {:?}", s, other),
