@@ -7,7 +7,7 @@
 
 use cvm_keypairs::query::{encode_object, encode_params, form_encode};
 use cvm_keypairs::request::Action;
-use cvm_keypairs::tc3::{self, Payload, Signature, Signer, SigningInput};
+use cvm_keypairs::tc3::{self, Signature, Signer};
 use cvm_keypairs::{
     Credentials, DeleteKeyPairs, Endpoint, Error, HttpRequest, KeyId, Language, Method, RequestConfig,
     SignedHeaderSet,
@@ -17,6 +17,7 @@ use serde_json::Value;
 
 #[path = "support/check.rs"]
 mod check;
+use check::SignCase;
 
 /// The latest second whose UTC date has a four-digit year.
 const LAST_SIGNABLE: i64 = 253_402_300_799;
@@ -24,41 +25,9 @@ const LAST_SIGNABLE: i64 = 253_402_300_799;
 const FIRST_SIGNABLE: i64 = -62_167_219_200;
 
 // ---------------------------------------------------------------------------------------------
-// Signer inputs, owned so strategies can generate and change them.
+// The signer, on generated `SignCase`s.
 
-#[derive(Debug, Clone)]
-struct Inputs {
-    secret_id: String,
-    secret_key: String,
-    service: String,
-    timestamp: i64,
-    method: String,
-    query: String,
-    /// Signed headers; `inputs()` makes names unique ignoring case.
-    headers: Vec<(String, String)>,
-    /// `None` is the unsigned payload.
-    payload: Option<Vec<u8>>,
-}
-
-impl Inputs {
-    /// Calls `f` with these inputs as a `SigningInput`.
-    fn with<R>(&self, f: impl FnOnce(&SigningInput<'_>) -> R) -> R {
-        let headers: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        f(&SigningInput {
-            secret_id: &self.secret_id,
-            secret_key: &self.secret_key,
-            service: &self.service,
-            timestamp: self.timestamp,
-            method: &self.method,
-            query: &self.query,
-            headers: &headers,
-            payload: match &self.payload {
-                Some(body) => Payload::Bytes(body),
-                None => Payload::Unsigned,
-            },
-        })
-    }
-
+impl SignCase {
     fn sign(&self) -> Result<Signature, Error> {
         self.with(tc3::sign_uncached)
     }
@@ -99,7 +68,7 @@ fn payload() -> impl Strategy<Value = Option<Vec<u8>>> {
     ]
 }
 
-fn inputs() -> impl Strategy<Value = Inputs> {
+fn inputs() -> impl Strategy<Value = SignCase> {
     (
         "[A-Za-z0-9]{1,36}",
         "\\PC{1,40}",
@@ -111,7 +80,7 @@ fn inputs() -> impl Strategy<Value = Inputs> {
         payload(),
     )
         .prop_map(|(secret_id, secret_key, service, timestamp, method, query, headers, payload)| {
-            Inputs { secret_id, secret_key, service, timestamp, method, query, headers, payload }
+            SignCase { secret_id, secret_key, service, timestamp, method, query, headers, payload }
         })
 }
 
@@ -152,7 +121,7 @@ fn hashed_payload(p: &Option<Vec<u8>>) -> &[u8] {
 
 /// Applies `change`; `None` when it would not change what is signed (a no-op, or an
 /// unrepresentable timestamp).
-fn apply(base: &Inputs, change: &Change) -> Option<Inputs> {
+fn apply(base: &SignCase, change: &Change) -> Option<SignCase> {
     let mut out = base.clone();
     let replace = |slot: &mut String, new: &String| (*slot != *new).then(|| slot.clone_from(new));
     match change {
@@ -217,7 +186,7 @@ proptest! {
     #[test]
     fn the_secret_id_is_named_but_not_signed(base in inputs(), other_id in "[A-Za-z0-9]{1,36}") {
         prop_assume!(other_id != base.secret_id);
-        let renamed = Inputs { secret_id: other_id.clone(), ..base.clone() };
+        let renamed = SignCase { secret_id: other_id.clone(), ..base.clone() };
         let (a, b) = (base.sign().unwrap(), renamed.sign().unwrap());
         prop_assert_eq!(&a.signature, &b.signature);
         let credential = |id: &str| format!("Credential={id}/");
@@ -239,7 +208,7 @@ proptest! {
             0..5,
         ),
     ) {
-        let input = Inputs { headers, ..base };
+        let input = SignCase { headers, ..base };
         prop_assert_eq!(input.sign().is_ok(), input.with(check::signable), "{:?}", input.headers);
     }
 
@@ -278,7 +247,7 @@ proptest! {
     ) {
         let signer = Signer::new();
         for (key, service, timestamp, payload) in steps {
-            let input = Inputs {
+            let input = SignCase {
                 secret_key: key.to_owned(),
                 service: service.to_owned(),
                 timestamp,

@@ -97,16 +97,17 @@ fn signing_seed(case: &Value) -> Result<SignCase, String> {
             _ => Err(format!("signed header {pair} is not [name, value]")),
         })
         .collect::<Result<_, String>>()?;
+    let body = base64::base64_decode(&text("payload_base64")?).ok_or("payload_base64 is not base64")?;
+    let unsigned = case["unsigned_payload"].as_bool().ok_or("no unsigned_payload")?;
     Ok(SignCase {
-        unsigned: case["unsigned_payload"].as_bool().ok_or("no unsigned_payload")?,
-        timestamp: case["timestamp"].as_i64().ok_or("no timestamp")?,
         secret_id: text("secret_id")?,
         secret_key: text("secret_key")?,
         service: text("service")?,
+        timestamp: case["timestamp"].as_i64().ok_or("no timestamp")?,
         method: text("method")?,
         query: text("query")?,
         headers,
-        payload: base64::base64_decode(&text("payload_base64")?).ok_or("payload_base64 is not base64")?,
+        payload: (!unsigned).then_some(body),
     })
 }
 

@@ -6,6 +6,47 @@
 use cvm_keypairs::tc3::{Payload, Signature, SigningInput, UNSIGNED_PAYLOAD};
 use serde_json::Value;
 
+/// One signer input, owned, so a generator can build and change it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignCase {
+    /// The secret id.
+    pub secret_id: String,
+    /// The secret key.
+    pub secret_key: String,
+    /// The service.
+    pub service: String,
+    /// Unix seconds.
+    pub timestamp: i64,
+    /// The HTTP method.
+    pub method: String,
+    /// The canonical query string.
+    pub query: String,
+    /// The headers to sign, `(name, value)`.
+    pub headers: Vec<(String, String)>,
+    /// The body; `None` signs `UNSIGNED-PAYLOAD`.
+    pub payload: Option<Vec<u8>>,
+}
+
+impl SignCase {
+    /// Calls `f` with this case as a `SigningInput`.
+    pub fn with<R>(&self, f: impl FnOnce(&SigningInput<'_>) -> R) -> R {
+        let headers: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        f(&SigningInput {
+            secret_id: &self.secret_id,
+            secret_key: &self.secret_key,
+            service: &self.service,
+            timestamp: self.timestamp,
+            method: &self.method,
+            query: &self.query,
+            headers: &headers,
+            payload: match &self.payload {
+                Some(body) => Payload::Bytes(body),
+                None => Payload::Unsigned,
+            },
+        })
+    }
+}
+
 /// Whether the signer must accept `input`: at least one header; a non-empty printable ASCII
 /// secret id; method, service and header names are HTTP tokens (the service without `/`);
 /// the query is printable ASCII; header values hold no CR, LF or NUL; header names are
