@@ -287,17 +287,17 @@ struct Build {
 }
 
 /// An action whose name and version can be changed, writing `DeleteKeyPairs` parameters.
-struct Named<'a> {
-    name: &'a str,
-    version: &'a str,
+struct Named {
+    name: &'static str,
+    version: &'static str,
     inner: DeleteKeyPairs,
 }
 
-impl Action for Named<'_> {
-    fn name(&self) -> &str {
+impl Action for Named {
+    fn name(&self) -> &'static str {
         self.name
     }
-    fn version(&self) -> &str {
+    fn version(&self) -> &'static str {
         self.version
     }
     fn write_query(&self, out: &mut String) -> Result<(), Error> {
@@ -322,9 +322,10 @@ impl Build {
         if let Some(token) = &self.token {
             credentials = credentials.with_token(token).unwrap();
         }
+        // Action names are static in the library; the few generated here are leaked.
         let action = Named {
-            name: &self.action,
-            version: &self.version,
+            name: Box::leak(self.action.clone().into_boxed_str()),
+            version: Box::leak(self.version.clone().into_boxed_str()),
             inner: DeleteKeyPairs::parse(self.ids.iter().map(String::as_str)).unwrap(),
         };
         config.build(&Signer::new(), &credentials, &action, self.timestamp).unwrap()
