@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
-cargo run --quiet --manifest-path fuzz/Cargo.toml --no-default-features --example seed -- tests/vectors fuzz/corpus
+cargo run --quiet --manifest-path fuzz/Cargo.toml --no-default-features --example seed -- tests/vectors tests/fixtures fuzz/corpus
 cargo fuzz build
 logs=fuzz/target/run-logs
 mkdir -p "$logs"

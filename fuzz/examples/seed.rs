@@ -1,15 +1,20 @@
-//! Writes seed inputs from the vector files into the fuzz corpora:
-//! `cargo run --no-default-features --example seed -- <vectors dir> <corpus dir>`.
+//! Writes seed inputs from the repository's vectors and fixtures into the fuzz corpora:
+//! `cargo run --no-default-features --example seed -- <vectors dir> <fixtures dir> <corpus dir>`.
 //!
 //! Signing cases become `sign` inputs (in [`SignCase`]'s byte format); query cases become
 //! `query` inputs (their `params` as JSON) and `key_id` inputs (each id alone, and each case's
-//! ids one per line). A vector this generator cannot read is an error, so a schema change is
-//! noticed rather than silently seeding nothing.
+//! ids one per line). The response fixtures become `response` inputs (status, header lines,
+//! body), a few profile files become `credentials_file` inputs, and requests built and signed by
+//! the crate, as they go on the wire, become `emulator_request` inputs. A vector or fixture this
+//! generator cannot read is an error, so a schema change is noticed rather than silently seeding
+//! nothing.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use cvm_keypairs::request::{Action, Language, RequestConfig, SignedHeaderSet};
+use cvm_keypairs::{Credentials, DeleteKeyPairs, DescribeKeyPairs, Endpoint, Filter, Method, Signer};
 use cvm_keypairs_fuzz::SignCase;
 use serde_json::Value;
 
@@ -18,11 +23,11 @@ mod base64;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [vectors, corpus] = args.as_slice() else {
-        eprintln!("usage: seed <vectors dir> <corpus dir>");
+    let [vectors, fixtures, corpus] = args.as_slice() else {
+        eprintln!("usage: seed <vectors dir> <fixtures dir> <corpus dir>");
         return ExitCode::FAILURE;
     };
-    match run(Path::new(vectors), Path::new(corpus)) {
+    match run(Path::new(vectors), Path::new(fixtures), Path::new(corpus)) {
         Ok(counts) => {
             for (target, n) in counts {
                 println!("seeded {target}: {n} inputs");
@@ -36,14 +41,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(vectors: &Path, corpus: &Path) -> Result<[(&'static str, usize); 3], String> {
+type Seed = (&'static str, String, Vec<u8>);
+
+fn run(vectors: &Path, fixtures: &Path, corpus: &Path) -> Result<Vec<(&'static str, usize)>, String> {
     let mut files: Vec<PathBuf> = fs::read_dir(vectors)
         .map_err(|e| format!("{}: {e}", vectors.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    let mut seeds: Vec<(&'static str, String, Vec<u8>)> = Vec::new();
+    let mut seeds: Vec<Seed> = Vec::new();
     for file in &files {
         let stem = file.file_stem().unwrap_or_default().to_string_lossy().into_owned();
         let text = fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -74,16 +81,96 @@ fn run(vectors: &Path, corpus: &Path) -> Result<[(&'static str, usize); 3], Stri
             }
         }
     }
-    let mut counts = [("sign", 0), ("query", 0), ("key_id", 0)];
+    response_seeds(&fixtures.join("responses.json"), &mut seeds)?;
+    profile_seeds(&mut seeds);
+    request_seeds(&mut seeds).map_err(|e| format!("building a request: {e}"))?;
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
     for (target, name, bytes) in seeds {
         let dir = corpus.join(target);
         fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         fs::write(dir.join(&name), bytes).map_err(|e| format!("{name}: {e}"))?;
-        if let Some(count) = counts.iter_mut().find(|(t, _)| *t == target) {
-            count.1 += 1;
+        match counts.iter_mut().find(|(t, _)| *t == target) {
+            Some(count) => count.1 += 1,
+            None => counts.push((target, 1)),
         }
     }
     Ok(counts)
+}
+
+/// `response` inputs: the status as 2 bytes big-endian, `Name: value` lines separated by CRLF,
+/// an empty line, the body.
+fn response_seeds(file: &Path, seeds: &mut Vec<Seed>) -> Result<(), String> {
+    let what = |e: String| format!("{}: {e}", file.display());
+    let text = fs::read_to_string(file).map_err(|e| what(e.to_string()))?;
+    let parsed: Value = serde_json::from_str(&text).map_err(|e| what(e.to_string()))?;
+    let cases = parsed["cases"].as_array().ok_or_else(|| what("no cases".to_owned()))?;
+    for (i, case) in cases.iter().enumerate() {
+        let what = |e: &str| format!("{} case {i}: {e}", file.display());
+        let status =
+            case["status"].as_u64().and_then(|s| u16::try_from(s).ok()).ok_or_else(|| what("no status"))?;
+        let headers = case["headers"].as_array().ok_or_else(|| what("no headers"))?;
+        let lines = headers
+            .iter()
+            .map(|pair| match pair.as_array().map(Vec::as_slice) {
+                Some([Value::String(name), Value::String(value)]) => Ok(format!("{name}: {value}")),
+                _ => Err(what("a header is not [name, value]")),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let body = case["body"].as_str().ok_or_else(|| what("no body"))?;
+        let mut bytes = status.to_be_bytes().to_vec();
+        bytes.extend_from_slice(format!("{}\r\n\r\n{body}", lines.join("\r\n")).as_bytes());
+        let name = case["name"].as_str().map_or_else(|| i.to_string(), str::to_owned);
+        seeds.push(("response", format!("fixture-{name}"), bytes));
+    }
+    Ok(())
+}
+
+/// `credentials_file` inputs: the section asked for on the first line, then the file.
+fn profile_seeds(seeds: &mut Vec<Seed>) {
+    let files = [
+        "default\n[default]\nsecret_id = AKIDEXAMPLE\nsecret_key = secret-key-EXAMPLE\n",
+        "prod\n\u{feff}# tccli\r\n[default]\r\nsecret_id = AKIDdefault\r\nsecret_key = k\r\n\r\n[prod]\r\n\
+         SECRET_ID = AKIDPROD\r\nSecret_Key = \"secret-key-PROD\"\r\ntoken = 'session-token'\r\nregion = ap-guangzhou\r\n",
+        "default\n; comment\n[ default ]\n\tsecret_id=AKID\n secret_key = a=b==\ntoken =\n[other]\nsecret_id = 1\nsecret_id = 2\n",
+        "prod\n[default]\nsecret_id = AKID\nsecret_key = k # old\n",
+    ];
+    for (i, file) in files.iter().enumerate() {
+        seeds.push(("credentials_file", format!("profile-{i}"), file.as_bytes().to_vec()));
+    }
+}
+
+/// `emulator_request` inputs: DeleteKeyPairs and DescribeKeyPairs requests, GET and POST, with
+/// and without a session token, as `HttpRequest`'s `Display` writes them on the wire.
+fn request_seeds(seeds: &mut Vec<Seed>) -> Result<(), cvm_keypairs::Error> {
+    let signer = Signer::new();
+    let long_term = Credentials::new("AKIDEXAMPLE", "secret-key-EXAMPLE")?;
+    let temporary = long_term.clone().with_token("session-token-EXAMPLE")?;
+    let delete = DeleteKeyPairs::parse(["skey-mv9yzyjj", "skey-1a2b3c4d"])?;
+    let describe =
+        DescribeKeyPairs::filtered([Filter::KeyName(vec!["deploy key".into()])])?.with_limit(20)?;
+    let actions: [(&str, &dyn Action); 2] = [("delete", &delete), ("describe", &describe)];
+    for (name, action) in actions {
+        for (method, credentials, endpoint, signed_headers) in [
+            (Method::Get, &long_term, "https://cvm.tencentcloudapi.com", SignedHeaderSet::WithAction),
+            (Method::Post, &temporary, "http://127.0.0.1:8080", SignedHeaderSet::ContentTypeHost),
+        ] {
+            let config = RequestConfig {
+                endpoint: Endpoint::parse_allowing_http(endpoint)?,
+                region: "ap-guangzhou".into(),
+                method,
+                language: Some(Language::EnUs),
+                signed_headers,
+                ..RequestConfig::default()
+            };
+            let request = config.build(&signer, credentials, action, 1_700_000_000)?;
+            seeds.push((
+                "emulator_request",
+                format!("request-{name}-{method}"),
+                request.to_string().into_bytes(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn signing_seed(case: &Value) -> Result<SignCase, String> {

@@ -62,7 +62,8 @@ impl ParsedRequest {
 /// Why bytes are not (yet) a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParseError {
-    /// The bytes so far are the start of a valid request; more are needed.
+    /// The bytes so far are the start of a valid request; more are needed. (Only the size
+    /// limit is not foreseen: a head that cannot end within [`MAX_HEAD_BYTES`] fails there.)
     Incomplete,
     /// The bytes can never be an accepted request; answer with this HTTP status and close.
     Invalid {
@@ -97,8 +98,23 @@ pub fn parse_request(buf: &[u8]) -> Result<(ParsedRequest, usize), ParseError> {
             return Err(ParseError::Incomplete);
         }
     };
-    let head =
-        std::str::from_utf8(&buf[..head_end - 4]).map_err(|_| invalid(400, "request head is not UTF-8"))?;
+    let head = std::str::from_utf8(&buf[..head_end - 4]).map_err(|_| not_utf8())?;
+    let (request, length) = parse_head(head)?;
+    let end = head_end + length;
+    if buf.len() < end {
+        return Err(ParseError::Incomplete);
+    }
+    let body = buf[head_end..end].to_vec();
+    Ok((ParsedRequest { body, ..request }, end))
+}
+
+fn not_utf8() -> ParseError {
+    invalid(400, "request head is not UTF-8")
+}
+
+/// The request line and headers of a whole head (without its blank line), checked together,
+/// and the length of the body that follows.
+fn parse_head(head: &str) -> Result<(ParsedRequest, usize), ParseError> {
     let mut lines = head.split("\r\n");
     let (method, target, minor_version) = parse_request_line(lines.next().unwrap_or(""))?;
 
@@ -121,22 +137,90 @@ pub fn parse_request(buf: &[u8]) -> Result<(ParsedRequest, usize), ParseError> {
     if length > MAX_BODY_BYTES {
         return Err(invalid(413, "body too large"));
     }
-    let end = head_end + length;
-    if buf.len() < end {
-        return Err(ParseError::Incomplete);
-    }
-    let body = buf[head_end..end].to_vec();
-    Ok((ParsedRequest { body, ..request }, end))
+    Ok((request, length))
 }
 
-/// Fails early on a partial head that already cannot become valid, so a client sending
-/// garbage slowly is answered at once rather than at the size limit.
+/// Fails early on a partial head that can no longer become an accepted request, so a client
+/// sending garbage slowly is answered at once rather than at the size limit, and
+/// [`ParseError::Incomplete`] always means that more bytes could still make one.
+///
+/// Every check on a head only gets stricter as lines are added, so the lines already ended
+/// must pass them on their own, and with the line still arriving completed as a client could
+/// complete it.
 fn check_partial_head(buf: &[u8]) -> Result<(), ParseError> {
-    let method_end = buf.iter().position(|&b| b == b' ' || b == b'\r').unwrap_or(buf.len());
-    if !buf[..method_end].iter().all(|&b| is_tchar(b)) {
-        return Err(invalid(400, "malformed request line"));
+    // A character cut short may still be completed; any non-ASCII one stands in for it.
+    let (text, cut) = match std::str::from_utf8(buf) {
+        Ok(text) => (text, false),
+        Err(e) if e.error_len().is_none() => {
+            (std::str::from_utf8(&buf[..e.valid_up_to()]).map_err(|_| not_utf8())?, true)
+        }
+        Err(_) => return Err(not_utf8()),
+    };
+    let start = text.rfind("\r\n").map_or(0, |i| i + 2);
+    let (done, mut line) = (&text[..start], text[start..].to_owned());
+    if cut {
+        line.push('\u{e9}');
     }
-    Ok(())
+    let ended = line.ends_with('\r');
+    if ended {
+        line.pop();
+    }
+    let Some(done_head) = done.strip_suffix("\r\n") else {
+        if !ended {
+            line = complete_request_line(&line);
+        }
+        return parse_request_line(&line).map(drop);
+    };
+    let earlier_length = parse_head(done_head)?.0.header("Content-Length").map(str::to_owned);
+    if !ended && !line.is_empty() {
+        match line.split_once(':') {
+            None => line.push_str("x:"),
+            Some((name, value)) if name.eq_ignore_ascii_case("Content-Length") => {
+                let digits = value.trim_start_matches([' ', '\t']);
+                if digits.bytes().all(|b| b.is_ascii_digit()) {
+                    let more = length_digits_to_add(digits, earlier_length.as_deref());
+                    line.push_str(&more);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    if line.is_empty() {
+        return Ok(());
+    }
+    parse_head(&format!("{done}{line}")).map(drop)
+}
+
+/// Completes a request line that has not ended yet: `G`, ` /`, ` HTTP/1.1` or the rest of the
+/// version as needed. A start that no completion can fix is returned as it is, to be rejected.
+fn complete_request_line(start: &str) -> String {
+    let parts: Vec<&str> = start.split(' ').collect();
+    let rest = match parts.as_slice() {
+        [""] => "G / HTTP/1.1",
+        [_] => " / HTTP/1.1",
+        [_, ""] => "/ HTTP/1.1",
+        [_, _] => " HTTP/1.1",
+        [_, _, version] => ["HTTP/1.1", "HTTP/1.0"]
+            .iter()
+            .find(|full| full.starts_with(version))
+            .map_or("", |full| &full[version.len()..]),
+        _ => "",
+    };
+    format!("{start}{rest}")
+}
+
+/// The digits to append to a `Content-Length` value still arriving so that it becomes valid and
+/// agrees with an earlier `Content-Length` of the same request.
+fn length_digits_to_add(digits: &str, earlier: Option<&str>) -> String {
+    let Some(earlier) = earlier.and_then(|e| e.parse::<usize>().ok()) else {
+        return if digits.is_empty() { "0".to_owned() } else { String::new() };
+    };
+    let wanted = earlier.to_string();
+    match digits.trim_start_matches('0') {
+        "" if earlier == 0 && !digits.is_empty() => String::new(),
+        "" => wanted,
+        significant => wanted.strip_prefix(significant).unwrap_or_default().to_owned(),
+    }
 }
 
 fn parse_request_line(line: &str) -> Result<(String, String, u8), ParseError> {
@@ -340,6 +424,46 @@ mod tests {
     fn garbage_is_rejected_before_the_size_limit() {
         assert_eq!(status("\x16\x03\x01\x02\x00"), 400);
         assert_eq!(status("{\"json\": 1}"), 400);
+    }
+
+    #[test]
+    fn incomplete_only_while_more_bytes_can_still_make_a_request() {
+        for start in [
+            "\r",
+            "GET\r",
+            "GET x",
+            "GET / FTP",
+            "GET / HTTP/1.1 ",
+            "GET / HTTP/1.1\rX",
+            "GET / HTTP/1.1\r\nBad Name",
+            "GET / HTTP/1.1\r\nA: b\r\n folded",
+            "GET / HTTP/1.1\r\nA: b\rc",
+            "GET / HTTP/1.1\r\nTransfer-Encoding: c",
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b",
+            "POST / HTTP/1.1\r\nContent-Length: 7\r\nContent-Length: 8",
+            "POST / HTTP/1.1\r\nContent-Length: 1x",
+            "POST / HTTP/1.1\r\nContent-Length: 0000000000001",
+        ] {
+            assert!(matches!(parse(start), Err(ParseError::Invalid { .. })), "{start:?}");
+        }
+        assert_eq!(status("GET x"), 400);
+        assert_eq!(status("GET / HTTP/2"), 505);
+        assert_eq!(status("POST / HTTP/1.1\r\nContent-Length: 70000"), 413);
+        assert_eq!(status(&format!("GET / HTTP/1.1\r\n{}X", "A: b\r\n".repeat(MAX_HEADERS))), 431);
+        assert_eq!(parse_request(b"GET / HTTP/1.1\r\nA: \xff"), Err(not_utf8()));
+        for start in [
+            "G",
+            "GET / HTTP/1",
+            "GET / HTTP/1.1\r",
+            "GET / HTTP/1.1\r\nHost: a\r\nHos",
+            "GET / HTTP/1.1\r\nTransfer-Encoding",
+            "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 0",
+            "POST / HTTP/1.1\r\nContent-Length: 65536 ",
+        ] {
+            assert_eq!(parse(start), Err(ParseError::Incomplete), "{start:?}");
+        }
+        let cut_char = "GET / HTTP/1.1\r\nA: é".as_bytes();
+        assert_eq!(parse_request(&cut_char[..cut_char.len() - 1]), Err(ParseError::Incomplete));
     }
 
     #[test]
