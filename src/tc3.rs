@@ -521,6 +521,17 @@ mod tests {
     }
 
     #[test]
+    fn one_to_max_signed_headers_are_signed() {
+        let names: Vec<String> = (0..=MAX_SIGNED_HEADERS).map(|i| format!("x-h{i}")).collect();
+        let headers: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+        assert!(sign_uncached(&input(1, "k", &headers[..MAX_SIGNED_HEADERS])).is_ok());
+        for wrong in [&headers[..0], &headers[..]] {
+            let err = sign_uncached(&input(1, "k", wrong)).unwrap_err();
+            assert!(matches!(err, Error::InvalidInput(_)), "{} headers: {err:?}", wrong.len());
+        }
+    }
+
+    #[test]
     fn unsigned_payload_hashes_the_literal() {
         let body_a = SigningInput { payload: Payload::Unsigned, ..input(1_700_000_000, "k", HEADERS) };
         let sig = sign_uncached(&body_a).unwrap();

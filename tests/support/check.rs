@@ -3,7 +3,7 @@
 //!
 //! Both include this file with `#[path]`; it needs `cvm_keypairs`, `serde_json` and `ring`.
 
-use cvm_keypairs::tc3::{Payload, Signature, SigningInput, UNSIGNED_PAYLOAD};
+use cvm_keypairs::tc3::{Payload, Signature, SigningInput, MAX_SIGNED_HEADERS, UNSIGNED_PAYLOAD};
 use serde_json::Value;
 
 /// One signer input, owned, so a generator can build and change it.
@@ -47,17 +47,17 @@ impl SignCase {
     }
 }
 
-/// Whether the signer must accept `input`: at least one header; a non-empty printable ASCII
-/// secret id; method, service and header names are HTTP tokens (the service without `/`);
-/// the query is printable ASCII; header values hold no CR, LF or NUL; header names are
-/// unique ignoring case; and the timestamp has a UTC date in years 0 to 9999.
+/// Whether the signer must accept `input`: 1 to `MAX_SIGNED_HEADERS` headers; a non-empty
+/// printable ASCII secret id; method, service and header names are HTTP tokens (the service
+/// without `/`); the query is printable ASCII; header values hold no CR, LF or NUL; header names
+/// are unique ignoring case; and the timestamp has a UTC date in years 0 to 9999.
 pub fn signable(input: &SigningInput<'_>) -> bool {
     let token = |s: &str| {
         !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
     };
     let graphic = |s: &str| s.bytes().all(|b| (0x21..0x7f).contains(&b));
     let headers = input.headers;
-    !headers.is_empty()
+    (1..=MAX_SIGNED_HEADERS).contains(&headers.len())
         && !input.secret_id.is_empty()
         && graphic(input.secret_id)
         && token(input.method)
