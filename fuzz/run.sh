@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every fuzz target that `cargo fuzz list` names for SECONDS each (default 20), one after
 # the other, on the installed stable toolchain, and exits non-zero if any target crashes, hangs
-# or fails to build. Seeds come from tests/vectors/ (examples/seed.rs); each target's corpus
-# and crash artifacts stay in fuzz/corpus/<target>/ and fuzz/artifacts/<target>/ (git-ignored).
+# or fails to build. Seeds come from tests/vectors/, tests/fixtures/ and requests the crate
+# builds (examples/seed.rs); each target's corpus and crash artifacts stay in
+# fuzz/corpus/<target>/ and fuzz/artifacts/<target>/ (git-ignored).
 set -euo pipefail
 seconds=${1:-20}
 case $seconds in '' | *[!0-9]*) echo "usage: fuzz/run.sh [SECONDS per target]" >&2; exit 2 ;; esac
