@@ -116,7 +116,8 @@ fn bounded(s: &str, max: usize) -> String {
 /// The start of a body as one line of text: whitespace runs become one space.
 fn snippet(body: &[u8]) -> String {
     // Four bytes per character at most, so this prefix always holds enough characters.
-    let head = String::from_utf8_lossy(&body[..body.len().min(SNIPPET_CHARS * 4 + 4)]);
+    let window = &body[..body.len().min(SNIPPET_CHARS * 4 + 4)];
+    let head = String::from_utf8_lossy(window);
     let mut line = String::with_capacity(head.len());
     for word in head.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()) {
         if !line.is_empty() {
@@ -125,7 +126,8 @@ fn snippet(body: &[u8]) -> String {
         line.push_str(word);
     }
     let cut = bounded(&line, SNIPPET_CHARS);
-    if cut.len() == line.len() && head.len() < body.len() {
+    // Compared in bytes of the body: replacement characters make `head` longer than `window`.
+    if cut.len() == line.len() && window.len() < body.len() {
         format!("{cut}…")
     } else {
         cut
@@ -229,6 +231,11 @@ mod tests {
         let spaced = " ".repeat(2000) + "tail";
         assert_eq!(snippet(spaced.as_bytes()), "…");
         assert_eq!(snippet(b""), "");
+        // Bytes that are not UTF-8 grow into replacement characters; the body still went on.
+        let mut garbled = vec![0xff; 150];
+        garbled.extend_from_slice(&[b' '; 654]);
+        garbled.extend_from_slice(b"tail");
+        assert_eq!(snippet(&garbled), format!("{}…", "\u{fffd}".repeat(150)));
     }
 
     #[test]

@@ -65,7 +65,8 @@ fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 fn completion(buf: &[u8]) -> Vec<u8> {
     if let Some(i) = find(buf, b"\r\n\r\n") {
         let length = lengths(lines(&buf[..i]).skip(1)).first().copied().unwrap_or(0);
-        let missing = (i as u64 + 4 + length).saturating_sub(buf.len() as u64).min(1 << 20);
+        // An invalid head may name any length: never ask for more than a MiB.
+        let missing = (i as u64 + 4).saturating_add(length).saturating_sub(buf.len() as u64).min(1 << 20);
         return vec![b'.'; missing as usize];
     }
     let mut out = Vec::new();
