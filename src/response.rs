@@ -125,12 +125,11 @@ fn snippet(body: &[u8]) -> String {
         }
         line.push_str(word);
     }
-    let cut = bounded(&line, SNIPPET_CHARS);
-    // Compared in bytes of the body: replacement characters make `head` longer than `window`.
-    if cut.len() == line.len() && window.len() < body.len() {
-        format!("{cut}…")
+    // The window is shorter than the body, yet whitespace may have shrunk its text below the cap.
+    if window.len() < body.len() && line.chars().nth(SNIPPET_CHARS).is_none() {
+        format!("{line}…")
     } else {
-        cut
+        bounded(&line, SNIPPET_CHARS)
     }
 }
 
@@ -236,6 +235,9 @@ mod tests {
         garbled.extend_from_slice(&[b' '; 654]);
         garbled.extend_from_slice(b"tail");
         assert_eq!(snippet(&garbled), format!("{}…", "\u{fffd}".repeat(150)));
+        // Cut after 200 characters, with the next one as long in bytes as the `…` put instead.
+        let euro = format!("{}€{}x", "a".repeat(SNIPPET_CHARS), " ".repeat(700));
+        assert_eq!(snippet(euro.as_bytes()), format!("{}…", "a".repeat(SNIPPET_CHARS)));
     }
 
     #[test]
