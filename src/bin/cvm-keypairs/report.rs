@@ -1,0 +1,116 @@
+//! How a deletion's outcome is shown: the human report, the one JSON object of `--json`, the
+//! progress lines on stderr, and the exit code.
+//!
+//! Every requested id lands in exactly one list of the [`DeletionReport`]; both renderings keep
+//! that property (kept keys go under `failed` in JSON, with the code saying why).
+
+use std::io::{self, IsTerminal, Write};
+
+use serde_json::{json, Value};
+
+use crate::exit;
+use crate::pending::{DeletionReport, KeyFailure, Progress};
+
+/// Codes the batch gives a key whose request never got an API answer.
+const TRANSPORT_CODES: &[&str] = &["Transport", "HttpError", "DecodeError"];
+
+/// The exit code for a finished run: 0 when every key is absent, 4 when the only keys left are
+/// failures without any API answer (network, gateway), otherwise 1.
+pub fn exit_code(report: &DeletionReport) -> u8 {
+    if report.all_absent() {
+        exit::OK
+    } else if report.kept.is_empty() && report.failed.iter().all(is_transport_failure) {
+        exit::NETWORK
+    } else {
+        exit::FAILED
+    }
+}
+
+fn is_transport_failure(failure: &KeyFailure) -> bool {
+    TRANSPORT_CODES.contains(&failure.code.as_str())
+}
+
+/// The report for people: one section per outcome, each key with its code, message and
+/// RequestId where it has them.
+pub fn write_human(out: &mut impl Write, report: &DeletionReport) -> io::Result<()> {
+    let total = report.deleted.len() + report.not_found.len() + report.kept.len() + report.failed.len();
+    writeln!(
+        out,
+        "{total} key pairs: {} deleted, {} not found, {} kept, {} failed",
+        report.deleted.len(),
+        report.not_found.len(),
+        report.kept.len(),
+        report.failed.len()
+    )?;
+    if !report.deleted.is_empty() {
+        writeln!(out, "\nDeleted:")?;
+        for id in &report.deleted {
+            writeln!(out, "  {id}")?;
+        }
+    }
+    if !report.not_found.is_empty() {
+        writeln!(out, "\nNot found (already absent):")?;
+        for id in &report.not_found {
+            writeln!(out, "  {id}")?;
+        }
+    }
+    for (title, failures) in
+        [("Kept (still present after deletion)", &report.kept), ("Failed", &report.failed)]
+    {
+        if failures.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{title}:")?;
+        for f in failures {
+            let rid = f.request_id.as_deref().unwrap_or("none");
+            writeln!(out, "  {}  {}: {} (RequestId: {rid})", f.key_id, f.code, f.message)?;
+        }
+    }
+    if !report.request_ids.is_empty() {
+        writeln!(out, "\nRequestIds: {}", report.request_ids.join(" "))?;
+    }
+    Ok(())
+}
+
+/// The one JSON object of `--json`.
+pub fn to_json(report: &DeletionReport) -> Value {
+    let failure = |f: &KeyFailure| json!({"key_id": f.key_id.as_str(), "code": f.code, "message": f.message, "request_id": f.request_id});
+    json!({
+        "deleted": report.deleted.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
+        "not_found": report.not_found.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
+        "failed": report.kept.iter().chain(&report.failed).map(failure).collect::<Vec<_>>(),
+        "request_ids": report.request_ids,
+    })
+}
+
+/// Prints progress on stderr: one line per update, or one line rewritten in place when stderr
+/// is a terminal.
+pub struct ProgressLine {
+    terminal: bool,
+    printed: bool,
+}
+
+impl ProgressLine {
+    /// A progress printer for this process's stderr.
+    pub fn new() -> Self {
+        ProgressLine { terminal: io::stderr().is_terminal(), printed: false }
+    }
+
+    /// Shows `p`.
+    pub fn show(&mut self, p: &Progress) {
+        let line = format!("deleted {}/{}, {} kept, {} failed", p.deleted, p.total, p.kept, p.failed);
+        let mut err = io::stderr().lock();
+        // Progress is a courtesy: a closed stderr must not stop a deletion.
+        let _ = if self.terminal { write!(err, "\r\x1b[K{line}") } else { writeln!(err, "{line}") };
+        let _ = err.flush();
+        self.printed = true;
+    }
+
+    /// Ends the in-place line, if one was drawn.
+    pub fn finish(&mut self) {
+        if self.terminal && self.printed {
+            eprintln!();
+        }
+        self.printed = false;
+    }
+}
