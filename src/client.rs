@@ -4,10 +4,12 @@
 //! and a retrying caller can repeat the last two with a corrected timestamp:
 //! [`Client::sign_at`] (credentials, configuration and action to an [`HttpRequest`]),
 //! [`Client::send`] (through the [`Transport`], then [`response::parse`]), and
-//! [`Client::execute_at`], both in one. Each method makes exactly one attempt.
+//! [`Client::execute_at`], both in one. Each of those makes exactly one attempt;
+//! [`Client::execute_retrying`] adds pacing, retries and clock-skew correction around them.
 
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -16,12 +18,16 @@ use serde::{Deserialize, Serialize};
 use crate::actions::delete_key_pairs::DeleteKeyPairs;
 use crate::actions::describe_key_pairs::{self, DescribeKeyPairs, DescribeKeyPairsOutput, KeyPair};
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::{Credentials, ProvideCredentials};
+use crate::credentials::{
+    region_from_env, Credentials, CredentialsChain, ProvideCredentials, SystemEnvironment,
+};
 use crate::endpoint::Endpoint;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode, TransportKind};
 use crate::http::{HttpRequest, Method};
+use crate::limiter::RateLimiter;
 use crate::request::{Action, Language, RequestConfig, SignedHeaderSet};
 use crate::response;
+use crate::retry::{self, RetryPolicy};
 use crate::tc3::Signer;
 use crate::transport::Transport;
 
@@ -53,6 +59,22 @@ pub struct Client {
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     signer: Signer,
+    limiter: Option<RateLimiter>,
+    retry: RetryPolicy,
+    // Seconds to add to the clock, learnt from a server that rejected a signature as expired.
+    skew: AtomicI64,
+}
+
+/// The outcome of a call that may have been attempted several times.
+#[derive(Debug)]
+pub struct Attempted<T> {
+    /// The last attempt's result.
+    pub result: Result<T, Error>,
+    /// How many attempts were sent.
+    pub attempts: u32,
+    /// Whether a failed attempt may still have taken effect on the server (a timeout, a broken
+    /// connection, a 5xx or an internal error after the request went out).
+    pub may_have_taken_effect: bool,
 }
 
 impl Client {
@@ -66,9 +88,51 @@ impl Client {
         &self.config
     }
 
-    /// The current time from the client's clock, in Unix seconds.
+    /// The current time in Unix seconds: the client's clock, corrected by any skew learnt
+    /// from the server.
     pub fn now(&self) -> i64 {
-        self.clock.now()
+        self.clock.now().saturating_add(self.skew.load(Ordering::Relaxed))
+    }
+
+    /// The correction, in seconds, added to the clock after a server reported the signature
+    /// expired (0 until then).
+    pub fn clock_skew(&self) -> i64 {
+        self.skew.load(Ordering::Relaxed)
+    }
+
+    /// Sends `action` until it succeeds, fails for good, or the retry policy is spent.
+    ///
+    /// Each attempt waits for the client's rate limiter, then is signed afresh with the current
+    /// time. Retryable failures ([`Error::is_retryable`]) are retried with exponential backoff
+    /// and full jitter, with no wait after the last attempt. `AuthFailure.SignatureExpire` with
+    /// a `Date` header sets the client's clock correction from it and re-signs once.
+    pub fn execute_retrying<T: DeserializeOwned>(&self, action: &(impl Action + ?Sized)) -> Attempted<T> {
+        let (mut attempts, mut skew_corrected, mut may_have_taken_effect) = (0, false, false);
+        loop {
+            attempts += 1;
+            if let Some(limiter) = &self.limiter {
+                limiter.acquire(action.name());
+            }
+            let error = match self.execute_at(action, self.now()) {
+                Ok(value) => return Attempted { result: Ok(value), attempts, may_have_taken_effect },
+                Err(error) => error,
+            };
+            if let Error::Api {
+                code: ErrorCode::AuthFailureSignatureExpire, server_time: Some(server), ..
+            } = error
+            {
+                if !skew_corrected {
+                    skew_corrected = true;
+                    self.skew.store(server.saturating_sub(self.clock.now()), Ordering::Relaxed);
+                    continue;
+                }
+            }
+            may_have_taken_effect |= may_have_taken_effect_despite(&error);
+            match self.retry.delay(attempts, retry::random_u64()) {
+                Some(wait) if error.is_retryable() => std::thread::sleep(wait),
+                _ => return Attempted { result: Err(error), attempts, may_have_taken_effect },
+            }
+        }
     }
 
     /// The signed request for `action` at the clock's time, as it would be sent: what a dry
@@ -172,11 +236,25 @@ impl Client {
     }
 }
 
+/// Whether the request behind `error` may have been carried out although it failed.
+fn may_have_taken_effect_despite(error: &Error) -> bool {
+    match error {
+        Error::Transport { kind, .. } => !matches!(kind, TransportKind::Connect | TransportKind::Tls),
+        Error::Http { status, .. } => *status >= 500,
+        Error::Decode { .. } => true,
+        Error::Api { code, .. } => matches!(code, ErrorCode::InternalError | ErrorCode::InternalServerError),
+        _ => false,
+    }
+}
+
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("config", &self.config)
             .field("credentials", &self.credentials)
+            .field("rate_limit", &self.limiter.as_ref().map(RateLimiter::per_second))
+            .field("retry", &self.retry)
+            .field("clock_skew", &self.clock_skew())
             .finish_non_exhaustive()
     }
 }
@@ -258,12 +336,18 @@ fn not_an_object() -> Error {
 
 /// Settings for a [`Client`]. Only credentials are required.
 ///
-/// Defaults: endpoint `cvm.tencentcloudapi.com`, no region header, POST, no language header,
-/// [`SignedHeaderSet::WithAction`], the system clock, and (with the `ureq` feature) a
-/// [`UreqTransport`](crate::transport::UreqTransport) with its defaults.
+/// Defaults: endpoint `cvm.tencentcloudapi.com`, the region from `TENCENTCLOUD_REGION` (no
+/// region header when unset), POST, no language header, [`SignedHeaderSet::WithAction`], the
+/// system clock, 10 requests per second per action and [`RetryPolicy::default`] for
+/// [`Client::execute_retrying`], and with the `ureq` feature a
+/// [`UreqTransport`](crate::transport::UreqTransport) with its defaults and the default
+/// credentials chain (environment, profile file, instance role).
 #[derive(Default)]
 pub struct ClientBuilder {
     config: RequestConfig,
+    region_set: bool,
+    rate_limit: Option<usize>,
+    retry: RetryPolicy,
     endpoint: Option<String>,
     allow_insecure_http: bool,
     credentials: Option<Arc<dyn ProvideCredentials>>,
@@ -286,6 +370,21 @@ impl ClientBuilder {
     /// The region, e.g. `ap-guangzhou` (sent as `X-TC-Region`).
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.config.region = region.into();
+        self.region_set = true;
+        self
+    }
+
+    /// At most `per_second` requests per action in any second for
+    /// [`Client::execute_retrying`] and the batch calls, across all threads using the client
+    /// (default 10, the API's limit for the key-pair actions); 0 turns pacing off.
+    pub fn rate_limit(mut self, per_second: usize) -> Self {
+        self.rate_limit = Some(per_second);
+        self
+    }
+
+    /// How [`Client::execute_retrying`] and the batch calls retry.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
         self
     }
 
@@ -357,17 +456,37 @@ impl ClientBuilder {
                 Endpoint::parse(text)
             }?;
         }
-        let credentials = self.credentials.ok_or_else(|| {
-            Error::InvalidInput("the client needs credentials: set them on the ClientBuilder".into())
-        })?;
+        if !self.region_set {
+            config.region = region_from_env(&SystemEnvironment)?.unwrap_or_default();
+        }
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let credentials = match self.credentials {
+            Some(credentials) => credentials,
+            None => default_credentials(clock.clone())?,
+        };
         let transport = match self.transport {
             Some(transport) => transport,
             None => default_transport()?,
         };
-        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        Ok(Client { config, credentials, transport, clock, signer: Signer::new() })
+        let limiter = match self.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT) {
+            0 => None,
+            n => Some(RateLimiter::new(n)),
+        };
+        Ok(Client {
+            config,
+            credentials,
+            transport,
+            clock,
+            signer: Signer::new(),
+            limiter,
+            retry: self.retry,
+            skew: AtomicI64::new(0),
+        })
     }
 }
+
+/// The API's limit for the key-pair actions, requests per second.
+const DEFAULT_RATE_LIMIT: usize = 10;
 
 #[cfg(feature = "ureq")]
 fn default_transport() -> Result<Arc<dyn Transport>, Error> {
@@ -377,6 +496,24 @@ fn default_transport() -> Result<Arc<dyn Transport>, Error> {
 #[cfg(not(feature = "ureq"))]
 fn default_transport() -> Result<Arc<dyn Transport>, Error> {
     Err(Error::InvalidInput("built without the `ureq` feature: give the ClientBuilder a transport".into()))
+}
+
+#[cfg(feature = "ureq")]
+fn default_credentials(clock: Arc<dyn Clock>) -> Result<Arc<dyn ProvideCredentials>, Error> {
+    use std::time::Duration;
+    // The metadata service answers only inside Tencent Cloud: elsewhere the chain must give up
+    // quickly, and a proxy must never carry the request.
+    let metadata = crate::transport::UreqTransport::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .timeout(Duration::from_secs(1))
+        .no_proxy()
+        .build();
+    Ok(Arc::new(CredentialsChain::default_chain(Arc::new(SystemEnvironment), Arc::new(metadata), clock)))
+}
+
+#[cfg(not(feature = "ureq"))]
+fn default_credentials(_clock: Arc<dyn Clock>) -> Result<Arc<dyn ProvideCredentials>, Error> {
+    Err(Error::InvalidInput("built without the `ureq` feature: give the ClientBuilder credentials".into()))
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -564,7 +701,8 @@ mod tests {
                 .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
                 .transport(Arc::new(unused))
         };
-        assert!(matches!(Client::builder().build(), Err(Error::InvalidInput(_))));
+        let default_chain = format!("{:?}", Client::builder().region("ap-guangzhou").build().unwrap());
+        assert!(default_chain.contains("CredentialsChain"), "{default_chain}");
         let remote_http = with_creds().endpoint("http://cvm.tencentcloudapi.com").build();
         assert!(matches!(remote_http, Err(Error::InvalidEndpoint(_))));
         let opted_in = with_creds()

@@ -34,6 +34,7 @@
 #![deny(missing_docs)]
 
 pub mod actions;
+pub mod batch;
 pub mod client;
 pub mod clock;
 pub mod credentials;

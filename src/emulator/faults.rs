@@ -22,7 +22,7 @@ pub enum Fault {
     DropAfter,
 }
 
-/// The fault rates, each a probability from 0 to 1.
+/// The fault rates: shares of all requests, each from 0 to 1, together at most 1.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct FaultRates {
     /// The share of requests answered with HTTP 500.
@@ -36,10 +36,11 @@ pub struct FaultRates {
 /// request changes state, the only case where a drop can come after applying it.
 pub fn decide(seed: u64, seq: u64, rates: FaultRates, mutating: bool) -> Fault {
     let mut rng = SplitMix64::new(seed ^ seq.wrapping_mul(0xD1B5_4A32_D192_ED03));
-    let (fail, drop, after) = (rng.next_f64(), rng.next_f64(), rng.next_u64() & 1 == 1);
-    if fail < rates.fail {
+    // One draw splits [0, 1) into fail, drop and normal, so each rate is its share of all requests.
+    let (draw, after) = (rng.next_f64(), rng.next_u64() & 1 == 1);
+    if draw < rates.fail {
         Fault::Http500
-    } else if drop < rates.drop {
+    } else if draw < rates.fail + rates.drop {
         if mutating && after {
             Fault::DropAfter
         } else {
@@ -130,9 +131,8 @@ mod tests {
                 Fault::None => {}
             }
         }
-        // Drops are drawn among the requests that did not fail: 0.8 * 0.1 = 8 %.
         assert!((3_700..4_300).contains(&fail), "{fail}");
-        assert!((1_400..1_800).contains(&(before + after)), "{before} {after}");
+        assert!((1_800..2_200).contains(&(before + after)), "{before} {after}");
         assert!(before > 600 && after > 600, "{before} {after}");
     }
 
@@ -146,6 +146,8 @@ mod tests {
         assert!((0..1_000).all(|n| decide(3, n, FaultRates::default(), true) == Fault::None));
         let always = FaultRates { fail: 1.0, drop: 0.0 };
         assert!((0..1_000).all(|n| decide(3, n, always, true) == Fault::Http500));
+        let never_answered = FaultRates { fail: 0.5, drop: 0.5 };
+        assert!((0..1_000).all(|n| decide(3, n, never_answered, true) != Fault::None));
     }
 
     #[test]

@@ -47,11 +47,15 @@
 //!
 //! # Rate limit and faults
 //! Each action admits at most [`EmulatorConfig::rate_limit`] authenticated requests in any
-//! sliding second; requests refused with `RequestLimitExceeded` do not count. Faults are drawn
+//! sliding second, counted when each request has been read; requests refused with
+//! `RequestLimitExceeded` do not count, nor do requests that met a fault. A client pacing
+//! itself to exactly N per second should keep a small margin (a few milliseconds) for the time
+//! its requests spend in transit. Faults hit every request before it is authenticated, drawn
 //! from [`EmulatorConfig::fault_seed`] and the request's arrival number, so a sequential client
-//! meets the same faults on every run: HTTP 500 with an HTML body, or the connection closed
-//! without a reply — for `DeleteKeyPairs` half of those after the deletion was applied, so a
-//! retry sees `InvalidKeyPairId.NotFound` for keys it just deleted.
+//! meets the same faults on every run: HTTP 500 with an HTML body
+//! ([`EmulatorConfig::fail_rate`] of all requests), or the connection closed without a reply
+//! ([`EmulatorConfig::drop_rate`]) — for `DeleteKeyPairs` half of those after the deletion was
+//! applied, so a retry sees `InvalidKeyPairId.NotFound` for keys it just deleted.
 //!
 //! # Seed file
 //! A JSON array whose items are key pair ids or objects with `KeyId` (required), `KeyName`,
@@ -107,7 +111,8 @@ pub struct EmulatorConfig {
     pub rate_limit: u32,
     /// The share of requests answered HTTP 500 with an HTML body, from 0 to 1.
     pub fail_rate: f64,
-    /// The share of requests whose connection is closed without a reply, from 0 to 1.
+    /// The share of requests whose connection is closed without a reply, from 0 to 1;
+    /// `fail_rate + drop_rate` is at most 1.
     pub drop_rate: f64,
     /// Seeds the fault draws.
     pub fault_seed: u64,
@@ -237,16 +242,15 @@ impl fmt::Debug for Emulator {
 }
 
 impl Emulator {
-    /// Binds 127.0.0.1 and starts serving. Fails if the port is taken or a rate is not
-    /// within 0 to 1.
+    /// Binds 127.0.0.1 and starts serving. Fails if the port is taken, or a fault rate or
+    /// their sum is not within 0 to 1.
     pub fn start(config: EmulatorConfig) -> io::Result<Emulator> {
-        for (name, rate) in [("fail rate", config.fail_rate), ("drop rate", config.drop_rate)] {
-            if !(0.0..=1.0).contains(&rate) {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("the {name} must be from 0 to 1"),
-                ));
-            }
+        let rates = [config.fail_rate, config.drop_rate, config.fail_rate + config.drop_rate];
+        if !rates.iter().all(|rate| (0.0..=1.0).contains(rate)) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the fail and drop rates must be from 0 to 1, and so must their sum",
+            ));
         }
         let (shared, addr, acceptor) = server::start(config)?;
         Ok(Emulator { shared, addr, acceptor: Some(acceptor) })

@@ -650,6 +650,7 @@ fn debug_output_hides_the_secret_key_and_token() {
 fn invalid_rates_and_taken_ports_fail_to_start() {
     assert!(Emulator::start(EmulatorConfig { fail_rate: 1.5, ..Default::default() }).is_err());
     assert!(Emulator::start(EmulatorConfig { drop_rate: f64::NAN, ..Default::default() }).is_err());
+    assert!(Emulator::start(EmulatorConfig { fail_rate: 0.6, drop_rate: 0.5, ..Default::default() }).is_err());
     let emulator = start(EmulatorConfig::default());
     assert!(Emulator::start(EmulatorConfig { port: emulator.addr().port(), ..Default::default() }).is_err());
 }

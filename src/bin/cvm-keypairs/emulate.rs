@@ -40,6 +40,7 @@ Options:
   --fail-rate <F>            Share of requests answered HTTP 500 with an HTML body [default: 0]
   --drop-rate <F>            Share of requests whose connection is closed without a reply; for
                              DeleteKeyPairs half of those after the deletion [default: 0]
+                             (both are shares of all requests; together at most 1)
   --fault-seed <N>           Seed of the fault draws; same seed, same order of requests, same
                              faults [default: 0]
   --slow-ms <MS>             Delay before every answer [default: 0]
@@ -125,6 +126,9 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
             "exit-on-stdin-close" => exit_on_stdin_close = true,
             _ => return Err(unknown_option("emulate", &name)),
         }
+    }
+    if config.fail_rate + config.drop_rate > 1.0 {
+        return Err(UsageError("--fail-rate and --drop-rate add up to more than 1".into()));
     }
     let mut credentials = match (secret_id, secret_key) {
         (None, None) => config.credentials.clone(),
@@ -255,6 +259,7 @@ mod tests {
         for (list, needle) in [
             (&["--port", "70000"][..], "--port"),
             (&["--fail-rate", "1.5"], "--fail-rate"),
+            (&["--fail-rate", "0.7", "--drop-rate", "0.4"], "add up"),
             (&["--drop-rate", "x"], "--drop-rate"),
             (&["--bound-behavior", "keep"], "--bound-behavior"),
             (&["--secret-id", "AKIDx"], "together"),

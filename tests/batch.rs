@@ -1,0 +1,230 @@
+//! Verified batch deletion against the in-process emulator over real HTTP on 127.0.0.1:
+//! faults, rate limits, bound keys in both modes, clock skew and malformed input.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cvm_keypairs::batch::{DeletionReport, STILL_PRESENT};
+use cvm_keypairs::emulator::{BoundBehavior, Emulator, EmulatorConfig, KeyPair};
+use cvm_keypairs::retry::RetryPolicy;
+use cvm_keypairs::{Client, Clock, Credentials, Error, KeyId, SystemClock};
+
+fn id(prefix: char, n: usize) -> KeyId {
+    format!("skey-{prefix}{n:07}").parse().unwrap()
+}
+
+struct Fleet {
+    deletable: Vec<KeyId>,
+    bound: Vec<KeyId>,
+    unknown: Vec<KeyId>,
+}
+
+impl Fleet {
+    fn new(deletable: usize, bound: usize, unknown: usize) -> Self {
+        Fleet {
+            deletable: (0..deletable).map(|n| id('d', n)).collect(),
+            bound: (0..bound).map(|n| id('b', n)).collect(),
+            unknown: (0..unknown).map(|n| id('u', n)).collect(),
+        }
+    }
+
+    fn seed(&self) -> Vec<KeyPair> {
+        let mut pairs: Vec<KeyPair> = self.deletable.iter().map(|&k| KeyPair::new(k)).collect();
+        pairs.extend(self.bound.iter().map(|&k| {
+            let mut pair = KeyPair::new(k);
+            pair.associated_instance_ids = vec![format!("ins-{}", &k.as_str()[5..])];
+            pair
+        }));
+        pairs
+    }
+
+    /// Every id, interleaved so that each request of 100 mixes the three kinds.
+    fn requested(&self) -> Vec<String> {
+        let mut all: Vec<KeyId> = Vec::new();
+        let longest = self.deletable.len().max(self.bound.len()).max(self.unknown.len());
+        for i in 0..longest {
+            for list in [&self.deletable, &self.bound, &self.unknown] {
+                all.extend(list.get(i));
+            }
+        }
+        all.iter().map(|k| k.to_string()).collect()
+    }
+}
+
+fn client(emulator: &Emulator, clock: Arc<dyn Clock>, retry: RetryPolicy) -> Client {
+    Client::builder()
+        .credentials(
+            Credentials::new(EmulatorConfig::DEFAULT_SECRET_ID, EmulatorConfig::DEFAULT_SECRET_KEY).unwrap(),
+        )
+        .parsed_endpoint(emulator.endpoint())
+        .region("ap-guangzhou")
+        .clock(clock)
+        .retry(retry)
+        .build()
+        .unwrap()
+}
+
+fn patient() -> RetryPolicy {
+    RetryPolicy { max_attempts: 12, base: Duration::from_millis(10), cap: Duration::from_millis(100) }
+}
+
+fn assert_each_id_once(report: &DeletionReport, requested: &[String]) {
+    let mut seen = HashSet::new();
+    let listed = report
+        .deleted
+        .iter()
+        .chain(&report.not_found)
+        .chain(report.kept.iter().map(|k| &k.key_id))
+        .chain(report.failed.iter().map(|k| &k.key_id));
+    for id in listed {
+        assert!(seen.insert(id.to_string()), "{id} reported twice");
+    }
+    let requested: HashSet<String> = requested.iter().cloned().collect();
+    assert_eq!(seen, requested, "every requested id is reported exactly once");
+}
+
+fn faulty_run(bound_behavior: BoundBehavior) {
+    let fleet = Fleet::new(900, 40, 60);
+    let emulator = Emulator::start(EmulatorConfig {
+        key_pairs: fleet.seed(),
+        bound_behavior,
+        fail_rate: 0.2,
+        drop_rate: 0.1,
+        fault_seed: 7,
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    let client = client(&emulator, Arc::new(SystemClock), patient());
+    let requested = fleet.requested();
+
+    let report = client.delete_key_pairs_all(requested.iter().map(String::as_str)).unwrap();
+
+    assert_each_id_once(&report, &requested);
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(report.deleted.len(), 900);
+    assert!(fleet.deletable.iter().all(|k| !emulator.contains(k)), "every deletable key is gone");
+    assert!(fleet.bound.iter().all(|k| emulator.contains(k)), "every bound key is still there");
+    let kept: HashSet<KeyId> = report.kept.iter().map(|k| k.key_id).collect();
+    assert_eq!(kept, fleet.bound.iter().copied().collect(), "bound keys are reported kept");
+    let not_found: HashSet<KeyId> = report.not_found.iter().copied().collect();
+    assert_eq!(not_found, fleet.unknown.iter().copied().collect());
+    assert!(!report.all_absent());
+    let stats = emulator.stats();
+    assert!(stats.answers_with("fault:http-500") > 0 && stats.answers_with("fault:drop") > 0, "{stats:?}");
+    if bound_behavior == BoundBehavior::Skip {
+        assert!(report.kept.iter().all(|k| k.code == STILL_PRESENT), "{:?}", report.kept);
+    }
+}
+
+#[test]
+fn thousand_ids_with_faults_and_bound_keys_failing_requests() {
+    faulty_run(BoundBehavior::Error);
+}
+
+#[test]
+fn thousand_ids_with_faults_and_bound_keys_silently_kept() {
+    faulty_run(BoundBehavior::Skip);
+}
+
+#[test]
+fn thousand_keys_never_hit_the_rate_limit() {
+    let fleet = Fleet::new(1000, 0, 0);
+    let emulator =
+        Emulator::start(EmulatorConfig { key_pairs: fleet.seed(), ..EmulatorConfig::default() }).unwrap();
+    let client = client(&emulator, Arc::new(SystemClock), RetryPolicy::none());
+    let requested = fleet.requested();
+    let report = client.delete_key_pairs_all(requested.iter().map(String::as_str)).unwrap();
+    assert_eq!(report.deleted.len(), 1000);
+    assert!(report.all_absent());
+    assert!(emulator.key_pairs().is_empty());
+    let stats = emulator.stats();
+    assert_eq!(stats.answers_with("RequestLimitExceeded"), 0, "{stats:?}");
+    assert_eq!(stats.requests_for("DeleteKeyPairs"), 10);
+    assert_eq!(stats.requests_for("DescribeKeyPairs"), 10, "verification, 100 ids per call");
+    assert_eq!(report.request_ids.len(), 20);
+}
+
+/// A clock that runs an hour slow.
+struct HourSlow;
+
+impl Clock for HourSlow {
+    fn now(&self) -> i64 {
+        SystemClock.now() - 3600
+    }
+}
+
+#[test]
+fn a_client_clock_an_hour_off_still_deletes() {
+    let fleet = Fleet::new(3, 0, 0);
+    let emulator =
+        Emulator::start(EmulatorConfig { key_pairs: fleet.seed(), ..EmulatorConfig::default() }).unwrap();
+    let client = client(&emulator, Arc::new(HourSlow), RetryPolicy::none());
+    let report = client.delete_key_pairs_all(fleet.requested().iter().map(String::as_str)).unwrap();
+    assert_eq!(report.deleted.len(), 3, "{report:?}");
+    assert!(report.all_absent());
+    assert!((client.clock_skew() - 3600).abs() <= 2, "skew {}", client.clock_skew());
+    let stats = emulator.stats();
+    assert_eq!(stats.answers_with("AuthFailure.SignatureExpire"), 1, "corrected once, then kept: {stats:?}");
+}
+
+#[test]
+fn malformed_ids_among_good_ones_send_nothing() {
+    let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
+    let client = client(&emulator, Arc::new(SystemClock), RetryPolicy::none());
+    let mut ids: Vec<String> = Fleet::new(1000, 0, 0).requested();
+    ids.insert(500, "skey-BAD00000".into());
+    ids.push("not-a-key".into());
+    match client.delete_key_pairs_all(ids.iter().map(String::as_str)) {
+        Err(Error::InvalidKeyIds(bad)) => {
+            let names: Vec<&str> = bad.iter().map(|e| e.id.as_str()).collect();
+            assert_eq!(names, ["skey-BAD00000", "not-a-key"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(emulator.stats().total_requests(), 0);
+}
+
+#[test]
+fn keys_bound_to_images_are_isolated_by_halving() {
+    let fleet = Fleet::new(97, 0, 0);
+    let mut seed = fleet.seed();
+    let hidden: Vec<KeyId> = (0..3).map(|n| id('i', n)).collect();
+    for &k in &hidden {
+        let mut pair = KeyPair::new(k);
+        pair.associated_image_ids = vec!["img-12345678".into()];
+        seed.push(pair);
+    }
+    let emulator = Emulator::start(EmulatorConfig { key_pairs: seed, ..EmulatorConfig::default() }).unwrap();
+    let client = client(&emulator, Arc::new(SystemClock), RetryPolicy::none());
+    let mut requested = fleet.requested();
+    requested.extend(hidden.iter().map(|k| k.to_string()));
+    let report = client.delete_key_pairs_all(requested.iter().map(String::as_str)).unwrap();
+    assert_each_id_once(&report, &requested);
+    assert_eq!(report.deleted.len(), 97);
+    let kept: HashSet<KeyId> = report.kept.iter().map(|k| k.key_id).collect();
+    assert_eq!(kept, hidden.iter().copied().collect());
+    assert!(
+        report.kept.iter().all(|k| k.code == "InvalidParameterValue.KeyPairNotSupported"),
+        "{:?}",
+        report.kept
+    );
+    assert!(hidden.iter().all(|k| emulator.contains(k)));
+}
+
+#[test]
+fn without_verification_nothing_is_described() {
+    let fleet = Fleet::new(150, 0, 0);
+    let emulator =
+        Emulator::start(EmulatorConfig { key_pairs: fleet.seed(), ..EmulatorConfig::default() }).unwrap();
+    let client = client(&emulator, Arc::new(SystemClock), RetryPolicy::none());
+    let requested = fleet.requested();
+    let options = cvm_keypairs::batch::BatchOptions { verify: false };
+    let mut progress = Vec::new();
+    let report = client
+        .delete_key_pairs_all_with(requested.iter().map(String::as_str), options, |p| progress.push(*p))
+        .unwrap();
+    assert_eq!(report.deleted.len(), 150);
+    assert_eq!(emulator.stats().requests_for("DescribeKeyPairs"), 0);
+    assert_eq!(progress.iter().map(|p| (p.done, p.total)).collect::<Vec<_>>(), [(100, 150), (150, 150)]);
+}
