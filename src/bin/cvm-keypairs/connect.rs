@@ -10,13 +10,11 @@ use std::time::Duration;
 use cvm_keypairs::credentials::{region_from_env, ProfileProvider};
 use cvm_keypairs::retry::RetryPolicy;
 use cvm_keypairs::{
-    Client, CredentialsChain, Error, ErrorCode, Language, Method, ProvideCredentials, SystemClock,
-    SystemEnvironment, UreqTransport,
+    Client, Error, ErrorCode, Language, Method, ProvideCredentials, SystemEnvironment, UreqTransport,
 };
 
 use crate::args::{Args, UsageError};
 use crate::exit;
-use crate::pending::BuilderExt;
 
 /// The help lines of the shared options, for each command's help text.
 pub const OPTIONS_HELP: &str = "\
@@ -89,35 +87,25 @@ impl Connection {
         Connection { endpoint: Some(endpoint), method: Some(method), ..Connection::default() }
     }
 
-    /// The client for these options, with credentials from `--profile` or the default chain.
+    /// The client for these options: credentials from `--profile`, else the default chain
+    /// (environment, profile file, instance role); a region is required.
     pub fn client(&self) -> Result<Client, Error> {
-        let env = Arc::new(SystemEnvironment);
-        let credentials: Arc<dyn ProvideCredentials> = match &self.profile {
-            Some(name) => Arc::new(ProfileProvider::with_profile(env, name.clone())),
-            None => {
-                // The metadata service answers at once on a CVM instance; anywhere else a short
-                // timeout keeps a machine without credentials from hanging.
-                let metadata = UreqTransport::builder()
-                    .connect_timeout(Duration::from_secs(1))
-                    .timeout(Duration::from_secs(1))
-                    .no_proxy()
-                    .build();
-                Arc::new(CredentialsChain::default_chain(env, Arc::new(metadata), Arc::new(SystemClock)))
-            }
-        };
         let region = match &self.region {
             Some(region) => region.clone(),
             None => region_from_env(&SystemEnvironment)?.ok_or_else(|| {
                 Error::InvalidInput("no region: give --region or set TENCENTCLOUD_REGION".into())
             })?,
         };
+        let credentials: Option<Arc<dyn ProvideCredentials>> = self.profile.as_ref().map(|name| {
+            Arc::new(ProfileProvider::with_profile(Arc::new(SystemEnvironment), name.clone())) as _
+        });
         self.client_with(credentials, &region)
     }
 
-    /// The client for these options with the given credentials and region.
+    /// The client for these options with `credentials` (`None`: the default chain) and `region`.
     pub fn client_with(
         &self,
-        credentials: Arc<dyn ProvideCredentials>,
+        credentials: Option<Arc<dyn ProvideCredentials>>,
         region: &str,
     ) -> Result<Client, Error> {
         let mut transport = UreqTransport::builder();
@@ -125,10 +113,12 @@ impl Connection {
             transport = transport.timeout(timeout).connect_timeout(timeout.min(Duration::from_secs(10)));
         }
         let mut builder = Client::builder()
-            .credentials_provider(credentials)
             .region(region)
             .method(self.method.unwrap_or_default())
             .transport(Arc::new(transport.build()));
+        if let Some(credentials) = credentials {
+            builder = builder.credentials_provider(credentials);
+        }
         if let Some(endpoint) = &self.endpoint {
             builder = builder.endpoint(endpoint);
         }

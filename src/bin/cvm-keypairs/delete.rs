@@ -9,8 +9,8 @@ use cvm_keypairs::{key_id, Client, DeleteKeyPairs, Error, KeyId};
 use crate::args::{unknown_option, Arg, Args, UsageError};
 use crate::connect::{self, Connection};
 use crate::exit;
-use crate::pending::{BatchExt, BatchOptions, DeletionReport};
 use crate::report::{self, ProgressLine};
+use cvm_keypairs::batch::{BatchOptions, DeletionReport};
 
 pub const HELP: &str = "\
 Delete CVM key pairs, any number of them, and report what became of each.

@@ -9,7 +9,6 @@ mod delete;
 mod demo;
 mod describe;
 mod emulate;
-mod pending;
 mod report;
 
 use std::process::ExitCode;

@@ -9,10 +9,7 @@ use std::io::{self, IsTerminal, Write};
 use serde_json::{json, Value};
 
 use crate::exit;
-use crate::pending::{DeletionReport, KeyFailure, Progress};
-
-/// Codes the batch gives a key whose request never got an API answer.
-const TRANSPORT_CODES: &[&str] = &["Transport", "HttpError", "DecodeError"];
+use cvm_keypairs::batch::{DeletionReport, KeyFailure, Progress};
 
 /// The exit code for a finished run: 0 when every key is absent, 4 when the only keys left are
 /// failures without any API answer (network, gateway), otherwise 1.
@@ -26,8 +23,11 @@ pub fn exit_code(report: &DeletionReport) -> u8 {
     }
 }
 
+/// Whether the batch gave `failure` one of its codes for a request that got no API answer:
+/// `Transport.<kind>`, `HTTP<status>` (a page that is not an API response) or `DecodeError`.
 fn is_transport_failure(failure: &KeyFailure) -> bool {
-    TRANSPORT_CODES.contains(&failure.code.as_str())
+    let code = failure.code.as_str();
+    code.starts_with("Transport.") || code.starts_with("HTTP") || code == "DecodeError"
 }
 
 /// The report for people: one section per outcome, each key with its code, message and
