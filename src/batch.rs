@@ -218,6 +218,14 @@ impl Run<'_> {
                     continue;
                 }
             };
+            // DeleteKeyPairs is all or nothing, and every request here is a subset of the
+            // earlier ones: an unbound key still present proves none of them took effect, so
+            // the absent keys among these never existed.
+            if ids.iter().any(|id| present.get(id).is_some_and(|p| p.associated_instance_ids.is_empty())) {
+                for id in &ids {
+                    maybe_deleted.remove(id);
+                }
+            }
             let about_binding = error.code() != Some(&ErrorCode::InvalidKeyPairIdNotFound);
             let mut rest = Vec::new();
             for id in ids.iter().copied() {
