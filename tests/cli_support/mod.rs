@@ -286,3 +286,19 @@ pub fn check_json(
 pub fn ids(prefix: &str, count: usize) -> Vec<String> {
     (0..count).map(|i| format!("skey-{prefix}{i:0width$}", width = 8 - prefix.len())).collect()
 }
+
+/// Asserts two sets of ids are equal, showing at most a few of the differences.
+pub fn assert_same(actual: &HashSet<String>, expected: &HashSet<String>, what: &str) {
+    let mut extra: Vec<&String> = actual.difference(expected).collect();
+    let mut missing: Vec<&String> = expected.difference(actual).collect();
+    extra.sort_unstable();
+    missing.sort_unstable();
+    assert!(
+        extra.is_empty() && missing.is_empty(),
+        "{what}: {} unexpected, e.g. {:?}; {} missing, e.g. {:?}",
+        extra.len(),
+        &extra[..extra.len().min(5)],
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+}
