@@ -8,12 +8,12 @@
 //! wall time is best read with both threads on one CPU:
 //! `taskset -c 0 cargo bench --bench loopback`.
 
+mod common;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Instant;
 
 use cvm_keypairs::{Client, Credentials, DeleteKeyPairs, UreqTransport};
 use support::{Reply, Server};
@@ -55,19 +55,10 @@ fn main() {
         call();
     }
     let cpu_before = thread_cpu_ns();
-    let mut samples: Vec<f64> = (0..SAMPLES)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..CALLS_PER_SAMPLE {
-                call();
-            }
-            t.elapsed().as_nanos() as f64 / CALLS_PER_SAMPLE as f64
-        })
-        .collect();
+    let median = common::median_ns(SAMPLES, CALLS_PER_SAMPLE as u64, call);
     let cpu_after = thread_cpu_ns();
-    samples.sort_by(f64::total_cmp);
     assert_eq!(server.connections(), 1, "every call must reuse the one connection");
-    println!("call_delete_loopback: {:.0} ns/op", samples[SAMPLES / 2]);
+    println!("call_delete_loopback: {median:.0} ns/op");
     if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
         let per_call = (after - before) as f64 / (SAMPLES * CALLS_PER_SAMPLE) as f64;
         println!("call_delete_loopback_client_cpu: {per_call:.0} ns/op");

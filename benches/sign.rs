@@ -9,28 +9,19 @@ use std::time::Instant;
 use cvm_keypairs::request::Action;
 use cvm_keypairs::{Credentials, DeleteKeyPairs, Method, RequestConfig, Signer};
 
+mod common;
+
 const SAMPLES: usize = 31;
 
-/// Runs `f` in samples of `iters` calls and returns the median time per call in ns.
+/// The median ns per call of `f`, in samples sized to about 100 ms each.
 fn median_ns(mut f: impl FnMut()) -> f64 {
     let start = Instant::now();
-    let mut iters = 0u64;
+    let mut calls = 0u64;
     while start.elapsed().as_millis() < 20 {
         f();
-        iters += 1;
+        calls += 1;
     }
-    let per_sample = (iters * 5).max(10);
-    let mut samples: Vec<f64> = (0..SAMPLES)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..per_sample {
-                f();
-            }
-            t.elapsed().as_nanos() as f64 / per_sample as f64
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    samples[SAMPLES / 2]
+    common::median_ns(SAMPLES, (calls * 5).max(10), f)
 }
 
 fn report(name: &str, ns: f64) {

@@ -5,7 +5,37 @@
 //! as a GET query ([`query`]) or a POST JSON body; [`RequestConfig::build`] signs those exact
 //! bytes with the pure TC3-HMAC-SHA256 signer ([`tc3`]) into a plain [`HttpRequest`]. A
 //! [`Transport`] sends it and [`response::parse`] turns what comes back into a typed output or
-//! an [`Error`]; [`Client`] does all three in one call.
+//! an [`Error`]; [`Client`] does all three in one call, and [`batch`] deletes any number of key
+//! pairs with pacing, retries and verification.
+//!
+//! Deleting key pairs, here against the built-in emulator (feature `emulator`) so the example
+//! runs anywhere; against Tencent Cloud, leave out the endpoint and the credentials come from
+//! the environment, the profile file or the instance role:
+//!
+//! ```
+//! # #[cfg(all(feature = "ureq", feature = "emulator"))] {
+//! use cvm_keypairs::emulator::{Emulator, EmulatorConfig, KeyPair};
+//! use cvm_keypairs::{Client, Credentials};
+//!
+//! let emulator = Emulator::start(EmulatorConfig {
+//!     key_pairs: vec![KeyPair::new("skey-mv9yzyjj".parse()?)],
+//!     ..EmulatorConfig::default()
+//! })?;
+//! let client = Client::builder()
+//!     .credentials(Credentials::new(EmulatorConfig::DEFAULT_SECRET_ID, EmulatorConfig::DEFAULT_SECRET_KEY)?)
+//!     .parsed_endpoint(emulator.endpoint())
+//!     .region("ap-guangzhou")
+//!     .build()?;
+//!
+//! let report = client.delete_key_pairs_all(["skey-mv9yzyjj", "skey-1a2b3c4d"])?;
+//! assert_eq!(report.deleted[0].as_str(), "skey-mv9yzyjj");
+//! assert_eq!(report.not_found[0].as_str(), "skey-1a2b3c4d");
+//! assert!(report.all_absent());
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Signing alone, with no I/O (the signer-only build, `default-features = false`, has this):
 //!
 //! ```
 //! use cvm_keypairs::{Credentials, DeleteKeyPairs, Method, RequestConfig, Signer};

@@ -15,6 +15,10 @@ use cvm_keypairs::{Credentials, Endpoint, Error, Language, Method, RequestConfig
 use serde::Deserialize;
 use serde_json::Value;
 
+#[path = "support/base64.rs"]
+mod base64;
+use base64::base64_decode;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct VectorFile {
@@ -262,29 +266,6 @@ fn check_built_request(case: &SigningCase, payload: &[u8]) -> Result<(), String>
     } else {
         Err(problems.join("; "))
     }
-}
-
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    };
-    let s = s.trim_end_matches('=').as_bytes();
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0);
-    for &c in s {
-        acc = (acc << 6) | value(c)? as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
 }
 
 #[test]

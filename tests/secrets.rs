@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use cvm_keypairs::tc3::{Payload, SigningInput};
 use cvm_keypairs::{
-    Client, ClientBuilder, Credentials, DeleteKeyPairs, DescribeKeyPairsOutput, Error, Method,
-    ProvideCredentials, Signer, UreqTransport,
+    Client, ClientBuilder, Credentials, CredentialsChain, DeleteKeyPairs, DescribeKeyPairsOutput, Error,
+    Method, ProvideCredentials, Signer, UreqTransport,
 };
 use serde_json::Value;
 use support::{Reply, Server};
@@ -137,7 +137,9 @@ fn errors_the_client_can_produce_never_show_secrets() {
     errors.push(("not an object", client.call::<_, Value>("DescribeZones", "2017-03-12", &[1]).unwrap_err()));
     errors.push(("timestamp", client.sign_at(&delete, i64::MAX).unwrap_err()));
     errors.push(("endpoint", builder("http://example.com", "x").build().unwrap_err()));
-    errors.push(("no credentials", Client::builder().build().unwrap_err()));
+    let no_source =
+        Client::builder().credentials_provider(Arc::new(CredentialsChain::new(vec![]))).build().unwrap();
+    errors.push(("no credentials", no_source.sign(&delete).unwrap_err()));
     errors.push(("padded key", Credentials::new("AKID", format!("{SECRET_KEY} ")).unwrap_err()));
     errors.push(("bad token", credentials().with_token(format!("{TOKEN}\n")).unwrap_err()));
     errors.push((
