@@ -9,9 +9,17 @@ use std::collections::HashSet;
 use cli_support::*;
 use serde_json::Value;
 
-/// 900 deletable, 40 bound and 60 unknown ids, interleaved so every request of 100 holds some
-/// of each; and the seed of the 940 that exist.
-fn thousand() -> (Vec<String>, HashSet<String>, HashSet<String>, HashSet<String>, Vec<Value>) {
+/// 900 deletable, 40 bound and 60 unknown ids, and the seed of the 940 that exist.
+struct Thousand {
+    asked: Vec<String>,
+    free: HashSet<String>,
+    bound: HashSet<String>,
+    unknown: HashSet<String>,
+    seed: Vec<Value>,
+}
+
+/// The ids interleaved so every request of 100 holds some of each kind.
+fn thousand() -> Thousand {
     let (free, bound, unknown) = (ids("f", 900), ids("b", 40), ids("u", 60));
     let mut asked = Vec::new();
     let (mut f, mut b, mut u) = (free.iter(), bound.iter(), unknown.iter());
@@ -31,11 +39,11 @@ fn thousand() -> (Vec<String>, HashSet<String>, HashSet<String>, HashSet<String>
         .chain(bound.iter().map(|id| seed_entry(id, true)))
         .collect();
     let set = |v: Vec<String>| v.into_iter().collect::<HashSet<_>>();
-    (asked, set(free), set(bound), set(unknown), seed)
+    Thousand { asked, free: set(free), bound: set(bound), unknown: set(unknown), seed }
 }
 
 fn faults_in_mode(mode: &str, bound_code: &str) {
-    let (asked, free, bound, unknown, seed) = thousand();
+    let Thousand { asked, free, bound, unknown, seed } = thousand();
     let emu = Emu::start(&seed, &["--fail-rate", "0.2", "--drop-rate", "0.1", "--bound-behavior", mode]);
     let out = delete(&emu, &["--json", "--max-retries", "10", "-"], Some(&asked.join("\n")));
     assert_eq!(out.code, 1, "{mode}: {}", out.stderr);
