@@ -394,3 +394,16 @@ fn the_demo_runs_with_no_configuration_at_all() {
         assert!(!out.stdout.contains(cvm_keypairs::emulator::EmulatorConfig::DEFAULT_SECRET_KEY));
     }
 }
+
+#[test]
+fn timeout_and_language_options_reach_the_requests() {
+    let emu = Emu::start(&[seed_entry("skey-aaaaaaaa", false)], &["--slow-ms", "1500"]);
+    let out = delete(&emu, &["--timeout", "0.3", "--max-retries", "0", "--json", "skey-aaaaaaaa"], None);
+    assert_eq!(out.code, 4, "{out:?}");
+    assert_eq!(out.json()["failed"][0]["code"], "Transport.Timeout", "{}", out.stdout);
+    let dry = delete(&emu, &["--dry-run", "--language", "en-US", "skey-aaaaaaaa"], None);
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert!(dry.stdout.contains("\r\nX-TC-Language: en-US\r\n"), "{}", dry.stdout);
+    let bad_timestamp = delete(&emu, &["--dry-run", "--timestamp", "999999999999", "skey-aaaaaaaa"], None);
+    assert_eq!(bad_timestamp.code, 2, "{bad_timestamp:?}");
+}
