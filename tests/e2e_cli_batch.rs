@@ -83,6 +83,9 @@ fn a_thousand_healthy_deletions_with_verification_are_never_throttled() {
     assert_eq!(out.code, 0, "{out:?}");
     let (deleted, _, _) = check_json(&out.json(), &asked);
     assert_eq!(deleted.len(), 1000);
+    let progress: Vec<String> =
+        (1..=10).map(|n| format!("deleted {}/1000, 0 kept, 0 failed", n * 100)).collect();
+    assert_eq!(out.stderr.lines().collect::<Vec<_>>(), progress, "plain lines when stderr is not a terminal");
     let records = emu.finish();
     assert_eq!(count_code(&records, "RequestLimitExceeded"), 0, "{records:?}");
     let count = |action: &str| records.iter().filter(|r| r["action"] == action).count();

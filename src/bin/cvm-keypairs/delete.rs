@@ -30,7 +30,9 @@ Options:
                               \"failed\":[{\"key_id\",\"code\",\"message\",\"request_id\"}],
                               \"request_ids\":[...]}
                              Every id given is in exactly one list; keys still present after
-                             deletion are under \"failed\" with the code saying why
+                             deletion are under \"failed\" with the code saying why. A run
+                             that stops as a whole (exit 3) prints
+                             {\"error\":{\"code\",\"message\",\"request_id\"}} instead
   --no-verify                Trust a successful DeleteKeyPairs without checking with
                              DescribeKeyPairs
   --dry-run                  Print each signed request exactly as it would go on the wire
@@ -44,7 +46,7 @@ Options:
 ";
 
 /// The exit-code section of `delete --help`, also the README's.
-pub const EXIT_HELP: &str = "\
+pub const EXIT_HELP: &str = "
 Progress goes to stderr (`deleted 300/1000, 0 kept, 0 failed`), the report to stdout.
 
 Exit codes:
@@ -53,8 +55,8 @@ Exit codes:
   2  usage error or invalid input (e.g. a malformed id); nothing was sent
   3  credentials, authentication or configuration (no or wrong credentials, invalid endpoint
      or region, clock rejected); the run stopped
-  4  network or transport failure: no API answer (connection, timeout, gateway error page);
-     also a finished run whose only remaining keys failed that way
+  4  network or transport failure: every key that remains failed without an API answer
+     (connection refused or dropped, timeout, gateway error page), after the retries
 ";
 
 /// What the command line asks for.

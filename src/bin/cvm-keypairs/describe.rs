@@ -25,7 +25,7 @@ Options:
 ";
 
 /// The exit-code section of `describe --help`.
-pub const EXIT_HELP: &str = "\
+pub const EXIT_HELP: &str = "
 Exit codes: 0 listed (ids that do not exist are reported, not an error); 1 the API answered
 with an error; 2 usage error or malformed id, nothing sent; 3 credentials, authentication or
 configuration; 4 network or transport failure.
