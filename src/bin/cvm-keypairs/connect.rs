@@ -171,3 +171,40 @@ pub fn report_error(error: &Error) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use cvm_keypairs::TransportKind;
+
+    use super::*;
+
+    fn api(code: &str) -> Error {
+        Error::Api {
+            status: 200,
+            code: code.parse().unwrap(),
+            message: "m".into(),
+            request_id: None,
+            server_time: None,
+        }
+    }
+
+    #[test]
+    fn whole_run_failures_map_to_the_documented_exit_codes() {
+        let http = Error::Http { status: 502, snippet: "<html>".into(), request_id: None };
+        let transport = Error::Transport { kind: TransportKind::Timeout, message: "slow".into() };
+        for (error, code) in [
+            (Error::InvalidKeyIds(vec![]), exit::USAGE),
+            (Error::NoCredentials(vec![]), exit::CONFIG),
+            (Error::Credentials("profile".into()), exit::CONFIG),
+            (Error::InvalidEndpoint("x".into()), exit::CONFIG),
+            (api("AuthFailure.SignatureFailure"), exit::CONFIG),
+            (api("UnauthorizedOperation"), exit::CONFIG),
+            (api("InvalidRegion"), exit::CONFIG),
+            (transport, exit::NETWORK),
+            (http, exit::NETWORK),
+            (api("InternalError"), exit::FAILED),
+        ] {
+            assert_eq!(exit_code(&error), code, "{error:?}");
+        }
+    }
+}

@@ -114,3 +114,57 @@ impl ProgressLine {
         self.printed = false;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(id: &str, code: &str) -> KeyFailure {
+        KeyFailure { key_id: id.parse().unwrap(), code: code.into(), message: "m".into(), request_id: None }
+    }
+
+    fn report(kept: Vec<KeyFailure>, failed: Vec<KeyFailure>) -> DeletionReport {
+        DeletionReport {
+            deleted: vec!["skey-aaaaaaaa".parse().unwrap()],
+            not_found: vec!["skey-bbbbbbbb".parse().unwrap()],
+            kept,
+            failed,
+            request_ids: vec!["r-1".into()],
+        }
+    }
+
+    #[test]
+    fn exit_4_only_when_every_remaining_key_failed_without_an_api_answer() {
+        let net = |id| failure(id, "Transport.Io");
+        assert_eq!(exit_code(&report(vec![], vec![])), exit::OK);
+        assert_eq!(
+            exit_code(&report(vec![], vec![net("skey-cccccccc"), failure("skey-dddddddd", "HTTP502")])),
+            4
+        );
+        assert_eq!(exit_code(&report(vec![], vec![failure("skey-cccccccc", "DecodeError")])), 4);
+        let mixed = report(vec![], vec![net("skey-cccccccc"), failure("skey-dddddddd", "InternalError")]);
+        assert_eq!(exit_code(&mixed), exit::FAILED);
+        let kept = report(vec![failure("skey-dddddddd", "KeyPairStillPresent")], vec![net("skey-cccccccc")]);
+        assert_eq!(exit_code(&kept), exit::FAILED);
+    }
+
+    #[test]
+    fn json_puts_kept_keys_under_failed_with_their_code() {
+        let r = report(
+            vec![failure("skey-cccccccc", "KeyPairStillPresent")],
+            vec![failure("skey-dddddddd", "X")],
+        );
+        assert_eq!(
+            to_json(&r),
+            json!({
+                "deleted": ["skey-aaaaaaaa"],
+                "not_found": ["skey-bbbbbbbb"],
+                "failed": [
+                    {"key_id": "skey-cccccccc", "code": "KeyPairStillPresent", "message": "m", "request_id": null},
+                    {"key_id": "skey-dddddddd", "code": "X", "message": "m", "request_id": null}
+                ],
+                "request_ids": ["r-1"]
+            })
+        );
+    }
+}
