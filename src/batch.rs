@@ -129,7 +129,10 @@ impl Client {
     ///
     /// Every id is validated first: if any is malformed nothing is sent and the error lists
     /// them all. Duplicates are removed. Fails as a whole only for errors that concern every
-    /// id (credentials, configuration); everything else is reported per id.
+    /// id (credentials, configuration, authentication) met before anything was done;
+    /// everything else is reported per id. Should authentication fail later (e.g. revoked
+    /// credentials), nothing more is sent and the ids not yet dealt with are reported failed
+    /// with that error, beside what was already done.
     pub fn delete_key_pairs_all<'a>(
         &self,
         ids: impl IntoIterator<Item = &'a str>,
@@ -150,7 +153,8 @@ impl Client {
         // anything is sent, rather than as a thousand identical failures.
         self.sign(&DeleteKeyPairs::new(ids.first().copied())?)?;
 
-        let mut run = Run { client: self, report: DeletionReport::default(), to_verify: Vec::new() };
+        let mut run =
+            Run { client: self, report: DeletionReport::default(), to_verify: Vec::new(), halted: None };
         let total = ids.len();
         for chunk in ids.chunks(MAX_IDS) {
             run.delete(chunk.to_vec())?;
@@ -165,7 +169,7 @@ impl Client {
         }
         let unverified = std::mem::take(&mut run.to_verify);
         if options.verify {
-            run.verify(unverified)?;
+            run.verify(unverified);
         } else {
             run.report.deleted.extend(unverified.into_iter().map(|(id, _)| id));
         }
@@ -179,10 +183,21 @@ struct Run<'c> {
     report: DeletionReport,
     // Keys a successful DeleteKeyPairs covered, with its RequestId.
     to_verify: Vec<(KeyId, String)>,
+    // An authentication failure after some keys were dealt with: nothing more is sent, and the
+    // keys not yet dealt with fail with it, so the report of what was done is not lost.
+    halted: Option<Error>,
 }
 
 impl Run<'_> {
     fn delete(&mut self, ids: Vec<KeyId>) -> Result<(), Error> {
+        if let Some(error) = &self.halted {
+            self.report.failed.extend(ids.into_iter().map(|id| {
+                let mut f = KeyFailure::from_error(id, error);
+                f.message = format!("not sent after an earlier authentication failure: {}", f.message);
+                f
+            }));
+            return Ok(());
+        }
         let mut queue = vec![ids];
         // Keys in a request that may have taken effect although it failed: if such a key is
         // gone later, this run deleted it.
@@ -201,10 +216,18 @@ impl Run<'_> {
                 }
                 Err(e) => e,
             };
-            self.report.request_ids.extend(error.request_id().map(str::to_owned));
             if error.is_auth() && !error.is_retryable() {
-                return Err(error);
+                let nothing_done = self.report.len() == 0 && self.to_verify.is_empty() && queue.is_empty();
+                if nothing_done && self.report.request_ids.is_empty() {
+                    return Err(error);
+                }
+                self.report.request_ids.extend(error.request_id().map(str::to_owned));
+                let pending = queue.drain(..).flatten().chain(ids);
+                self.report.failed.extend(pending.map(|id| KeyFailure::from_error(id, &error)));
+                self.halted = Some(error);
+                return Ok(());
             }
+            self.report.request_ids.extend(error.request_id().map(str::to_owned));
             if !blames_some_ids(&error) {
                 self.report.failed.extend(ids.into_iter().map(|id| KeyFailure::from_error(id, &error)));
                 continue;
@@ -286,12 +309,23 @@ impl Run<'_> {
         }
     }
 
-    fn verify(&mut self, deleted: Vec<(KeyId, String)>) -> Result<(), Error> {
+    fn verify(&mut self, deleted: Vec<(KeyId, String)>) {
+        if let Some(error) = &self.halted {
+            self.report.failed.extend(deleted.into_iter().map(|(id, request_id)| {
+                let mut f = KeyFailure::from_error(id, error);
+                f.message = format!(
+                    "DeleteKeyPairs succeeded (RequestId {request_id}) but the check that it is gone was not \
+                     sent after an authentication failure: {}",
+                    f.message
+                );
+                f
+            }));
+            return;
+        }
         for chunk in deleted.chunks(MAX_IDS) {
             let ids: Vec<KeyId> = chunk.iter().map(|(id, _)| *id).collect();
             let present = match self.existing(&ids) {
                 Ok(present) => present,
-                Err(e) if e.is_auth() && !e.is_retryable() => return Err(e),
                 Err(e) => {
                     self.report.failed.extend(chunk.iter().map(|(id, _)| {
                         let mut f = KeyFailure::from_error(*id, &e);
@@ -320,7 +354,6 @@ impl Run<'_> {
                 }
             }
         }
-        Ok(())
     }
 }
 
@@ -378,5 +411,85 @@ mod tests {
             .build()
             .unwrap();
         assert!(matches!(client.delete_key_pairs_all(["skey-aaaaaaaa"]), Err(Error::InvalidInput(_))));
+    }
+
+    #[test]
+    fn an_authentication_failure_midway_keeps_the_report_of_what_was_done() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let counter = calls.clone();
+        // The first request succeeds; then the credentials are revoked.
+        let transport = move |_: &HttpRequest| match counter.fetch_add(1, Ordering::SeqCst) {
+            0 => answer(r#"{"Response":{"RequestId":"r-1"}}"#),
+            _ => answer(
+                r#"{"Response":{"Error":{"Code":"AuthFailure.SecretIdNotFound","Message":"revoked"},"RequestId":"r-2"}}"#,
+            ),
+        };
+        let client = Client::builder()
+            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+            .region("ap-guangzhou")
+            .transport(Arc::new(transport))
+            .rate_limit(0)
+            .build()
+            .unwrap();
+        let ids: Vec<String> = (0..250).map(|n| format!("skey-{n:08}")).collect();
+        let report = client.delete_key_pairs_all(ids.iter().map(String::as_str)).unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "nothing is sent after the authentication failure");
+        assert_eq!(report.failed.len(), 250);
+        assert!(report.failed.iter().all(|f| f.code == "AuthFailure.SecretIdNotFound"));
+        let unverified = report.failed.iter().filter(|f| f.message.contains("RequestId r-1")).count();
+        assert_eq!(unverified, 100, "the first request's keys say they were deleted but not checked");
+        assert_eq!(report.request_ids, ["r-1", "r-2"]);
+    }
+
+    #[test]
+    fn an_authentication_failure_first_fails_the_whole_call() {
+        let transport = |_: &HttpRequest| {
+            answer(
+                r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"no"},"RequestId":"r"}}"#,
+            )
+        };
+        let client = Client::builder()
+            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+            .region("ap-guangzhou")
+            .transport(Arc::new(transport))
+            .rate_limit(0)
+            .build()
+            .unwrap();
+        let error = client.delete_key_pairs_all(["skey-aaaaaaaa"]).unwrap_err();
+        assert_eq!(error.code(), Some(&ErrorCode::AuthFailureSignatureFailure));
+        assert_eq!(error.request_id(), Some("r"));
+    }
+
+    #[test]
+    fn a_present_unbound_key_proves_a_lost_attempt_had_no_effect() {
+        let deletes = Arc::new(AtomicU32::new(0));
+        let describes = Arc::new(AtomicU32::new(0));
+        let (d, q) = (deletes.clone(), describes.clone());
+        // The first delete is lost before reaching the API; skey-uuuuuuuu never existed.
+        let transport = move |request: &HttpRequest| match request.header("X-TC-Action") {
+            Some("DeleteKeyPairs") => match d.fetch_add(1, Ordering::SeqCst) {
+                0 => Err(Error::Transport { kind: TransportKind::Timeout, message: "no answer".into() }),
+                1 => answer(
+                    r#"{"Response":{"Error":{"Code":"InvalidKeyPairId.NotFound","Message":"x"},"RequestId":"r-2"}}"#,
+                ),
+                _ => answer(r#"{"Response":{"RequestId":"r-3"}}"#),
+            },
+            _ if q.fetch_add(1, Ordering::SeqCst) == 0 => answer(
+                r#"{"Response":{"TotalCount":1,"KeyPairSet":[{"KeyId":"skey-aaaaaaaa"}],"RequestId":"r-d1"}}"#,
+            ),
+            _ => answer(r#"{"Response":{"TotalCount":0,"KeyPairSet":[],"RequestId":"r-d2"}}"#),
+        };
+        let client = Client::builder()
+            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+            .region("ap-guangzhou")
+            .transport(Arc::new(transport))
+            .rate_limit(0)
+            .retry(RetryPolicy { max_attempts: 3, base: Duration::ZERO, cap: Duration::ZERO })
+            .build()
+            .unwrap();
+        let report = client.delete_key_pairs_all(["skey-aaaaaaaa", "skey-uuuuuuuu"]).unwrap();
+        assert_eq!(report.deleted, ["skey-aaaaaaaa".parse::<KeyId>().unwrap()]);
+        assert_eq!(report.not_found, ["skey-uuuuuuuu".parse::<KeyId>().unwrap()]);
+        assert_eq!(report.request_ids, ["r-2", "r-d1", "r-3", "r-d2"]);
     }
 }
