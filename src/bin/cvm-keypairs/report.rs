@@ -10,12 +10,16 @@ use serde_json::{json, Value};
 
 use crate::exit;
 use cvm_keypairs::batch::{DeletionReport, KeyFailure, Progress};
+use cvm_keypairs::ErrorCode;
 
-/// The exit code for a finished run: 0 when every key is absent, 4 when the only keys left are
-/// failures without any API answer (network, gateway), otherwise 1.
+/// The exit code for a finished run: 0 when every key is absent, 3 when the only keys left
+/// failed authentication (credentials revoked midway), 4 when they are failures without any API
+/// answer (network, gateway), otherwise 1.
 pub fn exit_code(report: &DeletionReport) -> u8 {
     if report.all_absent() {
         exit::OK
+    } else if report.kept.is_empty() && report.failed.iter().all(|f| ErrorCode::new(&f.code).is_auth()) {
+        exit::CONFIG
     } else if report.kept.is_empty() && report.failed.iter().all(is_transport_failure) {
         exit::NETWORK
     } else {
@@ -146,6 +150,20 @@ mod tests {
         assert_eq!(exit_code(&mixed), exit::FAILED);
         let kept = report(vec![failure("skey-dddddddd", "KeyPairStillPresent")], vec![net("skey-cccccccc")]);
         assert_eq!(exit_code(&kept), exit::FAILED);
+    }
+
+    #[test]
+    fn exit_3_when_every_remaining_key_failed_authentication() {
+        let revoked = report(vec![], vec![failure("skey-cccccccc", "AuthFailure.SecretIdNotFound")]);
+        assert_eq!(exit_code(&revoked), exit::CONFIG);
+        let mixed = report(
+            vec![],
+            vec![
+                failure("skey-cccccccc", "AuthFailure.SecretIdNotFound"),
+                failure("skey-dddddddd", "HTTP502"),
+            ],
+        );
+        assert_eq!(exit_code(&mixed), exit::FAILED);
     }
 
     #[test]
