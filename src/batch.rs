@@ -367,7 +367,19 @@ mod tests {
     use crate::error::TransportKind;
     use crate::http::{HttpRequest, HttpResponse};
     use crate::retry::RetryPolicy;
-    use crate::Credentials;
+    use crate::{Credentials, Transport};
+
+    /// A client over `transport`, unpaced, retrying without waiting.
+    fn fake_client(transport: impl Transport + 'static) -> Client {
+        Client::builder()
+            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+            .region("ap-guangzhou")
+            .transport(Arc::new(transport))
+            .rate_limit(0)
+            .retry(RetryPolicy { max_attempts: 3, base: Duration::ZERO, cap: Duration::ZERO })
+            .build()
+            .unwrap()
+    }
 
     fn answer(body: &str) -> Result<HttpResponse, Error> {
         Ok(HttpResponse { status: 200, headers: vec![], body: body.as_bytes().to_vec() })
@@ -387,14 +399,7 @@ mod tests {
             ),
             _ => answer(r#"{"Response":{"TotalCount":0,"KeyPairSet":[],"RequestId":"r-d"}}"#),
         };
-        let client = Client::builder()
-            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
-            .region("ap-guangzhou")
-            .transport(Arc::new(transport))
-            .rate_limit(0)
-            .retry(RetryPolicy { max_attempts: 3, base: Duration::ZERO, cap: Duration::ZERO })
-            .build()
-            .unwrap();
+        let client = fake_client(transport);
         let report = client.delete_key_pairs_all(["skey-aaaaaaaa", "skey-bbbbbbbb"]).unwrap();
         assert_eq!(report.deleted.len(), 2, "{report:?}");
         assert!(report.not_found.is_empty() && report.all_absent());
@@ -424,13 +429,7 @@ mod tests {
                 r#"{"Response":{"Error":{"Code":"AuthFailure.SecretIdNotFound","Message":"revoked"},"RequestId":"r-2"}}"#,
             ),
         };
-        let client = Client::builder()
-            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
-            .region("ap-guangzhou")
-            .transport(Arc::new(transport))
-            .rate_limit(0)
-            .build()
-            .unwrap();
+        let client = fake_client(transport);
         let ids: Vec<String> = (0..250).map(|n| format!("skey-{n:08}")).collect();
         let report = client.delete_key_pairs_all(ids.iter().map(String::as_str)).unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2, "nothing is sent after the authentication failure");
@@ -448,13 +447,7 @@ mod tests {
                 r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"no"},"RequestId":"r"}}"#,
             )
         };
-        let client = Client::builder()
-            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
-            .region("ap-guangzhou")
-            .transport(Arc::new(transport))
-            .rate_limit(0)
-            .build()
-            .unwrap();
+        let client = fake_client(transport);
         let error = client.delete_key_pairs_all(["skey-aaaaaaaa"]).unwrap_err();
         assert_eq!(error.code(), Some(&ErrorCode::AuthFailureSignatureFailure));
         assert_eq!(error.request_id(), Some("r"));
@@ -479,14 +472,7 @@ mod tests {
             ),
             _ => answer(r#"{"Response":{"TotalCount":0,"KeyPairSet":[],"RequestId":"r-d2"}}"#),
         };
-        let client = Client::builder()
-            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
-            .region("ap-guangzhou")
-            .transport(Arc::new(transport))
-            .rate_limit(0)
-            .retry(RetryPolicy { max_attempts: 3, base: Duration::ZERO, cap: Duration::ZERO })
-            .build()
-            .unwrap();
+        let client = fake_client(transport);
         let report = client.delete_key_pairs_all(["skey-aaaaaaaa", "skey-uuuuuuuu"]).unwrap();
         assert_eq!(report.deleted, ["skey-aaaaaaaa".parse::<KeyId>().unwrap()]);
         assert_eq!(report.not_found, ["skey-uuuuuuuu".parse::<KeyId>().unwrap()]);

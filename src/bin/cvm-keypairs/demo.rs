@@ -10,7 +10,7 @@ use std::sync::Arc;
 use cvm_keypairs::emulator::{BoundBehavior, Emulator, EmulatorConfig, KeyPair, RequestRecord};
 use cvm_keypairs::{Credentials, DeleteKeyPairs, Error, KeyId, Method};
 
-use crate::args::{unknown_option, Arg, Args, UsageError};
+use crate::args::{unknown_option, Args, UsageError};
 use crate::connect::{self, Connection};
 use crate::exit;
 use crate::{delete, describe};
@@ -59,11 +59,7 @@ pub fn run(args: Vec<String>) -> u8 {
 
 fn parse(mut args: Args) -> Result<Option<(Method, BoundBehavior)>, UsageError> {
     let (mut method, mut bound) = (Method::Post, BoundBehavior::Error);
-    while let Some(arg) = args.next_arg()? {
-        let name = match arg {
-            Arg::Option(name) => name,
-            Arg::Positional(p) => return Err(UsageError(format!("unexpected argument {p:?}"))),
-        };
+    while let Some(name) = args.next_option()? {
         match name.as_str() {
             "h" | "help" => return Ok(None),
             "method" => method = args.parsed(&name, "GET or POST")?,
