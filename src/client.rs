@@ -18,9 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::actions::delete_key_pairs::DeleteKeyPairs;
 use crate::actions::describe_key_pairs::{self, DescribeKeyPairs, DescribeKeyPairsOutput, KeyPair};
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::{
-    region_from_env, Credentials, CredentialsChain, ProvideCredentials, SystemEnvironment,
-};
+use crate::credentials::{region_from_env, Credentials, ProvideCredentials, SystemEnvironment};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorCode, TransportKind};
 use crate::http::{HttpRequest, Method};
@@ -508,7 +506,12 @@ fn default_credentials(clock: Arc<dyn Clock>) -> Result<Arc<dyn ProvideCredentia
         .timeout(Duration::from_secs(1))
         .no_proxy()
         .build();
-    Ok(Arc::new(CredentialsChain::default_chain(Arc::new(SystemEnvironment), Arc::new(metadata), clock)))
+    let chain = crate::credentials::CredentialsChain::default_chain(
+        Arc::new(SystemEnvironment),
+        Arc::new(metadata),
+        clock,
+    );
+    Ok(Arc::new(chain))
 }
 
 #[cfg(not(feature = "ureq"))]
