@@ -153,16 +153,22 @@ impl Client {
         // anything is sent, rather than as a thousand identical failures.
         self.sign(&DeleteKeyPairs::new(ids.first().copied())?)?;
 
-        let mut run =
-            Run { client: self, report: DeletionReport::default(), to_verify: Vec::new(), halted: None };
+        let mut run = Run {
+            client: self,
+            report: DeletionReport::default(),
+            to_verify: Vec::new(),
+            halted: None,
+            unsure: Vec::new(),
+        };
         let total = ids.len();
         for chunk in ids.chunks(MAX_IDS) {
             run.delete(chunk.to_vec())?;
             let r = &run.report;
+            let pending = run.to_verify.len() + run.unsure.len();
             progress(&Progress {
-                done: r.len() + run.to_verify.len(),
+                done: r.len() + pending,
                 total,
-                deleted: r.deleted.len() + run.to_verify.len(),
+                deleted: r.deleted.len() + pending,
                 kept: r.kept.len(),
                 failed: r.failed.len(),
             });
@@ -173,6 +179,7 @@ impl Client {
         } else {
             run.report.deleted.extend(unverified.into_iter().map(|(id, _)| id));
         }
+        run.settle_unsure();
         debug_assert_eq!(run.report.len(), total);
         Ok(run.report)
     }
@@ -186,6 +193,9 @@ struct Run<'c> {
     // An authentication failure after some keys were dealt with: nothing more is sent, and the
     // keys not yet dealt with fail with it, so the report of what was done is not lost.
     halted: Option<Error>,
+    // Keys found gone after an attempt that may have deleted them, with the keys that were
+    // still present then; settled once the run knows which of those it deleted.
+    unsure: Vec<(KeyId, Vec<KeyId>)>,
 }
 
 impl Run<'_> {
@@ -199,12 +209,13 @@ impl Run<'_> {
             return Ok(());
         }
         let mut queue = vec![ids];
-        // Keys in a request that may have taken effect although it failed: if such a key is
-        // gone later, this run deleted it.
+        // Keys in a request that may have taken effect although it failed (its answer was lost).
+        // Every later request in this loop is a subset of an earlier one.
         let mut maybe_deleted: HashSet<KeyId> = HashSet::new();
         while let Some(ids) = queue.pop() {
             let outcome: Attempted<RequestIdOnly> =
                 self.client.execute_retrying(&DeleteKeyPairs::new(ids.iter().copied())?);
+            self.report.request_ids.extend(outcome.request_ids);
             if outcome.may_have_taken_effect {
                 maybe_deleted.extend(ids.iter().copied());
             }
@@ -228,34 +239,37 @@ impl Run<'_> {
                 return Ok(());
             }
             self.report.request_ids.extend(error.request_id().map(str::to_owned));
-            if !blames_some_ids(&error) {
+            let ambiguous = ids.iter().any(|id| maybe_deleted.contains(id));
+            if !blames_some_ids(&error) && !ambiguous {
                 self.report.failed.extend(ids.into_iter().map(|id| KeyFailure::from_error(id, &error)));
                 continue;
             }
             let present = match self.existing(&ids) {
                 Ok(present) => present,
                 Err(describe_error) => {
-                    self.report
-                        .failed
-                        .extend(ids.into_iter().map(|id| KeyFailure::from_error(id, &describe_error)));
+                    let cause = if blames_some_ids(&error) { &describe_error } else { &error };
+                    self.report.failed.extend(ids.into_iter().map(|id| KeyFailure::from_error(id, cause)));
                     continue;
                 }
             };
-            // DeleteKeyPairs is all or nothing, and every request here is a subset of the
-            // earlier ones: an unbound key still present proves none of them took effect, so
-            // the absent keys among these never existed.
-            if ids.iter().any(|id| present.get(id).is_some_and(|p| p.associated_instance_ids.is_empty())) {
-                for id in &ids {
-                    maybe_deleted.remove(id);
+            let witnesses: Vec<KeyId> = ids.iter().copied().filter(|id| present.contains_key(id)).collect();
+            if !blames_some_ids(&error) {
+                // The request failed for good, but an attempt may have gone through: the keys
+                // now gone were deleted, the others failed.
+                for id in ids {
+                    if present.contains_key(&id) {
+                        self.report.failed.push(KeyFailure::from_error(id, &error));
+                    } else {
+                        self.unsure.push((id, witnesses.clone()));
+                    }
                 }
+                continue;
             }
             let about_binding = error.code() != Some(&ErrorCode::InvalidKeyPairIdNotFound);
             let mut rest = Vec::new();
             for id in ids.iter().copied() {
                 match present.get(&id) {
-                    None if maybe_deleted.contains(&id) => {
-                        self.to_verify.push((id, error.request_id().unwrap_or_default().to_owned()))
-                    }
+                    None if maybe_deleted.contains(&id) => self.unsure.push((id, witnesses.clone())),
                     None => self.report.not_found.push(id),
                     Some(pair) if about_binding && !pair.associated_instance_ids.is_empty() => {
                         let mut kept = KeyFailure::from_error(id, &error);
@@ -285,6 +299,23 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Settles the keys found gone after a lost attempt. A witness — a key still present after
+    /// that attempt — that is gone by the end was deletable, so the attempt had no effect (it
+    /// would have deleted the witness too: DeleteKeyPairs deletes every unbound key it names or
+    /// nothing), and those keys never existed. Without such proof they count as deleted:
+    /// either way they are absent.
+    fn settle_unsure(&mut self) {
+        let gone: HashSet<KeyId> =
+            self.report.deleted.iter().chain(self.unsure.iter().map(|(id, _)| id)).copied().collect();
+        for (id, witnesses) in std::mem::take(&mut self.unsure) {
+            if witnesses.iter().any(|w| gone.contains(w)) {
+                self.report.not_found.push(id);
+            } else {
+                self.report.deleted.push(id);
+            }
+        }
     }
 
     /// Which of `ids` exist, by DescribeKeyPairs.
@@ -477,5 +508,80 @@ mod tests {
         assert_eq!(report.deleted, ["skey-aaaaaaaa".parse::<KeyId>().unwrap()]);
         assert_eq!(report.not_found, ["skey-uuuuuuuu".parse::<KeyId>().unwrap()]);
         assert_eq!(report.request_ids, ["r-2", "r-d1", "r-3", "r-d2"]);
+    }
+
+    /// A transport answering DeleteKeyPairs and DescribeKeyPairs from scripted lists, in order.
+    fn scripted(
+        deletes: Vec<Result<HttpResponse, Error>>,
+        describes: Vec<&'static str>,
+    ) -> impl Fn(&HttpRequest) -> Result<HttpResponse, Error> + Send + Sync {
+        let deletes = std::sync::Mutex::new(deletes.into_iter());
+        let describes = std::sync::Mutex::new(describes.into_iter());
+        move |request: &HttpRequest| match request.header("X-TC-Action") {
+            Some("DeleteKeyPairs") => deletes.lock().unwrap().next().expect("no more deletes scripted"),
+            _ => answer(describes.lock().unwrap().next().expect("no more describes scripted")),
+        }
+    }
+
+    fn lost() -> Result<HttpResponse, Error> {
+        Err(Error::Transport { kind: TransportKind::Io, message: "connection closed".into() })
+    }
+
+    #[test]
+    fn a_key_deleted_by_a_lost_attempt_is_not_reported_failed() {
+        let gateway =
+            || Ok(HttpResponse { status: 500, headers: vec![], body: b"<html>oops</html>".to_vec() });
+        let transport = scripted(
+            vec![lost(), gateway(), gateway()],
+            vec![r#"{"Response":{"TotalCount":0,"KeyPairSet":[],"RequestId":"r-d"}}"#],
+        );
+        let report = fake_client(transport).delete_key_pairs_all(["skey-aaaaaaaa"]).unwrap();
+        assert_eq!(report.deleted, ["skey-aaaaaaaa".parse::<KeyId>().unwrap()], "{report:?}");
+        assert!(report.failed.is_empty() && report.all_absent());
+    }
+
+    #[test]
+    fn an_image_bound_key_is_no_proof_that_a_lost_attempt_failed() {
+        // Skip mode: the lost attempt deleted skey-aaaaaaaa and silently kept the image-bound
+        // skey-iiiiiiii, which DescribeKeyPairs shows as unbound.
+        let not_found = answer(
+            r#"{"Response":{"Error":{"Code":"InvalidKeyPairId.NotFound","Message":"x"},"RequestId":"r-2"}}"#,
+        );
+        let transport = scripted(
+            vec![lost(), not_found, answer(r#"{"Response":{"RequestId":"r-3"}}"#)],
+            vec![
+                r#"{"Response":{"TotalCount":1,"KeyPairSet":[{"KeyId":"skey-iiiiiiii"}],"RequestId":"r-d1"}}"#,
+                r#"{"Response":{"TotalCount":1,"KeyPairSet":[{"KeyId":"skey-iiiiiiii"}],"RequestId":"r-d2"}}"#,
+            ],
+        );
+        let report = fake_client(transport).delete_key_pairs_all(["skey-aaaaaaaa", "skey-iiiiiiii"]).unwrap();
+        assert_eq!(report.deleted, ["skey-aaaaaaaa".parse::<KeyId>().unwrap()], "{report:?}");
+        assert!(report.not_found.is_empty());
+        assert_eq!(report.kept.len(), 1);
+        assert_eq!(
+            (report.kept[0].key_id.as_str(), report.kept[0].code.as_str()),
+            ("skey-iiiiiiii", STILL_PRESENT)
+        );
+    }
+
+    #[test]
+    fn a_witness_deleted_by_a_later_lost_attempt_still_proves_the_first_had_no_effect() {
+        let not_found = || {
+            answer(
+                r#"{"Response":{"Error":{"Code":"InvalidKeyPairId.NotFound","Message":"x"},"RequestId":"r"}}"#,
+            )
+        };
+        // Both attempts' answers are lost; the first could not apply (skey-uuuuuuuu never
+        // existed), the second deleted skey-aaaaaaaa.
+        let transport = scripted(
+            vec![lost(), not_found(), lost(), not_found()],
+            vec![
+                r#"{"Response":{"TotalCount":1,"KeyPairSet":[{"KeyId":"skey-aaaaaaaa"}],"RequestId":"r-d1"}}"#,
+                r#"{"Response":{"TotalCount":0,"KeyPairSet":[],"RequestId":"r-d2"}}"#,
+            ],
+        );
+        let report = fake_client(transport).delete_key_pairs_all(["skey-aaaaaaaa", "skey-uuuuuuuu"]).unwrap();
+        assert_eq!(report.deleted, ["skey-aaaaaaaa".parse::<KeyId>().unwrap()], "{report:?}");
+        assert_eq!(report.not_found, ["skey-uuuuuuuu".parse::<KeyId>().unwrap()]);
     }
 }

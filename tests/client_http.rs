@@ -89,7 +89,8 @@ fn get_and_post_arrive_exactly_as_signed() {
 fn loopback_requests_never_go_through_a_proxy() {
     let proxy = Server::start(|_| Reply::json(r#"{"Response":{"RequestId":"via-proxy"}}"#));
     let server = Server::start(|_| Reply::json(OK));
-    let proxied = UreqTransport::builder().proxy(&proxy.url()).unwrap().timeout(Duration::from_secs(2)).build();
+    let proxied =
+        UreqTransport::builder().proxy(&proxy.url()).unwrap().timeout(Duration::from_secs(2)).build();
     let client = client_for(&server, Method::Post, Arc::new(proxied));
     assert_eq!(client.delete_key_pairs(&delete()).unwrap(), "req-ok");
     assert_eq!(proxy.connections(), 0, "clear-text http to loopback must not leave through a proxy");
