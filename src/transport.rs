@@ -146,7 +146,7 @@ mod ureq_transport {
                 // The API never redirects; following one could send the signed request elsewhere.
                 .max_redirects(0)
                 .max_redirects_will_error(false)
-                .user_agent(concat!("cvm-keypairs/", env!("CARGO_PKG_VERSION")))
+                .user_agent(crate::request::USER_AGENT)
                 .proxy(proxy)
                 .timeout_connect(Some(self.connect_timeout))
                 .timeout_send_request(Some(self.timeout))

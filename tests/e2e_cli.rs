@@ -64,7 +64,7 @@ fn session_tokens_are_sent_checked_and_never_printed() {
     assert_eq!(good.code, 0, "{good:?}");
     assert_eq!(good.json()["deleted"], serde_json::json!(["skey-aaaaaaaa"]));
     let dry = run(&[&base[..], &["--dry-run", "skey-aaaaaaaa"]].concat(), Creds::Good(Some(TOKEN)), None);
-    assert!(dry.stdout.contains("\r\nX-TC-Token: ***\r\n"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("\r\nx-tc-token: ***\r\n"), "{}", dry.stdout);
     let records = emu.finish();
     assert_eq!(count_code(&records, "AuthFailure.TokenFailure"), 2, "{records:?}");
     assert_eq!(count_code(&records, "OK"), 2, "one delete and one verification");
@@ -392,7 +392,7 @@ fn the_demo_runs_with_no_configuration_at_all() {
         for step in ["=== 1.", "=== 2.", "=== 3.", "=== 4.", "=== 5.", "Done: 5 key pairs deleted"] {
             assert!(out.stdout.contains(step), "{step:?} missing:\n{}", out.stdout);
         }
-        assert!(out.stdout.contains("X-TC-Action: DeleteKeyPairs"), "the signed request is shown");
+        assert!(out.stdout.contains("x-tc-action: DeleteKeyPairs"), "the signed request is shown");
         assert!(out.stdout.contains("[emulator] #") && out.stdout.contains("RequestId "), "{}", out.stdout);
         assert!(!out.stdout.contains(cvm_keypairs::emulator::EmulatorConfig::DEFAULT_SECRET_KEY));
     }
@@ -406,7 +406,7 @@ fn timeout_and_language_options_reach_the_requests() {
     assert_eq!(out.json()["failed"][0]["code"], "Transport.Timeout", "{}", out.stdout);
     let dry = delete(&emu, &["--dry-run", "--language", "en-US", "skey-aaaaaaaa"], None);
     assert_eq!(dry.code, 0, "{dry:?}");
-    assert!(dry.stdout.contains("\r\nX-TC-Language: en-US\r\n"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("\r\nx-tc-language: en-US\r\n"), "{}", dry.stdout);
     let bad_timestamp = delete(&emu, &["--dry-run", "--timestamp", "999999999999", "skey-aaaaaaaa"], None);
     assert_eq!(bad_timestamp.code, 2, "{bad_timestamp:?}");
 }
