@@ -52,7 +52,8 @@ impl DeletionReport {
 pub struct KeyFailure {
     /// The key pair.
     pub key_id: KeyId,
-    /// The API error code, or [`STILL_PRESENT`], or a short name of a local failure.
+    /// The API error code, [`STILL_PRESENT`], or [`Error::code_text`] of a failure without an
+    /// API answer.
     pub code: String,
     /// What happened.
     pub message: String,
@@ -62,13 +63,7 @@ pub struct KeyFailure {
 
 impl KeyFailure {
     fn from_error(key_id: KeyId, error: &Error) -> Self {
-        let code = match error {
-            Error::Api { code, .. } => code.as_str().to_owned(),
-            Error::Http { status, .. } => format!("HTTP{status}"),
-            Error::Transport { kind, .. } => format!("Transport.{kind:?}"),
-            Error::Decode { .. } => "DecodeError".to_owned(),
-            _ => "ClientError".to_owned(),
-        };
+        let code = error.code_text().into_owned();
         let message = match error {
             Error::Api { message, .. } => message.clone(),
             other => other.to_string(),

@@ -309,21 +309,18 @@ impl<P: Serialize> Action for Generic<'_, P> {
     }
 
     fn write_query(&self, out: &mut String) -> Result<(), Error> {
-        let encoded = match serde_json::to_value(self.params).map_err(params_error)? {
+        let encoded = match serde_json::to_value(self.params).map_err(Error::unencodable)? {
             serde_json::Value::Object(params) => crate::query::encode_object(&params),
             serde_json::Value::Null => String::new(),
             _ => return Err(not_an_object()),
         };
-        if !out.is_empty() && !encoded.is_empty() {
-            out.push('&');
-        }
-        out.push_str(&encoded);
+        crate::query::append(out, &encoded);
         Ok(())
     }
 
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         let start = out.len();
-        serde_json::to_writer(&mut *out, self.params).map_err(params_error)?;
+        serde_json::to_writer(&mut *out, self.params).map_err(Error::unencodable)?;
         match &out[start..] {
             [b'{', ..] => Ok(()),
             b"null" => {
@@ -334,10 +331,6 @@ impl<P: Serialize> Action for Generic<'_, P> {
             _ => Err(not_an_object()),
         }
     }
-}
-
-fn params_error(e: serde_json::Error) -> Error {
-    Error::InvalidInput(format!("cannot encode the parameters: {e}"))
 }
 
 fn not_an_object() -> Error {

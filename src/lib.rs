@@ -74,7 +74,7 @@ pub mod endpoint;
 pub mod error;
 pub mod http;
 pub mod key_id;
-pub mod limiter;
+mod limiter;
 pub mod query;
 pub mod request;
 pub mod response;

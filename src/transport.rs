@@ -105,7 +105,13 @@ mod ureq_transport {
 
         /// The limit on each stage of a call once connected: sending the request, waiting for
         /// the response headers, and receiving the body are each bounded by it. A server that
-        /// never answers is given up on after this long. Default 60 s.
+        /// never answers is given up on after this long; one that sends its headers just in
+        /// time and then trickles the body can take up to about twice as long, plus the
+        /// connect timeout. Default 60 s, as the official SDKs.
+        ///
+        /// Why not one deadline for the whole call: ureq's whole-call timeout re-arms socket
+        /// timeouts around every read and write and resolves the host on a new thread each
+        /// call, which more than doubled the cost of a call on loopback.
         pub fn timeout(mut self, timeout: Duration) -> Self {
             self.timeout = timeout;
             self

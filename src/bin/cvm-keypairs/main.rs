@@ -115,11 +115,5 @@ fn print_json(value: &serde_json::Value) {
 
 /// The `--json` object of a command that failed as a whole.
 fn error_json(error: &cvm_keypairs::Error) -> serde_json::Value {
-    let code = match error {
-        cvm_keypairs::Error::Api { code, .. } => code.to_string(),
-        cvm_keypairs::Error::Transport { kind, .. } => format!("Transport.{kind:?}"),
-        cvm_keypairs::Error::Http { status, .. } => format!("Http.{status}"),
-        _ => "ClientError".to_owned(),
-    };
-    serde_json::json!({"error": {"code": code, "message": error.to_string(), "request_id": error.request_id()}})
+    serde_json::json!({"error": {"code": error.code_text(), "message": error.to_string(), "request_id": error.request_id()}})
 }
