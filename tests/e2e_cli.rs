@@ -78,6 +78,9 @@ fn wrong_or_missing_credentials_exit_3_and_name_the_problem() {
     assert_eq!(wrong_key.code, 3, "{wrong_key:?}");
     assert!(wrong_key.stderr.contains("AuthFailure.SignatureFailure"), "{}", wrong_key.stderr);
     assert!(wrong_key.stderr.contains("RequestId"), "the RequestId is kept: {}", wrong_key.stderr);
+    let unknown_id = run(&args, Creds::Id("AKIDunknown0000000000000000000000"), None);
+    assert_eq!(unknown_id.code, 3, "{unknown_id:?}");
+    assert!(unknown_id.stderr.contains("AuthFailure.SecretIdNotFound"), "{}", unknown_id.stderr);
     let none = run(&args, Creds::None, None);
     assert_eq!(none.code, 3, "{none:?}");
     assert!(none.stderr.contains("no-such-credentials-file"), "{}", none.stderr);

@@ -152,6 +152,8 @@ pub enum Creds<'a> {
     Good(Option<&'a str>),
     /// The test's secret id with this key.
     Key(&'a str),
+    /// This secret id with the test's key.
+    Id(&'a str),
     /// No credentials in the environment, and a credentials file that does not exist, so the
     /// chain stops there and never asks the instance metadata service (not on 127.0.0.1).
     None,
@@ -188,6 +190,9 @@ pub fn run(args: &[&str], creds: Creds, stdin: Option<&str>) -> Out {
         }
         Creds::Key(key) => {
             command.env("TENCENTCLOUD_SECRET_ID", SECRET_ID).env("TENCENTCLOUD_SECRET_KEY", key);
+        }
+        Creds::Id(id) => {
+            command.env("TENCENTCLOUD_SECRET_ID", id).env("TENCENTCLOUD_SECRET_KEY", SECRET_KEY);
         }
         Creds::None => {
             command.env("TENCENTCLOUD_CREDENTIALS_FILE", home.0.join("no-such-credentials-file"));
