@@ -52,7 +52,8 @@ impl DeletionReport {
 pub struct KeyFailure {
     /// The key pair.
     pub key_id: KeyId,
-    /// The API error code, or [`STILL_PRESENT`], or a short name of a local failure.
+    /// The API error code, [`STILL_PRESENT`], or [`Error::code_text`] of a failure without an
+    /// API answer.
     pub code: String,
     /// What happened.
     pub message: String,
@@ -62,13 +63,7 @@ pub struct KeyFailure {
 
 impl KeyFailure {
     fn from_error(key_id: KeyId, error: &Error) -> Self {
-        let code = match error {
-            Error::Api { code, .. } => code.as_str().to_owned(),
-            Error::Http { status, .. } => format!("HTTP{status}"),
-            Error::Transport { kind, .. } => format!("Transport.{kind:?}"),
-            Error::Decode { .. } => "DecodeError".to_owned(),
-            _ => "ClientError".to_owned(),
-        };
+        let code = error.code_text().into_owned();
         let message = match error {
             Error::Api { message, .. } => message.clone(),
             other => other.to_string(),
@@ -129,7 +124,10 @@ impl Client {
     ///
     /// Every id is validated first: if any is malformed nothing is sent and the error lists
     /// them all. Duplicates are removed. Fails as a whole only for errors that concern every
-    /// id (credentials, configuration); everything else is reported per id.
+    /// id (credentials, configuration, authentication) met before anything was done;
+    /// everything else is reported per id. Should authentication fail later (e.g. revoked
+    /// credentials), nothing more is sent and the ids not yet dealt with are reported failed
+    /// with that error, beside what was already done.
     pub fn delete_key_pairs_all<'a>(
         &self,
         ids: impl IntoIterator<Item = &'a str>,
@@ -150,25 +148,33 @@ impl Client {
         // anything is sent, rather than as a thousand identical failures.
         self.sign(&DeleteKeyPairs::new(ids.first().copied())?)?;
 
-        let mut run = Run { client: self, report: DeletionReport::default(), to_verify: Vec::new() };
+        let mut run = Run {
+            client: self,
+            report: DeletionReport::default(),
+            to_verify: Vec::new(),
+            halted: None,
+            unsure: Vec::new(),
+        };
         let total = ids.len();
         for chunk in ids.chunks(MAX_IDS) {
             run.delete(chunk.to_vec())?;
             let r = &run.report;
+            let pending = run.to_verify.len() + run.unsure.len();
             progress(&Progress {
-                done: r.len() + run.to_verify.len(),
+                done: r.len() + pending,
                 total,
-                deleted: r.deleted.len() + run.to_verify.len(),
+                deleted: r.deleted.len() + pending,
                 kept: r.kept.len(),
                 failed: r.failed.len(),
             });
         }
         let unverified = std::mem::take(&mut run.to_verify);
         if options.verify {
-            run.verify(unverified)?;
+            run.verify(unverified);
         } else {
             run.report.deleted.extend(unverified.into_iter().map(|(id, _)| id));
         }
+        run.settle_unsure();
         debug_assert_eq!(run.report.len(), total);
         Ok(run.report)
     }
@@ -179,17 +185,32 @@ struct Run<'c> {
     report: DeletionReport,
     // Keys a successful DeleteKeyPairs covered, with its RequestId.
     to_verify: Vec<(KeyId, String)>,
+    // An authentication failure after some keys were dealt with: nothing more is sent, and the
+    // keys not yet dealt with fail with it, so the report of what was done is not lost.
+    halted: Option<Error>,
+    // Keys found gone after an attempt that may have deleted them, with the keys that were
+    // still present then; settled once the run knows which of those it deleted.
+    unsure: Vec<(KeyId, Vec<KeyId>)>,
 }
 
 impl Run<'_> {
     fn delete(&mut self, ids: Vec<KeyId>) -> Result<(), Error> {
+        if let Some(error) = &self.halted {
+            self.report.failed.extend(ids.into_iter().map(|id| {
+                let mut f = KeyFailure::from_error(id, error);
+                f.message = format!("not sent after an earlier authentication failure: {}", f.message);
+                f
+            }));
+            return Ok(());
+        }
         let mut queue = vec![ids];
-        // Keys in a request that may have taken effect although it failed: if such a key is
-        // gone later, this run deleted it.
+        // Keys in a request that may have taken effect although it failed (its answer was lost).
+        // Every later request in this loop is a subset of an earlier one.
         let mut maybe_deleted: HashSet<KeyId> = HashSet::new();
         while let Some(ids) = queue.pop() {
             let outcome: Attempted<RequestIdOnly> =
                 self.client.execute_retrying(&DeleteKeyPairs::new(ids.iter().copied())?);
+            self.report.request_ids.extend(outcome.request_ids);
             if outcome.may_have_taken_effect {
                 maybe_deleted.extend(ids.iter().copied());
             }
@@ -201,30 +222,49 @@ impl Run<'_> {
                 }
                 Err(e) => e,
             };
-            self.report.request_ids.extend(error.request_id().map(str::to_owned));
             if error.is_auth() && !error.is_retryable() {
-                return Err(error);
+                let nothing_done = self.report.len() == 0 && self.to_verify.is_empty() && queue.is_empty();
+                if nothing_done && self.report.request_ids.is_empty() {
+                    return Err(error);
+                }
+                self.report.request_ids.extend(error.request_id().map(str::to_owned));
+                let pending = queue.drain(..).flatten().chain(ids);
+                self.report.failed.extend(pending.map(|id| KeyFailure::from_error(id, &error)));
+                self.halted = Some(error);
+                return Ok(());
             }
-            if !blames_some_ids(&error) {
+            self.report.request_ids.extend(error.request_id().map(str::to_owned));
+            let ambiguous = ids.iter().any(|id| maybe_deleted.contains(id));
+            if !blames_some_ids(&error) && !ambiguous {
                 self.report.failed.extend(ids.into_iter().map(|id| KeyFailure::from_error(id, &error)));
                 continue;
             }
             let present = match self.existing(&ids) {
                 Ok(present) => present,
                 Err(describe_error) => {
-                    self.report
-                        .failed
-                        .extend(ids.into_iter().map(|id| KeyFailure::from_error(id, &describe_error)));
+                    let cause = if blames_some_ids(&error) { &describe_error } else { &error };
+                    self.report.failed.extend(ids.into_iter().map(|id| KeyFailure::from_error(id, cause)));
                     continue;
                 }
             };
+            let witnesses: Vec<KeyId> = ids.iter().copied().filter(|id| present.contains_key(id)).collect();
+            if !blames_some_ids(&error) {
+                // The request failed for good, but an attempt may have gone through: the keys
+                // now gone were deleted, the others failed.
+                for id in ids {
+                    if present.contains_key(&id) {
+                        self.report.failed.push(KeyFailure::from_error(id, &error));
+                    } else {
+                        self.unsure.push((id, witnesses.clone()));
+                    }
+                }
+                continue;
+            }
             let about_binding = error.code() != Some(&ErrorCode::InvalidKeyPairIdNotFound);
             let mut rest = Vec::new();
             for id in ids.iter().copied() {
                 match present.get(&id) {
-                    None if maybe_deleted.contains(&id) => {
-                        self.to_verify.push((id, error.request_id().unwrap_or_default().to_owned()))
-                    }
+                    None if maybe_deleted.contains(&id) => self.unsure.push((id, witnesses.clone())),
                     None => self.report.not_found.push(id),
                     Some(pair) if about_binding && !pair.associated_instance_ids.is_empty() => {
                         let mut kept = KeyFailure::from_error(id, &error);
@@ -256,6 +296,23 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Settles the keys found gone after a lost attempt. A witness — a key still present after
+    /// that attempt — that is gone by the end was deletable, so the attempt had no effect (it
+    /// would have deleted the witness too: DeleteKeyPairs deletes every unbound key it names or
+    /// nothing), and those keys never existed. Without such proof they count as deleted:
+    /// either way they are absent.
+    fn settle_unsure(&mut self) {
+        let gone: HashSet<KeyId> =
+            self.report.deleted.iter().chain(self.unsure.iter().map(|(id, _)| id)).copied().collect();
+        for (id, witnesses) in std::mem::take(&mut self.unsure) {
+            if witnesses.iter().any(|w| gone.contains(w)) {
+                self.report.not_found.push(id);
+            } else {
+                self.report.deleted.push(id);
+            }
+        }
+    }
+
     /// Which of `ids` exist, by DescribeKeyPairs.
     fn existing(&mut self, ids: &[KeyId]) -> Result<HashMap<KeyId, KeyPair>, Error> {
         let request = DescribeKeyPairs::by_ids(ids.iter().copied())?.with_limit(MAX_IDS as u64)?;
@@ -278,12 +335,23 @@ impl Run<'_> {
         }
     }
 
-    fn verify(&mut self, deleted: Vec<(KeyId, String)>) -> Result<(), Error> {
+    fn verify(&mut self, deleted: Vec<(KeyId, String)>) {
+        if let Some(error) = &self.halted {
+            self.report.failed.extend(deleted.into_iter().map(|(id, request_id)| {
+                let mut f = KeyFailure::from_error(id, error);
+                f.message = format!(
+                    "DeleteKeyPairs succeeded (RequestId {request_id}) but the check that it is gone was not \
+                     sent after an authentication failure: {}",
+                    f.message
+                );
+                f
+            }));
+            return;
+        }
         for chunk in deleted.chunks(MAX_IDS) {
             let ids: Vec<KeyId> = chunk.iter().map(|(id, _)| *id).collect();
             let present = match self.existing(&ids) {
                 Ok(present) => present,
-                Err(e) if e.is_auth() && !e.is_retryable() => return Err(e),
                 Err(e) => {
                     self.report.failed.extend(chunk.iter().map(|(id, _)| {
                         let mut f = KeyFailure::from_error(*id, &e);
@@ -312,7 +380,6 @@ impl Run<'_> {
                 }
             }
         }
-        Ok(())
     }
 }
 
@@ -326,7 +393,19 @@ mod tests {
     use crate::error::TransportKind;
     use crate::http::{HttpRequest, HttpResponse};
     use crate::retry::RetryPolicy;
-    use crate::Credentials;
+    use crate::{Credentials, Transport};
+
+    /// A client over `transport`, unpaced, retrying without waiting.
+    fn fake_client(transport: impl Transport + 'static) -> Client {
+        Client::builder()
+            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+            .region("ap-guangzhou")
+            .transport(Arc::new(transport))
+            .rate_limit(0)
+            .retry(RetryPolicy { max_attempts: 3, base: Duration::ZERO, cap: Duration::ZERO })
+            .build()
+            .unwrap()
+    }
 
     fn answer(body: &str) -> Result<HttpResponse, Error> {
         Ok(HttpResponse { status: 200, headers: vec![], body: body.as_bytes().to_vec() })
@@ -346,14 +425,7 @@ mod tests {
             ),
             _ => answer(r#"{"Response":{"TotalCount":0,"KeyPairSet":[],"RequestId":"r-d"}}"#),
         };
-        let client = Client::builder()
-            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
-            .region("ap-guangzhou")
-            .transport(Arc::new(transport))
-            .rate_limit(0)
-            .retry(RetryPolicy { max_attempts: 3, base: Duration::ZERO, cap: Duration::ZERO })
-            .build()
-            .unwrap();
+        let client = fake_client(transport);
         let report = client.delete_key_pairs_all(["skey-aaaaaaaa", "skey-bbbbbbbb"]).unwrap();
         assert_eq!(report.deleted.len(), 2, "{report:?}");
         assert!(report.not_found.is_empty() && report.all_absent());
@@ -370,5 +442,141 @@ mod tests {
             .build()
             .unwrap();
         assert!(matches!(client.delete_key_pairs_all(["skey-aaaaaaaa"]), Err(Error::InvalidInput(_))));
+    }
+
+    #[test]
+    fn an_authentication_failure_midway_keeps_the_report_of_what_was_done() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let counter = calls.clone();
+        // The first request succeeds; then the credentials are revoked.
+        let transport = move |_: &HttpRequest| match counter.fetch_add(1, Ordering::SeqCst) {
+            0 => answer(r#"{"Response":{"RequestId":"r-1"}}"#),
+            _ => answer(
+                r#"{"Response":{"Error":{"Code":"AuthFailure.SecretIdNotFound","Message":"revoked"},"RequestId":"r-2"}}"#,
+            ),
+        };
+        let client = fake_client(transport);
+        let ids: Vec<String> = (0..250).map(|n| format!("skey-{n:08}")).collect();
+        let report = client.delete_key_pairs_all(ids.iter().map(String::as_str)).unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "nothing is sent after the authentication failure");
+        assert_eq!(report.failed.len(), 250);
+        assert!(report.failed.iter().all(|f| f.code == "AuthFailure.SecretIdNotFound"));
+        let unverified = report.failed.iter().filter(|f| f.message.contains("RequestId r-1")).count();
+        assert_eq!(unverified, 100, "the first request's keys say they were deleted but not checked");
+        assert_eq!(report.request_ids, ["r-1", "r-2"]);
+    }
+
+    #[test]
+    fn an_authentication_failure_first_fails_the_whole_call() {
+        let transport = |_: &HttpRequest| {
+            answer(
+                r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"no"},"RequestId":"r"}}"#,
+            )
+        };
+        let client = fake_client(transport);
+        let error = client.delete_key_pairs_all(["skey-aaaaaaaa"]).unwrap_err();
+        assert_eq!(error.code(), Some(&ErrorCode::AuthFailureSignatureFailure));
+        assert_eq!(error.request_id(), Some("r"));
+    }
+
+    #[test]
+    fn a_present_unbound_key_proves_a_lost_attempt_had_no_effect() {
+        let deletes = Arc::new(AtomicU32::new(0));
+        let describes = Arc::new(AtomicU32::new(0));
+        let (d, q) = (deletes.clone(), describes.clone());
+        // The first delete is lost before reaching the API; skey-uuuuuuuu never existed.
+        let transport = move |request: &HttpRequest| match request.header("X-TC-Action") {
+            Some("DeleteKeyPairs") => match d.fetch_add(1, Ordering::SeqCst) {
+                0 => Err(Error::Transport { kind: TransportKind::Timeout, message: "no answer".into() }),
+                1 => answer(
+                    r#"{"Response":{"Error":{"Code":"InvalidKeyPairId.NotFound","Message":"x"},"RequestId":"r-2"}}"#,
+                ),
+                _ => answer(r#"{"Response":{"RequestId":"r-3"}}"#),
+            },
+            _ if q.fetch_add(1, Ordering::SeqCst) == 0 => answer(
+                r#"{"Response":{"TotalCount":1,"KeyPairSet":[{"KeyId":"skey-aaaaaaaa"}],"RequestId":"r-d1"}}"#,
+            ),
+            _ => answer(r#"{"Response":{"TotalCount":0,"KeyPairSet":[],"RequestId":"r-d2"}}"#),
+        };
+        let client = fake_client(transport);
+        let report = client.delete_key_pairs_all(["skey-aaaaaaaa", "skey-uuuuuuuu"]).unwrap();
+        assert_eq!(report.deleted, ["skey-aaaaaaaa".parse::<KeyId>().unwrap()]);
+        assert_eq!(report.not_found, ["skey-uuuuuuuu".parse::<KeyId>().unwrap()]);
+        assert_eq!(report.request_ids, ["r-2", "r-d1", "r-3", "r-d2"]);
+    }
+
+    /// A transport answering DeleteKeyPairs and DescribeKeyPairs from scripted lists, in order.
+    fn scripted(
+        deletes: Vec<Result<HttpResponse, Error>>,
+        describes: Vec<&'static str>,
+    ) -> impl Fn(&HttpRequest) -> Result<HttpResponse, Error> + Send + Sync {
+        let deletes = std::sync::Mutex::new(deletes.into_iter());
+        let describes = std::sync::Mutex::new(describes.into_iter());
+        move |request: &HttpRequest| match request.header("X-TC-Action") {
+            Some("DeleteKeyPairs") => deletes.lock().unwrap().next().expect("no more deletes scripted"),
+            _ => answer(describes.lock().unwrap().next().expect("no more describes scripted")),
+        }
+    }
+
+    fn lost() -> Result<HttpResponse, Error> {
+        Err(Error::Transport { kind: TransportKind::Io, message: "connection closed".into() })
+    }
+
+    #[test]
+    fn a_key_deleted_by_a_lost_attempt_is_not_reported_failed() {
+        let gateway =
+            || Ok(HttpResponse { status: 500, headers: vec![], body: b"<html>oops</html>".to_vec() });
+        let transport = scripted(
+            vec![lost(), gateway(), gateway()],
+            vec![r#"{"Response":{"TotalCount":0,"KeyPairSet":[],"RequestId":"r-d"}}"#],
+        );
+        let report = fake_client(transport).delete_key_pairs_all(["skey-aaaaaaaa"]).unwrap();
+        assert_eq!(report.deleted, ["skey-aaaaaaaa".parse::<KeyId>().unwrap()], "{report:?}");
+        assert!(report.failed.is_empty() && report.all_absent());
+    }
+
+    #[test]
+    fn an_image_bound_key_is_no_proof_that_a_lost_attempt_failed() {
+        // Skip mode: the lost attempt deleted skey-aaaaaaaa and silently kept the image-bound
+        // skey-iiiiiiii, which DescribeKeyPairs shows as unbound.
+        let not_found = answer(
+            r#"{"Response":{"Error":{"Code":"InvalidKeyPairId.NotFound","Message":"x"},"RequestId":"r-2"}}"#,
+        );
+        let transport = scripted(
+            vec![lost(), not_found, answer(r#"{"Response":{"RequestId":"r-3"}}"#)],
+            vec![
+                r#"{"Response":{"TotalCount":1,"KeyPairSet":[{"KeyId":"skey-iiiiiiii"}],"RequestId":"r-d1"}}"#,
+                r#"{"Response":{"TotalCount":1,"KeyPairSet":[{"KeyId":"skey-iiiiiiii"}],"RequestId":"r-d2"}}"#,
+            ],
+        );
+        let report = fake_client(transport).delete_key_pairs_all(["skey-aaaaaaaa", "skey-iiiiiiii"]).unwrap();
+        assert_eq!(report.deleted, ["skey-aaaaaaaa".parse::<KeyId>().unwrap()], "{report:?}");
+        assert!(report.not_found.is_empty());
+        assert_eq!(report.kept.len(), 1);
+        assert_eq!(
+            (report.kept[0].key_id.as_str(), report.kept[0].code.as_str()),
+            ("skey-iiiiiiii", STILL_PRESENT)
+        );
+    }
+
+    #[test]
+    fn a_witness_deleted_by_a_later_lost_attempt_still_proves_the_first_had_no_effect() {
+        let not_found = || {
+            answer(
+                r#"{"Response":{"Error":{"Code":"InvalidKeyPairId.NotFound","Message":"x"},"RequestId":"r"}}"#,
+            )
+        };
+        // Both attempts' answers are lost; the first could not apply (skey-uuuuuuuu never
+        // existed), the second deleted skey-aaaaaaaa.
+        let transport = scripted(
+            vec![lost(), not_found(), lost(), not_found()],
+            vec![
+                r#"{"Response":{"TotalCount":1,"KeyPairSet":[{"KeyId":"skey-aaaaaaaa"}],"RequestId":"r-d1"}}"#,
+                r#"{"Response":{"TotalCount":0,"KeyPairSet":[],"RequestId":"r-d2"}}"#,
+            ],
+        );
+        let report = fake_client(transport).delete_key_pairs_all(["skey-aaaaaaaa", "skey-uuuuuuuu"]).unwrap();
+        assert_eq!(report.deleted, ["skey-aaaaaaaa".parse::<KeyId>().unwrap()], "{report:?}");
+        assert_eq!(report.not_found, ["skey-uuuuuuuu".parse::<KeyId>().unwrap()]);
     }
 }

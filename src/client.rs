@@ -68,8 +68,8 @@ pub struct Client {
 pub struct Attempted<T> {
     /// The last attempt's result.
     pub result: Result<T, Error>,
-    /// How many attempts were sent.
-    pub attempts: u32,
+    /// The RequestIds of the earlier attempts' API answers, so none is lost.
+    pub request_ids: Vec<String>,
     /// Whether a failed attempt may still have taken effect on the server (a timeout, a broken
     /// connection, a 5xx or an internal error after the request went out).
     pub may_have_taken_effect: bool,
@@ -100,37 +100,45 @@ impl Client {
 
     /// Sends `action` until it succeeds, fails for good, or the retry policy is spent.
     ///
-    /// Each attempt waits for the client's rate limiter, then is signed afresh with the current
-    /// time. Retryable failures ([`Error::is_retryable`]) are retried with exponential backoff
-    /// and full jitter, with no wait after the last attempt. `AuthFailure.SignatureExpire` with
-    /// a `Date` header sets the client's clock correction from it and re-signs once.
+    /// Each attempt is signed afresh with the current time. Retryable failures
+    /// ([`Error::is_retryable`]) are retried with exponential backoff and full jitter, with no
+    /// wait after the last attempt. `AuthFailure.SignatureExpire` with a `Date` header sets the
+    /// client's clock correction from it and re-signs once, without using up an attempt.
+    ///
+    /// A retry after a timeout, a broken connection or a server error may repeat an action
+    /// that did take effect ([`Attempted::may_have_taken_effect`] says so): use this for
+    /// actions that are safe to repeat, or check the outcome, as the batch deletion does.
     pub fn execute_retrying<T: DeserializeOwned>(&self, action: &(impl Action + ?Sized)) -> Attempted<T> {
-        let (mut attempts, mut skew_corrected, mut may_have_taken_effect) = (0, false, false);
-        loop {
-            attempts += 1;
-            if let Some(limiter) = &self.limiter {
-                limiter.acquire(action.name());
-            }
+        let (mut request_ids, mut may_have_taken_effect) = (Vec::new(), false);
+        let (mut attempt, mut skew_corrected) = (0, false);
+        let error = loop {
             let error = match self.execute_at(action, self.now()) {
-                Ok(value) => return Attempted { result: Ok(value), attempts, may_have_taken_effect },
+                Ok(value) => return Attempted { result: Ok(value), request_ids, may_have_taken_effect },
                 Err(error) => error,
             };
-            if let Error::Api {
-                code: ErrorCode::AuthFailureSignatureExpire, server_time: Some(server), ..
-            } = error
+            let expired = matches!(
+                error,
+                Error::Api { code: ErrorCode::AuthFailureSignatureExpire, server_time: Some(_), .. }
+            );
+            if let (true, false, Error::Api { server_time: Some(server), .. }) =
+                (expired, skew_corrected, &error)
             {
-                if !skew_corrected {
-                    skew_corrected = true;
-                    self.skew.store(server.saturating_sub(self.clock.now()), Ordering::Relaxed);
-                    continue;
-                }
+                skew_corrected = true;
+                self.skew.store(server.saturating_sub(self.clock.now()), Ordering::Relaxed);
+                request_ids.extend(error.request_id().map(str::to_owned));
+                continue;
             }
+            attempt += 1;
             may_have_taken_effect |= may_have_taken_effect_despite(&error);
-            match self.retry.delay(attempts, retry::random_u64()) {
-                Some(wait) if error.is_retryable() => std::thread::sleep(wait),
-                _ => return Attempted { result: Err(error), attempts, may_have_taken_effect },
+            match self.retry.delay(attempt, retry::random_u64()) {
+                Some(wait) if error.is_retryable() => {
+                    request_ids.extend(error.request_id().map(str::to_owned));
+                    std::thread::sleep(wait);
+                }
+                _ => break error,
             }
-        }
+        };
+        Attempted { result: Err(error), request_ids, may_have_taken_effect }
     }
 
     /// The signed request for `action` at the clock's time, as it would be sent: what a dry
@@ -147,11 +155,14 @@ impl Client {
     }
 
     /// Sends a signed request once and parses the response into `T` (the fields of the
-    /// `Response` object).
+    /// `Response` object). The client's rate limiter paces every request it sends.
     ///
     /// Should a server or gateway echo the request's session token into an error, it is
     /// replaced by `***`.
     pub fn send<T: DeserializeOwned>(&self, request: &HttpRequest) -> Result<T, Error> {
+        if let (Some(limiter), Some(action)) = (&self.limiter, request.header("X-TC-Action")) {
+            limiter.acquire(action);
+        }
         let result = self.transport.send(request).and_then(|response| response::parse(&response));
         match request.header("X-TC-Token") {
             Some(token) => result.map_err(|e| scrub(e, token)),
@@ -212,7 +223,8 @@ impl Client {
     }
 
     /// Lists every key pair matching `request` (its ids or filters, from its offset on),
-    /// asking for pages of 100 until `TotalCount` is reached or a page comes back empty.
+    /// asking for pages of 100 until `TotalCount` is reached or a page comes back empty. Each
+    /// page is retried as [`Client::execute_retrying`] does (listing is safe to repeat).
     ///
     /// Pages are separate calls: a key pair created or deleted meanwhile may shift the
     /// pages, so one may be missed; none is listed twice.
@@ -223,7 +235,7 @@ impl Client {
         loop {
             let page_request =
                 request.clone().with_offset(offset).with_limit(describe_key_pairs::MAX_LIMIT)?;
-            let page = self.describe_key_pairs(&page_request)?;
+            let page: DescribeKeyPairsOutput = self.execute_retrying(&page_request).result?;
             let count = page.key_pairs.len() as u64;
             all.extend(page.key_pairs.into_iter().filter(|k| seen.insert(k.key_id)));
             offset += count;
@@ -297,21 +309,18 @@ impl<P: Serialize> Action for Generic<'_, P> {
     }
 
     fn write_query(&self, out: &mut String) -> Result<(), Error> {
-        let encoded = match serde_json::to_value(self.params).map_err(params_error)? {
+        let encoded = match serde_json::to_value(self.params).map_err(Error::unencodable)? {
             serde_json::Value::Object(params) => crate::query::encode_object(&params),
             serde_json::Value::Null => String::new(),
             _ => return Err(not_an_object()),
         };
-        if !out.is_empty() && !encoded.is_empty() {
-            out.push('&');
-        }
-        out.push_str(&encoded);
+        crate::query::append(out, &encoded);
         Ok(())
     }
 
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         let start = out.len();
-        serde_json::to_writer(&mut *out, self.params).map_err(params_error)?;
+        serde_json::to_writer(&mut *out, self.params).map_err(Error::unencodable)?;
         match &out[start..] {
             [b'{', ..] => Ok(()),
             b"null" => {
@@ -322,10 +331,6 @@ impl<P: Serialize> Action for Generic<'_, P> {
             _ => Err(not_an_object()),
         }
     }
-}
-
-fn params_error(e: serde_json::Error) -> Error {
-    Error::InvalidInput(format!("cannot encode the parameters: {e}"))
 }
 
 fn not_an_object() -> Error {
@@ -732,5 +737,92 @@ mod tests {
     fn clients_can_be_shared_between_threads() {
         fn shared<T: Send + Sync>() {}
         shared::<Client>();
+    }
+
+    /// A clock one second further on at every reading.
+    struct Ticking(std::sync::atomic::AtomicI64);
+
+    impl Clock for Ticking {
+        fn now(&self) -> i64 {
+            self.0.fetch_add(1, Ordering::SeqCst)
+        }
+    }
+
+    /// A client whose every request gets the next scripted answer (status, Date, body).
+    fn scripted(answers: Vec<(u16, Option<&'static str>, &'static str)>) -> (Client, Sent) {
+        let sent: Sent = Arc::default();
+        let log = sent.clone();
+        let answers = Mutex::new(answers.into_iter());
+        let transport = move |request: &HttpRequest| -> Result<HttpResponse, Error> {
+            log.lock().unwrap().push(request.clone());
+            let (status, date, body) = answers.lock().unwrap().next().expect("no more answers scripted");
+            let headers = date.map(|d| vec![("Date".to_owned(), d.to_owned())]).unwrap_or_default();
+            Ok(HttpResponse { status, headers, body: body.as_bytes().to_vec() })
+        };
+        let client = Client::builder()
+            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+            .region("ap-guangzhou")
+            .clock(Arc::new(Ticking(std::sync::atomic::AtomicI64::new(TS))))
+            .transport(Arc::new(transport))
+            .rate_limit(0)
+            .retry(RetryPolicy {
+                max_attempts: 3,
+                base: std::time::Duration::ZERO,
+                cap: std::time::Duration::ZERO,
+            })
+            .build()
+            .unwrap();
+        (client, sent)
+    }
+
+    fn timestamps(sent: &Sent) -> Vec<String> {
+        sent.lock().unwrap().iter().map(|r| r.header("X-TC-Timestamp").unwrap().to_owned()).collect()
+    }
+
+    const INTERNAL: &str =
+        r#"{"Response":{"Error":{"Code":"InternalError","Message":"x"},"RequestId":"r-i"}}"#;
+
+    #[test]
+    fn retries_re_sign_every_attempt_and_stop_after_the_last() {
+        let (client, sent) = scripted(vec![(200, None, INTERNAL); 3]);
+        let action = DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap();
+        let outcome: Attempted<Value> = client.execute_retrying(&action);
+        assert_eq!(outcome.result.unwrap_err().code(), Some(&ErrorCode::InternalError));
+        let stamps = timestamps(&sent);
+        assert_eq!(stamps.len(), 3, "max_attempts requests, then it stops");
+        assert!(stamps.windows(2).all(|w| w[0] != w[1]), "each attempt signed afresh: {stamps:?}");
+        assert_eq!(outcome.request_ids, ["r-i", "r-i"], "the earlier attempts' RequestIds are kept");
+        assert!(outcome.may_have_taken_effect);
+    }
+
+    #[test]
+    fn errors_that_cannot_pass_are_not_retried() {
+        let invalid = r#"{"Response":{"Error":{"Code":"InvalidParameter","Message":"x"},"RequestId":"r"}}"#;
+        let (client, sent) = scripted(vec![(200, None, invalid)]);
+        let outcome: Attempted<Value> =
+            client.execute_retrying(&DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap());
+        assert!(outcome.result.is_err());
+        assert_eq!(sent.lock().unwrap().len(), 1);
+        assert!(!outcome.may_have_taken_effect);
+    }
+
+    #[test]
+    fn a_clock_correction_re_signs_without_using_up_an_attempt() {
+        let expired = r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureExpire","Message":"x"},"RequestId":"r-e"}}"#;
+        let server_date = Some("Tue, 14 Nov 2023 23:13:20 GMT"); // TS + 3600
+        let (client, sent) = scripted(vec![
+            (200, server_date, expired),
+            (200, None, INTERNAL),
+            (200, None, INTERNAL),
+            (200, None, INTERNAL),
+        ]);
+        let outcome: Attempted<Value> =
+            client.execute_retrying(&DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap());
+        assert!(outcome.result.is_err());
+        let stamps = timestamps(&sent);
+        assert_eq!(stamps.len(), 4, "the re-sign plus three attempts: {stamps:?}");
+        let corrected: i64 = stamps[1].parse().unwrap();
+        assert!((corrected - (TS + 3600)).abs() <= 3, "{stamps:?}");
+        assert!((client.clock_skew() - 3600).abs() <= 2);
     }
 }

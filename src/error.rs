@@ -188,6 +188,24 @@ impl Error {
         }
     }
 
+    /// Parameters that serde cannot turn into JSON.
+    pub(crate) fn unencodable(e: serde_json::Error) -> Error {
+        Error::InvalidInput(format!("cannot encode the parameters: {e}"))
+    }
+
+    /// A short code for any error, for reports and JSON: the API's code verbatim,
+    /// `HTTP<status>` for a response that is not an API response, `Transport.<kind>` (e.g.
+    /// `Transport.Timeout`), `DecodeError`, or `ClientError` for a failure before sending.
+    pub fn code_text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Error::Api { code, .. } => code.as_str().into(),
+            Error::Http { status, .. } => format!("HTTP{status}").into(),
+            Error::Transport { kind, .. } => format!("Transport.{kind:?}").into(),
+            Error::Decode { .. } => "DecodeError".into(),
+            _ => "ClientError".into(),
+        }
+    }
+
     /// The API error code, for [`Error::Api`].
     pub fn code(&self) -> Option<&ErrorCode> {
         match self {

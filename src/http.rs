@@ -86,15 +86,16 @@ impl HttpRequest {
 }
 
 impl fmt::Display for HttpRequest {
-    /// The request as HTTP/1.1 puts it on the wire, secret headers masked. A body that is not
-    /// UTF-8 is shown with replacement characters.
+    /// The request as HTTP/1.1 puts it on the wire, secret headers masked: the request line,
+    /// `content-length` for a body, then the headers in order, names lower-cased as the HTTP
+    /// client sends them. A body that is not UTF-8 is shown with replacement characters.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {} HTTP/1.1\r\n", self.method, self.path_and_query())?;
-        for (name, value) in self.shown_headers() {
-            write!(f, "{name}: {value}\r\n")?;
-        }
         if !self.body.is_empty() {
-            write!(f, "Content-Length: {}\r\n", self.body.len())?;
+            write!(f, "content-length: {}\r\n", self.body.len())?;
+        }
+        for (name, value) in self.shown_headers() {
+            write!(f, "{}: {value}\r\n", name.to_ascii_lowercase())?;
         }
         f.write_str("\r\n")?;
         f.write_str(&String::from_utf8_lossy(&self.body))
@@ -148,7 +149,7 @@ mod tests {
         let post = request(Method::Post, "http://h:8080/", b"{\"a\":1}");
         assert_eq!(
             post.to_string(),
-            "POST / HTTP/1.1\r\nHost: h:8080\r\nX-TC-Token: ***\r\nContent-Length: 7\r\n\r\n{\"a\":1}"
+            "POST / HTTP/1.1\r\ncontent-length: 7\r\nhost: h:8080\r\nx-tc-token: ***\r\n\r\n{\"a\":1}"
         );
         let get = request(Method::Get, "https://h/?KeyIds.0=skey-aaaaaaaa", b"");
         assert!(get.to_string().starts_with("GET /?KeyIds.0=skey-aaaaaaaa HTTP/1.1\r\n"));

@@ -74,7 +74,7 @@ pub mod endpoint;
 pub mod error;
 pub mod http;
 pub mod key_id;
-pub mod limiter;
+mod limiter;
 pub mod query;
 pub mod request;
 pub mod response;
@@ -99,3 +99,8 @@ pub use tc3::Signer;
 pub use transport::Transport;
 #[cfg(feature = "ureq")]
 pub use transport::{UreqTransport, UreqTransportBuilder};
+
+// The README's Rust examples compile as doc tests, so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

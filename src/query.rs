@@ -46,6 +46,14 @@ pub fn push_pair(out: &mut String, name: &str, value: &str) {
     form_encode(out, value);
 }
 
+/// Appends an encoded query to `out`, joined with `&`.
+pub(crate) fn append(out: &mut String, encoded: &str) {
+    if !out.is_empty() && !encoded.is_empty() {
+        out.push('&');
+    }
+    out.push_str(encoded);
+}
+
 /// Flattens and encodes ordered parameters into a query string.
 ///
 /// ```

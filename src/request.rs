@@ -20,6 +20,8 @@ pub const VERSION: &str = "2017-03-12";
 pub const SERVICE: &str = "cvm";
 
 const FORM: &str = "application/x-www-form-urlencoded";
+/// The `User-Agent` every request carries.
+pub const USER_AGENT: &str = concat!("cvm-keypairs/", env!("CARGO_PKG_VERSION"));
 const JSON: &str = "application/json";
 
 /// An API action's request: its name, version and parameters in both encodings.
@@ -179,7 +181,7 @@ impl RequestConfig {
             payload,
         })?;
 
-        let mut headers = Vec::with_capacity(10);
+        let mut headers = Vec::with_capacity(12);
         headers.push(("Authorization", Cow::Owned(authorization)));
         headers.push(("Content-Type", Cow::Borrowed(content_type)));
         headers.push(("Host", Cow::Owned(host.to_owned())));
@@ -198,6 +200,9 @@ impl RequestConfig {
         if self.unsigned_payload {
             headers.push(("X-TC-Content-SHA256", Cow::Borrowed(tc3::UNSIGNED_PAYLOAD)));
         }
+        // Named here so the HTTP client adds none of its own and a dry run shows all it sends.
+        headers.push(("User-Agent", Cow::Borrowed(USER_AGENT)));
+        headers.push(("Accept", Cow::Borrowed(JSON)));
         Ok(HttpRequest { method: self.method, url, headers, body })
     }
 }

@@ -159,6 +159,10 @@ fn skip_ws(s: &[u8]) -> &[u8] {
     &s[start..]
 }
 
+/// Month names as HTTP dates write them.
+pub(crate) const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
 /// Parses an HTTP date in the IMF-fixdate form servers must send (`Sun, 06 Nov 1994 08:49:37
 /// GMT`) into Unix seconds.
 ///
@@ -167,8 +171,6 @@ fn skip_ws(s: &[u8]) -> &[u8] {
 /// assert_eq!(cvm_keypairs::response::parse_http_date("yesterday"), None);
 /// ```
 pub fn parse_http_date(s: &str) -> Option<i64> {
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let s = s.trim();
     if s.len() != 29 || !s.is_ascii() || &s[3..5] != ", " || &s[25..] != " GMT" {
         return None;

@@ -35,9 +35,13 @@ impl RetryPolicy {
         if attempt >= self.max_attempts.max(1) {
             return None;
         }
-        let bound = self.base.saturating_mul(1u32 << (attempt - 1).min(20)).min(self.cap);
-        let nanos = bound.as_nanos() as u64;
-        Some(Duration::from_nanos(if nanos == 0 { 0 } else { random % (nanos + 1) }))
+        let doublings = attempt.saturating_sub(1).min(20);
+        let bound = self.base.saturating_mul(1 << doublings).min(self.cap);
+        let nanos = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
+        Some(Duration::from_nanos(match nanos.checked_add(1) {
+            Some(span) => random % span,
+            None => random,
+        }))
     }
 }
 
@@ -75,6 +79,17 @@ mod tests {
             }
         }
         assert_eq!(p.delay(1, 0), Some(Duration::ZERO), "full jitter reaches zero");
+    }
+
+    #[test]
+    fn extreme_settings_do_not_overflow() {
+        let huge = RetryPolicy { max_attempts: u32::MAX, base: Duration::MAX, cap: Duration::MAX };
+        for attempt in [0, 1, 2, 64, u32::MAX - 1] {
+            for r in [0, 7, u64::MAX] {
+                assert!(huge.delay(attempt, r).is_some());
+            }
+        }
+        assert_eq!(RetryPolicy::default().delay(0, 5), Some(Duration::from_nanos(5)));
     }
 
     #[test]

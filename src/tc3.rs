@@ -122,35 +122,36 @@ impl Signer {
     /// key, the UTC date or the service differs from the previous call.
     pub fn sign(&self, input: &SigningInput<'_>) -> Result<Signature, Error> {
         check_inputs(input)?;
-        let (date, key) = self.key_for(input)?;
-        Ok(Worked::new(input, date, &key).into_signature())
+        Ok(self.worked(input)?.into_signature())
     }
 
     /// Only the `Authorization` value of [`Signer::sign`], without copying out the steps.
     pub fn authorization(&self, input: &SigningInput<'_>) -> Result<String, Error> {
         check_inputs(input)?;
-        let (date, key) = self.key_for(input)?;
-        Ok(Worked::new(input, date, &key).authorization)
+        Ok(self.worked(input)?.authorization)
     }
 
-    fn key_for(&self, input: &SigningInput<'_>) -> Result<(Date, hmac::Key), Error> {
+    /// Works `input` with the cached key, deriving it first when the cache does not fit. The
+    /// lock is held while signing, which spares copying the key out.
+    fn worked(&self, input: &SigningInput<'_>) -> Result<Worked, Error> {
         let day = input.timestamp.div_euclid(86_400);
         let mut slot = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = slot.as_ref() {
-            if c.day == day && c.service == input.service && c.secret_key == input.secret_key {
-                return Ok((c.date, c.key.clone()));
+        let cached = match slot.take() {
+            Some(c) if c.day == day && c.service == input.service && c.secret_key == input.secret_key => c,
+            _ => {
+                let date = Date::from_timestamp(input.timestamp)?;
+                CachedKey {
+                    secret_key: input.secret_key.to_owned(),
+                    service: input.service.to_owned(),
+                    day,
+                    date,
+                    key: derive_key(input.secret_key, date.as_str(), input.service),
+                }
             }
-        }
-        let date = Date::from_timestamp(input.timestamp)?;
-        let key = derive_key(input.secret_key, date.as_str(), input.service);
-        *slot = Some(CachedKey {
-            secret_key: input.secret_key.to_owned(),
-            service: input.service.to_owned(),
-            day,
-            date,
-            key: key.clone(),
-        });
-        Ok((date, key))
+        };
+        let worked = Worked::new(input, cached.date, &cached.key);
+        *slot = Some(cached);
+        Ok(worked)
     }
 }
 
@@ -174,33 +175,36 @@ fn derive_key(secret_key: &str, date: &str, service: &str) -> hmac::Key {
 
 /// One signing, worked in a single buffer: the canonical request, then the string to sign.
 struct Worked {
-    buf: String,
+    buf: Vec<u8>,
     string_to_sign_start: usize,
     authorization: String,
 }
 
 impl Worked {
     fn new(input: &SigningInput<'_>, date: Date, key: &hmac::Key) -> Self {
-        let mut buf = String::with_capacity(400 + input.query.len() + input.service.len());
+        // Bytes, not a String: everything written is UTF-8 already, and hex digits can then be
+        // appended without re-checking them.
+        let mut buf = Vec::with_capacity(400 + input.query.len() + input.service.len());
         let signed_headers = write_canonical_request(input, &mut buf);
-        let hash = digest::digest(&digest::SHA256, buf.as_bytes());
+        let hash = digest::digest(&digest::SHA256, &buf);
 
         let string_to_sign_start = buf.len();
-        buf.push_str(ALGORITHM);
-        buf.push('\n');
-        buf.push_str(Decimal::new(input.timestamp).as_str());
-        buf.push('\n');
+        buf.extend_from_slice(ALGORITHM.as_bytes());
+        buf.push(b'\n');
+        buf.extend_from_slice(Decimal::new(input.timestamp).as_bytes());
+        buf.push(b'\n');
         let scope_start = buf.len();
-        buf.push_str(date.as_str());
-        buf.push('/');
-        buf.push_str(input.service);
-        buf.push_str("/tc3_request");
+        buf.extend_from_slice(&date.0);
+        buf.push(b'/');
+        buf.extend_from_slice(input.service.as_bytes());
+        buf.extend_from_slice(b"/tc3_request");
         let scope = scope_start..buf.len();
-        buf.push('\n');
-        push_hex(&mut buf, hash.as_ref());
-        let tag = hmac::sign(key, &buf.as_bytes()[string_to_sign_start..]);
+        buf.push(b'\n');
+        hex_into(&mut buf, hash.as_ref());
+        let tag = hmac::sign(key, &buf[string_to_sign_start..]);
 
-        let (scope, signed_headers) = (&buf[scope], &buf[signed_headers]);
+        let text = |range: std::ops::Range<usize>| std::str::from_utf8(&buf[range]).unwrap_or_default();
+        let (scope, signed_headers) = (text(scope), text(signed_headers));
         let mut authorization = String::with_capacity(
             ALGORITHM.len() + input.secret_id.len() + scope.len() + signed_headers.len() + 110,
         );
@@ -218,9 +222,10 @@ impl Worked {
 
     fn into_signature(self) -> Signature {
         let signature = self.authorization[self.authorization.len() - 64..].to_owned();
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
         Signature {
-            canonical_request: self.buf[..self.string_to_sign_start].to_owned(),
-            string_to_sign: self.buf[self.string_to_sign_start..].to_owned(),
+            canonical_request: text(&self.buf[..self.string_to_sign_start]),
+            string_to_sign: text(&self.buf[self.string_to_sign_start..]),
             signature,
             authorization: self.authorization,
         }
@@ -281,7 +286,7 @@ fn is_token(s: &str) -> bool {
 }
 
 /// Writes the canonical request to `out`; returns where in it the `SignedHeaders` list is.
-fn write_canonical_request(input: &SigningInput<'_>, out: &mut String) -> std::ops::Range<usize> {
+fn write_canonical_request(input: &SigningInput<'_>, out: &mut Vec<u8>) -> std::ops::Range<usize> {
     // Few headers are signed, so sorting their indices on the stack avoids an allocation.
     let mut order = [0usize; MAX_SIGNED_HEADERS];
     let order = &mut order[..input.headers.len()];
@@ -293,46 +298,52 @@ fn write_canonical_request(input: &SigningInput<'_>, out: &mut String) -> std::o
         a.map(|c| c.to_ascii_lowercase()).cmp(b.map(|c| c.to_ascii_lowercase()))
     });
 
-    out.push_str(input.method);
-    out.push_str("\n/\n");
-    out.push_str(input.query);
-    out.push('\n');
+    out.extend_from_slice(input.method.as_bytes());
+    out.extend_from_slice(b"\n/\n");
+    out.extend_from_slice(input.query.as_bytes());
+    out.push(b'\n');
     for &i in order.iter() {
         let (name, value) = input.headers[i];
         push_lower(out, name);
-        out.push(':');
+        out.push(b':');
         push_lower(out, value.trim());
-        out.push('\n');
+        out.push(b'\n');
     }
-    out.push('\n');
+    out.push(b'\n');
     let signed_start = out.len();
     for (n, &i) in order.iter().enumerate() {
         if n > 0 {
-            out.push(';');
+            out.push(b';');
         }
         push_lower(out, input.headers[i].0);
     }
     let signed = signed_start..out.len();
-    out.push('\n');
+    out.push(b'\n');
     let hash = match input.payload {
         Payload::Bytes(body) => digest::digest(&digest::SHA256, body),
         Payload::Unsigned => digest::digest(&digest::SHA256, UNSIGNED_PAYLOAD.as_bytes()),
     };
-    push_hex(out, hash.as_ref());
+    hex_into(out, hash.as_ref());
     signed
 }
 
 // Header names and values are lower-cased as in the public signature example; only ASCII
 // letters change, so UTF-8 in a value passes through untouched.
-fn push_lower(out: &mut String, s: &str) {
+fn push_lower(out: &mut Vec<u8>, s: &str) {
     let start = out.len();
-    out.push_str(s);
-    if let Some(appended) = out.get_mut(start..) {
-        appended.make_ascii_lowercase();
-    }
+    out.extend_from_slice(s.as_bytes());
+    out[start..].make_ascii_lowercase();
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() * 2);
+    for &b in bytes {
+        out.push(HEX[(b >> 4) as usize]);
+        out.push(HEX[(b & 15) as usize]);
+    }
+}
 
 /// Appends `bytes` as lower-case hex.
 pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
@@ -374,9 +385,13 @@ impl Decimal {
         Decimal { buf, start }
     }
 
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         // Only ASCII digits and '-' are written.
-        std::str::from_utf8(&self.buf[self.start..]).unwrap_or("0")
+        std::str::from_utf8(self.as_bytes()).unwrap_or("0")
     }
 }
 

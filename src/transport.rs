@@ -69,6 +69,9 @@ mod ureq_transport {
     /// ```
     pub struct UreqTransport {
         agent: ureq::Agent,
+        // Loopback requests never go through a proxy: a proxy would carry the clear-text http
+        // that the loopback rule allows only because it never leaves the machine.
+        direct: Option<ureq::Agent>,
         settings: UreqTransportBuilder,
     }
 
@@ -102,7 +105,13 @@ mod ureq_transport {
 
         /// The limit on each stage of a call once connected: sending the request, waiting for
         /// the response headers, and receiving the body are each bounded by it. A server that
-        /// never answers is given up on after this long. Default 60 s.
+        /// never answers is given up on after this long; one that sends its headers just in
+        /// time and then trickles the body can take up to about twice as long, plus the
+        /// connect timeout. Default 60 s, as the official SDKs.
+        ///
+        /// Why not one deadline for the whole call: ureq's whole-call timeout re-arms socket
+        /// timeouts around every read and write and resolves the host on a new thread each
+        /// call, which more than doubled the cost of a call on loopback.
         pub fn timeout(mut self, timeout: Duration) -> Self {
             self.timeout = timeout;
             self
@@ -133,20 +142,25 @@ mod ureq_transport {
 
         /// The transport.
         pub fn build(self) -> UreqTransport {
-            let config = ureq::Agent::config_builder()
+            let direct = self.proxy.as_ref().map(|_| self.agent(None));
+            UreqTransport { agent: self.agent(self.proxy.clone()), direct, settings: self }
+        }
+
+        fn agent(&self, proxy: Option<ureq::Proxy>) -> ureq::Agent {
+            ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 // The API never redirects; following one could send the signed request elsewhere.
                 .max_redirects(0)
                 .max_redirects_will_error(false)
-                .user_agent(concat!("cvm-keypairs/", env!("CARGO_PKG_VERSION")))
-                .proxy(self.proxy.clone())
+                .user_agent(crate::request::USER_AGENT)
+                .proxy(proxy)
                 .timeout_connect(Some(self.connect_timeout))
                 .timeout_send_request(Some(self.timeout))
                 .timeout_send_body(Some(self.timeout))
                 .timeout_recv_response(Some(self.timeout))
                 .timeout_recv_body(Some(self.timeout))
-                .build();
-            UreqTransport { agent: config.new_agent(), settings: self }
+                .build()
+                .new_agent()
         }
     }
 
@@ -199,13 +213,23 @@ mod ureq_transport {
             }
             let built =
                 |e: ureq::http::Error| Error::InvalidInput(format!("the request cannot be sent: {e}"));
+            let agent = match &self.direct {
+                Some(direct) if is_loopback(&request.url) => direct,
+                _ => &self.agent,
+            };
             let response = if request.body.is_empty() {
-                self.agent.run(builder.body(()).map_err(built)?)
+                agent.run(builder.body(()).map_err(built)?)
             } else {
-                self.agent.run(builder.body(request.body.as_slice()).map_err(built)?)
+                agent.run(builder.body(request.body.as_slice()).map_err(built)?)
             };
             self.receive(response.map_err(transport_error)?)
         }
+    }
+
+    fn is_loopback(url: &str) -> bool {
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let authority = rest.split(['/', '?']).next().unwrap_or_default();
+        crate::endpoint::Endpoint::parse_allowing_http(authority).is_ok_and(|e| e.is_loopback())
     }
 
     fn too_large(what: &str, limit: usize) -> Error {

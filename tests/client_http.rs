@@ -86,6 +86,61 @@ fn get_and_post_arrive_exactly_as_signed() {
 }
 
 #[test]
+fn the_printed_request_is_the_bytes_on_the_wire() {
+    use std::io::{Read, Write};
+    for method in [Method::Post, Method::Get] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let capture = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut wire = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Read until the whole request (headers and any body) has arrived.
+            while !String::from_utf8_lossy(&wire).contains("\r\n\r\n")
+                || (wire.ends_with(b"\r\n\r\n") && wire.starts_with(b"POST"))
+            {
+                let n = stream.read(&mut buf).unwrap();
+                wire.extend_from_slice(&buf[..n]);
+            }
+            stream
+                .write_all(format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{OK}", OK.len()).as_bytes())
+                .unwrap();
+            wire
+        });
+        let transport = transport(Duration::from_secs(2), 1 << 20);
+        let client = Client::builder()
+            .credentials(
+                Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE")
+                    .unwrap()
+                    .with_token("token-EXAMPLE")
+                    .unwrap(),
+            )
+            .region("ap-guangzhou")
+            .endpoint(&url)
+            .method(method)
+            .clock(Arc::new(FixedClock(1_700_000_000)))
+            .transport(transport)
+            .build()
+            .unwrap();
+        let printed = client.sign(&delete()).unwrap().to_string();
+        client.delete_key_pairs(&delete()).unwrap();
+        let wire = String::from_utf8(capture.join().unwrap()).unwrap();
+        assert_eq!(wire.replace("x-tc-token: token-EXAMPLE", "x-tc-token: ***"), printed, "{method}");
+    }
+}
+
+#[test]
+fn loopback_requests_never_go_through_a_proxy() {
+    let proxy = Server::start(|_| Reply::json(r#"{"Response":{"RequestId":"via-proxy"}}"#));
+    let server = Server::start(|_| Reply::json(OK));
+    let proxied =
+        UreqTransport::builder().proxy(&proxy.url()).unwrap().timeout(Duration::from_secs(2)).build();
+    let client = client_for(&server, Method::Post, Arc::new(proxied));
+    assert_eq!(client.delete_key_pairs(&delete()).unwrap(), "req-ok");
+    assert_eq!(proxy.connections(), 0, "clear-text http to loopback must not leave through a proxy");
+}
+
+#[test]
 fn one_connection_serves_many_calls() {
     let server = Server::start(|_| Reply::json(OK));
     let client = client(&server);

@@ -151,10 +151,6 @@ struct FilterParam {
     values: Vec<String>,
 }
 
-fn json_error(e: serde_json::Error) -> Error {
-    Error::InvalidInput(format!("cannot encode the parameters: {e}"))
-}
-
 impl Action for DescribeKeyPairs {
     fn name(&self) -> &'static str {
         "DescribeKeyPairs"
@@ -163,19 +159,16 @@ impl Action for DescribeKeyPairs {
     fn write_query(&self, out: &mut String) -> Result<(), Error> {
         // Through a JSON value, whose objects would sort their keys: so one value per parameter,
         // encoded in the SDK's order.
-        let params = serde_json::to_value(self.params()).map_err(json_error)?;
+        let params = serde_json::to_value(self.params()).map_err(Error::unencodable)?;
         let order = ["KeyIds", "Filters", "Offset", "Limit"];
         let encoded =
             query::encode_params(order.iter().filter_map(|name| params.get(*name).map(|v| (*name, v))));
-        if !encoded.is_empty() && !out.is_empty() {
-            out.push('&');
-        }
-        out.push_str(&encoded);
+        query::append(out, &encoded);
         Ok(())
     }
 
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-        serde_json::to_writer(out, &self.params()).map_err(json_error)
+        serde_json::to_writer(out, &self.params()).map_err(Error::unencodable)
     }
 }
 

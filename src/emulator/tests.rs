@@ -80,7 +80,7 @@ fn build(
 fn wire(request: &HttpRequest) -> Vec<u8> {
     let mut text = request.to_string();
     if let Some(token) = request.header("X-TC-Token") {
-        text = text.replace("X-TC-Token: ***", &format!("X-TC-Token: {token}"));
+        text = text.replace("x-tc-token: ***", &format!("x-tc-token: {token}"));
     }
     text.into_bytes()
 }

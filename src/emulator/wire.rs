@@ -322,14 +322,12 @@ pub fn write_response(status: u16, date: &str, content_type: &str, keep_alive: b
 /// ```
 pub fn http_date(timestamp: i64) -> String {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let t = time::OffsetDateTime::from_unix_timestamp(timestamp).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
         "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
         DAYS[t.weekday().number_days_from_monday() as usize],
         t.day(),
-        MONTHS[u8::from(t.month()) as usize - 1],
+        crate::response::MONTHS[u8::from(t.month()) as usize - 1],
         t.year(),
         t.hour(),
         t.minute(),

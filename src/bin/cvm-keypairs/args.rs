@@ -67,6 +67,15 @@ impl Args {
         Ok(Some(Arg::Option(item[1..].to_owned())))
     }
 
+    /// The next option's name, for commands that take no positional arguments.
+    pub fn next_option(&mut self) -> Result<Option<String>, UsageError> {
+        match self.next_arg()? {
+            None => Ok(None),
+            Some(Arg::Option(name)) => Ok(Some(name)),
+            Some(Arg::Positional(p)) => Err(UsageError(format!("unexpected argument {p:?}"))),
+        }
+    }
+
     /// The value of option `name`, just returned by [`Args::next_arg`].
     pub fn value(&mut self, name: &str) -> Result<String, UsageError> {
         self.inline_value

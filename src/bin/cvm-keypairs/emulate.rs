@@ -7,7 +7,7 @@ use std::time::Duration;
 use cvm_keypairs::emulator::{parse_seed, BoundBehavior, Emulator, EmulatorConfig, RequestRecord};
 use cvm_keypairs::Credentials;
 
-use crate::args::{unknown_option, Arg, Args, UsageError};
+use crate::args::{unknown_option, Args, UsageError};
 use crate::exit;
 
 pub const HELP: &str = "\
@@ -86,11 +86,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
     let mut config = EmulatorConfig::default();
     let (mut secret_id, mut secret_key, mut token) = (None, None, None);
     let (mut log, mut exit_on_stdin_close) = (false, false);
-    while let Some(arg) = args.next_arg()? {
-        let name = match arg {
-            Arg::Option(name) => name,
-            Arg::Positional(p) => return Err(UsageError(format!("unexpected argument {p:?}"))),
-        };
+    while let Some(name) = args.next_option()? {
         match name.as_str() {
             "h" | "help" => return Ok(None),
             "port" => config.port = args.parsed(&name, "a port number from 0 to 65535")?,

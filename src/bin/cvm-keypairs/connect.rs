@@ -1,0 +1,210 @@
+//! The options every API command shares (region, endpoint, method, credentials, timeouts,
+//! retries, pacing), the [`Client`] they make, and how a failed call maps to an exit code.
+//!
+//! `delete`, `describe` and `demo` all go through [`Connection::client`] or
+//! [`Connection::client_with`], so the demo exercises exactly the client the real commands use.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cvm_keypairs::credentials::{region_from_env, ProfileProvider};
+use cvm_keypairs::retry::RetryPolicy;
+use cvm_keypairs::{
+    Client, Error, ErrorCode, Language, Method, ProvideCredentials, SystemEnvironment, UreqTransport,
+};
+
+use crate::args::{Args, UsageError};
+use crate::exit;
+
+/// The help lines of the shared options, for each command's help text.
+pub const OPTIONS_HELP: &str = "\
+Connection options:
+  --region <REGION>          Region, e.g. ap-guangzhou [default: $TENCENTCLOUD_REGION]
+  --endpoint <ENDPOINT>      HOST[:PORT] or URL; plain http:// only on a loopback host
+                             [default: cvm.tencentcloudapi.com]
+  --method <METHOD>          GET (query) or POST (JSON body) [default: POST]
+  --language <LANG>          Language of API error messages: zh-CN or en-US
+  --profile <NAME>           Use only profile NAME of ~/.tencentcloud/credentials (or of
+                             $TENCENTCLOUD_CREDENTIALS_FILE); without it credentials come from
+                             TENCENTCLOUD_SECRET_ID/_KEY/_TOKEN, then profile
+                             $TENCENTCLOUD_PROFILE or `default`, then the CVM instance role
+  --timeout <SECS>           Give up on a silent connection after SECS [default: 60]
+  --max-retries <N>          Retries of a request after a transient failure (network, HTTP
+                             5xx, rate limit, internal error) [default: 2]
+  --rate-limit <N>           Requests per second per action sent at most [default: 10]
+";
+
+/// The connection options as given on the command line.
+#[derive(Debug, Default)]
+pub struct Connection {
+    region: Option<String>,
+    endpoint: Option<String>,
+    method: Option<Method>,
+    language: Option<Language>,
+    profile: Option<String>,
+    timeout: Option<Duration>,
+    max_retries: Option<u32>,
+    rate_limit: Option<usize>,
+}
+
+impl Connection {
+    /// Takes option `name` (and its value) if it is a connection option; `Ok(false)` if not.
+    pub fn take(&mut self, name: &str, args: &mut Args) -> Result<bool, UsageError> {
+        match name {
+            "region" => self.region = Some(args.value(name)?),
+            "endpoint" => self.endpoint = Some(args.value(name)?),
+            "method" => self.method = Some(args.parsed(name, "GET or POST")?),
+            "language" => self.language = Some(args.parsed(name, "zh-CN or en-US")?),
+            "profile" => self.profile = Some(args.value(name)?),
+            "timeout" => {
+                let secs: f64 = args.parsed(name, "a number of seconds")?;
+                if !(secs > 0.0 && secs <= 3600.0) {
+                    return Err(UsageError(format!("--timeout takes 0 to 3600 seconds, not {secs}")));
+                }
+                self.timeout = Some(Duration::from_secs_f64(secs));
+            }
+            "max-retries" => {
+                let n: u32 = args.parsed(name, "a whole number of retries")?;
+                if n > 100 {
+                    return Err(UsageError(format!("--max-retries takes 0 to 100, not {n}")));
+                }
+                self.max_retries = Some(n);
+            }
+            "rate-limit" => {
+                let n: usize = args.parsed(name, "a whole number of requests per second")?;
+                if n == 0 {
+                    return Err(UsageError("--rate-limit takes at least 1".into()));
+                }
+                self.rate_limit = Some(n);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Options for `endpoint` with `method`, everything else at its default.
+    pub fn to_endpoint(endpoint: String, method: Method) -> Self {
+        Connection { endpoint: Some(endpoint), method: Some(method), ..Connection::default() }
+    }
+
+    /// The client for these options: credentials from `--profile`, else the default chain
+    /// (environment, profile file, instance role); a region is required.
+    pub fn client(&self) -> Result<Client, Error> {
+        let region = match &self.region {
+            Some(region) => region.clone(),
+            None => region_from_env(&SystemEnvironment)?.ok_or_else(|| {
+                Error::InvalidInput("no region: give --region or set TENCENTCLOUD_REGION".into())
+            })?,
+        };
+        let credentials: Option<Arc<dyn ProvideCredentials>> = self.profile.as_ref().map(|name| {
+            Arc::new(ProfileProvider::with_profile(Arc::new(SystemEnvironment), name.clone())) as _
+        });
+        self.client_with(credentials, &region)
+    }
+
+    /// The client for these options with `credentials` (`None`: the default chain) and `region`.
+    pub fn client_with(
+        &self,
+        credentials: Option<Arc<dyn ProvideCredentials>>,
+        region: &str,
+    ) -> Result<Client, Error> {
+        let mut transport = UreqTransport::builder();
+        if let Some(timeout) = self.timeout {
+            transport = transport.timeout(timeout).connect_timeout(timeout.min(Duration::from_secs(10)));
+        }
+        let mut builder = Client::builder()
+            .region(region)
+            .method(self.method.unwrap_or_default())
+            .transport(Arc::new(transport.build()));
+        if let Some(credentials) = credentials {
+            builder = builder.credentials_provider(credentials);
+        }
+        if let Some(endpoint) = &self.endpoint {
+            builder = builder.endpoint(endpoint);
+        }
+        if let Some(language) = self.language {
+            builder = builder.language(language);
+        }
+        if let Some(retries) = self.max_retries {
+            builder = builder.retry(RetryPolicy { max_attempts: retries + 1, ..RetryPolicy::default() });
+        }
+        if let Some(per_second) = self.rate_limit {
+            builder = builder.rate_limit(per_second);
+        }
+        builder.build()
+    }
+}
+
+/// The exit code for a command that failed as a whole with `error`.
+///
+/// Malformed input is 2; credentials, authentication and configuration (endpoint, region,
+/// other settings) are 3; no valid API answer at all (network, timeout, gateway page, garbled
+/// body) is 4; any other API error is 1.
+pub fn exit_code(error: &Error) -> u8 {
+    match error {
+        Error::InvalidKeyId(_) | Error::InvalidKeyIds(_) | Error::KeyIdCount(_) => exit::USAGE,
+        Error::Transport { .. } | Error::Http { .. } | Error::Decode { .. } => exit::NETWORK,
+        Error::Api { code, .. } if code.is_auth() || is_config_code(code) => exit::CONFIG,
+        Error::Api { .. } => exit::FAILED,
+        _ => exit::CONFIG,
+    }
+}
+
+/// API codes saying the request's settings, not its key pairs, are wrong.
+fn is_config_code(code: &ErrorCode) -> bool {
+    matches!(
+        code.as_str(),
+        "InvalidRegion" | "UnsupportedRegion" | "InvalidAction" | "NoSuchVersion" | "UnsupportedOperation"
+    )
+}
+
+/// Prints why a command failed, with the API's code and RequestId when there are some.
+pub fn report_error(error: &Error) {
+    eprintln!("error: {error}");
+    if exit_code(error) == exit::CONFIG {
+        if let Error::Api { code, .. } = error {
+            if code.as_str() == "AuthFailure.SignatureExpire" {
+                eprintln!("hint: the signature's timestamp is too far from the server's clock");
+            } else if code.is_auth() {
+                eprintln!("hint: check the secret id and key (and token) the credentials chain found");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cvm_keypairs::TransportKind;
+
+    use super::*;
+
+    fn api(code: &str) -> Error {
+        Error::Api {
+            status: 200,
+            code: code.parse().unwrap(),
+            message: "m".into(),
+            request_id: None,
+            server_time: None,
+        }
+    }
+
+    #[test]
+    fn whole_run_failures_map_to_the_documented_exit_codes() {
+        let http = Error::Http { status: 502, snippet: "<html>".into(), request_id: None };
+        let transport = Error::Transport { kind: TransportKind::Timeout, message: "slow".into() };
+        for (error, code) in [
+            (Error::InvalidKeyIds(vec![]), exit::USAGE),
+            (Error::NoCredentials(vec![]), exit::CONFIG),
+            (Error::Credentials("profile".into()), exit::CONFIG),
+            (Error::InvalidEndpoint("x".into()), exit::CONFIG),
+            (api("AuthFailure.SignatureFailure"), exit::CONFIG),
+            (api("UnauthorizedOperation"), exit::CONFIG),
+            (api("InvalidRegion"), exit::CONFIG),
+            (transport, exit::NETWORK),
+            (http, exit::NETWORK),
+            (api("InternalError"), exit::FAILED),
+        ] {
+            assert_eq!(exit_code(&error), code, "{error:?}");
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! `cvm-keypairs demo`: the main job, end to end, on a fresh machine with no cloud account.
+//!
+//! It starts the emulator in this process on a free loopback port, seeds a few key pairs (one
+//! bound to an instance), and runs the very code `describe` and `delete` run — same client,
+//! same batch call, same report — printing each step and each request the emulator answers.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use cvm_keypairs::emulator::{BoundBehavior, Emulator, EmulatorConfig, KeyPair, RequestRecord};
+use cvm_keypairs::{Credentials, DeleteKeyPairs, Error, KeyId, Method};
+
+use crate::args::{unknown_option, Args, UsageError};
+use crate::connect::{self, Connection};
+use crate::exit;
+use crate::{delete, describe};
+
+pub const HELP: &str = "\
+Run the delete-and-describe flow against a built-in emulator of the API: no account,
+credentials or configuration needed, nothing leaves 127.0.0.1.
+
+Usage: cvm-keypairs demo [OPTIONS]
+
+The emulator starts on a free port of 127.0.0.1 with fixed demo credentials and six key
+pairs, one of them bound to an instance. The demo lists them, shows the signed request, deletes
+five of them plus the bound one and an id that does not exist, and lists what is left. Every
+request the emulator answers is printed with its RequestId and result.
+
+Options:
+  --method <METHOD>          GET or POST [default: POST]
+  --bound-behavior <MODE>    How the emulator treats the bound key: `error` fails the request
+                             with InvalidParameterValue.KeyPairNotSupported, `skip` silently
+                             keeps it (caught by verification) [default: error]
+  -h, --help                 Print this help
+
+Exit codes: 0 the demo ran as expected; 1 it did not; 3 the emulator could not start.
+";
+
+const FREE: [&str; 5] = ["skey-demo0001", "skey-demo0002", "skey-demo0003", "skey-demo0004", "skey-demo0005"];
+const BOUND: &str = "skey-bound001";
+const UNKNOWN: &str = "skey-gone0001";
+const REGION: &str = "ap-guangzhou";
+
+/// Runs `demo` with its arguments; returns the exit code.
+pub fn run(args: Vec<String>) -> u8 {
+    let (method, bound_behavior) = match parse(Args::new(args)) {
+        Ok(Some(parsed)) => parsed,
+        Ok(None) => return crate::print_text(HELP),
+        Err(e) => return crate::command_usage_error("demo", &e),
+    };
+    match demo(method, bound_behavior) {
+        Ok(code) => code,
+        Err(e) => {
+            connect::report_error(&e);
+            exit::FAILED
+        }
+    }
+}
+
+fn parse(mut args: Args) -> Result<Option<(Method, BoundBehavior)>, UsageError> {
+    let (mut method, mut bound) = (Method::Post, BoundBehavior::Error);
+    while let Some(name) = args.next_option()? {
+        match name.as_str() {
+            "h" | "help" => return Ok(None),
+            "method" => method = args.parsed(&name, "GET or POST")?,
+            "bound-behavior" => {
+                bound = match args.value(&name)?.as_str() {
+                    "error" => BoundBehavior::Error,
+                    "skip" => BoundBehavior::Skip,
+                    other => {
+                        return Err(UsageError(format!(
+                            "--bound-behavior takes error or skip, not {other:?}"
+                        )))
+                    }
+                }
+            }
+            _ => return Err(unknown_option("demo", &name)),
+        }
+    }
+    Ok(Some((method, bound)))
+}
+
+fn ids(list: &[&str]) -> Vec<KeyId> {
+    list.iter()
+        .map(|id| id.parse().unwrap_or_else(|_| unreachable!("the demo's ids are well-formed")))
+        .collect()
+}
+
+fn step(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "\n=== {text}");
+    let _ = out.flush();
+}
+
+fn demo(method: Method, bound_behavior: BoundBehavior) -> Result<u8, Error> {
+    let mut key_pairs: Vec<KeyPair> = ids(&FREE).into_iter().map(KeyPair::new).collect();
+    let mut bound = KeyPair::new(ids(&[BOUND])[0]);
+    bound.key_name = "web-server".into();
+    bound.associated_instance_ids.push("ins-demo0001".into());
+    key_pairs.push(bound);
+    let config = EmulatorConfig {
+        key_pairs,
+        bound_behavior,
+        on_request: Some(Arc::new(print_record)),
+        ..EmulatorConfig::default()
+    };
+    let emulator = match Emulator::start(config) {
+        Ok(emulator) => emulator,
+        Err(e) => {
+            eprintln!("error: cannot start the emulator on 127.0.0.1: {e}");
+            return Ok(exit::CONFIG);
+        }
+    };
+    let endpoint = format!("http://{}", emulator.addr());
+    step(&format!(
+        "1. Emulator listening on {endpoint} (bound keys: {}); demo credentials, secret id {}",
+        match bound_behavior {
+            BoundBehavior::Error => "error",
+            BoundBehavior::Skip => "skip",
+        },
+        EmulatorConfig::DEFAULT_SECRET_ID
+    ));
+
+    let connection = Connection::to_endpoint(endpoint, method);
+    let credentials =
+        Credentials::new(EmulatorConfig::DEFAULT_SECRET_ID, EmulatorConfig::DEFAULT_SECRET_KEY)?;
+    let client = connection.client_with(Some(Arc::new(credentials)), REGION)?;
+
+    step("2. describe: the key pairs present");
+    describe::print(&describe::list(&client, &[])?, &[], false);
+
+    let targets = ids(&[FREE[0], FREE[1], FREE[2], FREE[3], FREE[4], BOUND, UNKNOWN]);
+    step(&format!("3. delete {} key pairs: the first request, as signed (headers)", targets.len()));
+    let first = client.sign(&DeleteKeyPairs::new(targets.iter().copied())?)?;
+    let shown = first.to_string();
+    let mut out = std::io::stdout().lock();
+    for line in shown.split("\r\n").take_while(|line| !line.is_empty()) {
+        let _ = writeln!(out, "    {line}");
+    }
+    let _ = writeln!(out, "    (body: {} bytes)", first.body.len());
+    drop(out);
+
+    step("4. delete: each request as the emulator answered it, then the report");
+    let code = delete::execute(&client, &targets, true, false);
+
+    step("5. describe: what is left");
+    let left = describe::list(&client, &[])?;
+    describe::print(&left, &[], false);
+
+    let expected = left.len() == 1 && left[0].key_id.as_str() == BOUND && code == exit::FAILED;
+    let mut out = std::io::stdout().lock();
+    if expected {
+        let _ = writeln!(
+            out,
+            "\nDone: 5 key pairs deleted, {UNKNOWN} reported not found, and {BOUND} kept because it is bound\n\
+             to an instance (exit code {code} from `delete`: some key pairs remain). Against the real API,\n\
+             run `cvm-keypairs delete --region <REGION> <KEY_ID>...` with TENCENTCLOUD_SECRET_ID/_KEY set."
+        );
+        Ok(exit::OK)
+    } else {
+        let _ =
+            writeln!(out, "\nUnexpected outcome: delete exited {code} and {} key pairs are left", left.len());
+        Ok(exit::FAILED)
+    }
+}
+
+fn print_record(r: &RequestRecord) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "  [emulator] #{} {} {} ({} ids) -> HTTP {} {} RequestId {} ({} deleted)",
+        r.seq,
+        r.method,
+        r.action,
+        r.key_ids,
+        r.status,
+        r.code,
+        if r.request_id.is_empty() { "-" } else { &r.request_id },
+        r.deleted
+    );
+    let _ = out.flush();
+}

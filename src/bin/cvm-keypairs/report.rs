@@ -1,0 +1,188 @@
+//! How a deletion's outcome is shown: the human report, the one JSON object of `--json`, the
+//! progress lines on stderr, and the exit code.
+//!
+//! Every requested id lands in exactly one list of the [`DeletionReport`]; both renderings keep
+//! that property (kept keys go under `failed` in JSON, with the code saying why).
+
+use std::io::{self, IsTerminal, Write};
+
+use serde_json::{json, Value};
+
+use crate::exit;
+use cvm_keypairs::batch::{DeletionReport, KeyFailure, Progress};
+use cvm_keypairs::ErrorCode;
+
+/// The exit code for a finished run: 0 when every key is absent, 3 when the only keys left
+/// failed authentication (credentials revoked midway), 4 when they are failures without any API
+/// answer (network, gateway), otherwise 1.
+pub fn exit_code(report: &DeletionReport) -> u8 {
+    if report.all_absent() {
+        exit::OK
+    } else if report.kept.is_empty() && report.failed.iter().all(|f| ErrorCode::new(&f.code).is_auth()) {
+        exit::CONFIG
+    } else if report.kept.is_empty() && report.failed.iter().all(is_transport_failure) {
+        exit::NETWORK
+    } else {
+        exit::FAILED
+    }
+}
+
+/// Whether the batch gave `failure` one of its codes for a request that got no API answer:
+/// `Transport.<kind>`, `HTTP<status>` (a page that is not an API response) or `DecodeError`.
+fn is_transport_failure(failure: &KeyFailure) -> bool {
+    let code = failure.code.as_str();
+    code.starts_with("Transport.") || code.starts_with("HTTP") || code == "DecodeError"
+}
+
+/// The report for people: one section per outcome, each key with its code, message and
+/// RequestId where it has them.
+pub fn write_human(out: &mut impl Write, report: &DeletionReport) -> io::Result<()> {
+    let total = report.deleted.len() + report.not_found.len() + report.kept.len() + report.failed.len();
+    writeln!(
+        out,
+        "{total} key pairs: {} deleted, {} not found, {} kept, {} failed",
+        report.deleted.len(),
+        report.not_found.len(),
+        report.kept.len(),
+        report.failed.len()
+    )?;
+    if !report.deleted.is_empty() {
+        writeln!(out, "\nDeleted:")?;
+        for id in &report.deleted {
+            writeln!(out, "  {id}")?;
+        }
+    }
+    if !report.not_found.is_empty() {
+        writeln!(out, "\nNot found (already absent):")?;
+        for id in &report.not_found {
+            writeln!(out, "  {id}")?;
+        }
+    }
+    for (title, failures) in
+        [("Kept (still present after deletion)", &report.kept), ("Failed", &report.failed)]
+    {
+        if failures.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{title}:")?;
+        for f in failures {
+            let rid = f.request_id.as_deref().unwrap_or("none");
+            writeln!(out, "  {}  {}: {} (RequestId: {rid})", f.key_id, f.code, f.message)?;
+        }
+    }
+    if !report.request_ids.is_empty() {
+        writeln!(out, "\nRequestIds: {}", report.request_ids.join(" "))?;
+    }
+    Ok(())
+}
+
+/// The one JSON object of `--json`.
+pub fn to_json(report: &DeletionReport) -> Value {
+    let failure = |f: &KeyFailure| json!({"key_id": f.key_id.as_str(), "code": f.code, "message": f.message, "request_id": f.request_id});
+    json!({
+        "deleted": report.deleted.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
+        "not_found": report.not_found.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
+        "failed": report.kept.iter().chain(&report.failed).map(failure).collect::<Vec<_>>(),
+        "request_ids": report.request_ids,
+    })
+}
+
+/// Prints progress on stderr: one line per update, or one line rewritten in place when stderr
+/// is a terminal.
+pub struct ProgressLine {
+    terminal: bool,
+    printed: bool,
+}
+
+impl ProgressLine {
+    /// A progress printer for this process's stderr.
+    pub fn new() -> Self {
+        ProgressLine { terminal: io::stderr().is_terminal(), printed: false }
+    }
+
+    /// Shows `p`.
+    pub fn show(&mut self, p: &Progress) {
+        let line = format!("deleted {}/{}, {} kept, {} failed", p.deleted, p.total, p.kept, p.failed);
+        let mut err = io::stderr().lock();
+        // Progress is a courtesy: a closed stderr must not stop a deletion.
+        let _ = if self.terminal { write!(err, "\r\x1b[K{line}") } else { writeln!(err, "{line}") };
+        let _ = err.flush();
+        self.printed = true;
+    }
+
+    /// Ends the in-place line, if one was drawn.
+    pub fn finish(&mut self) {
+        if self.terminal && self.printed {
+            eprintln!();
+        }
+        self.printed = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(id: &str, code: &str) -> KeyFailure {
+        KeyFailure { key_id: id.parse().unwrap(), code: code.into(), message: "m".into(), request_id: None }
+    }
+
+    fn report(kept: Vec<KeyFailure>, failed: Vec<KeyFailure>) -> DeletionReport {
+        DeletionReport {
+            deleted: vec!["skey-aaaaaaaa".parse().unwrap()],
+            not_found: vec!["skey-bbbbbbbb".parse().unwrap()],
+            kept,
+            failed,
+            request_ids: vec!["r-1".into()],
+        }
+    }
+
+    #[test]
+    fn exit_4_only_when_every_remaining_key_failed_without_an_api_answer() {
+        let net = |id| failure(id, "Transport.Io");
+        assert_eq!(exit_code(&report(vec![], vec![])), exit::OK);
+        assert_eq!(
+            exit_code(&report(vec![], vec![net("skey-cccccccc"), failure("skey-dddddddd", "HTTP502")])),
+            4
+        );
+        assert_eq!(exit_code(&report(vec![], vec![failure("skey-cccccccc", "DecodeError")])), 4);
+        let mixed = report(vec![], vec![net("skey-cccccccc"), failure("skey-dddddddd", "InternalError")]);
+        assert_eq!(exit_code(&mixed), exit::FAILED);
+        let kept = report(vec![failure("skey-dddddddd", "KeyPairStillPresent")], vec![net("skey-cccccccc")]);
+        assert_eq!(exit_code(&kept), exit::FAILED);
+    }
+
+    #[test]
+    fn exit_3_when_every_remaining_key_failed_authentication() {
+        let revoked = report(vec![], vec![failure("skey-cccccccc", "AuthFailure.SecretIdNotFound")]);
+        assert_eq!(exit_code(&revoked), exit::CONFIG);
+        let mixed = report(
+            vec![],
+            vec![
+                failure("skey-cccccccc", "AuthFailure.SecretIdNotFound"),
+                failure("skey-dddddddd", "HTTP502"),
+            ],
+        );
+        assert_eq!(exit_code(&mixed), exit::FAILED);
+    }
+
+    #[test]
+    fn json_puts_kept_keys_under_failed_with_their_code() {
+        let r = report(
+            vec![failure("skey-cccccccc", "KeyPairStillPresent")],
+            vec![failure("skey-dddddddd", "X")],
+        );
+        assert_eq!(
+            to_json(&r),
+            json!({
+                "deleted": ["skey-aaaaaaaa"],
+                "not_found": ["skey-bbbbbbbb"],
+                "failed": [
+                    {"key_id": "skey-cccccccc", "code": "KeyPairStillPresent", "message": "m", "request_id": null},
+                    {"key_id": "skey-dddddddd", "code": "X", "message": "m", "request_id": null}
+                ],
+                "request_ids": ["r-1"]
+            })
+        );
+    }
+}

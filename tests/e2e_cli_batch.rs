@@ -1,0 +1,109 @@
+//! `cvm-keypairs delete` with 1,000 ids against the emulator process at the API's 10 requests
+//! per second: faults and bound keys in both modes, no throttling when healthy, and malformed
+//! ids among good ones. Each test is one run of a few seconds; they run in parallel.
+
+mod cli_support;
+
+use std::collections::HashSet;
+
+use cli_support::*;
+use serde_json::Value;
+
+/// 900 deletable, 40 bound and 60 unknown ids, and the seed of the 940 that exist.
+struct Thousand {
+    asked: Vec<String>,
+    free: HashSet<String>,
+    bound: HashSet<String>,
+    unknown: HashSet<String>,
+    seed: Vec<Value>,
+}
+
+/// The ids interleaved so every request of 100 holds some of each kind.
+fn thousand() -> Thousand {
+    let (free, bound, unknown) = (ids("f", 900), ids("b", 40), ids("u", 60));
+    let mut asked = Vec::new();
+    let (mut f, mut b, mut u) = (free.iter(), bound.iter(), unknown.iter());
+    // Per 100: 90 free, 4 bound, 6 unknown.
+    for _ in 0..10 {
+        asked.extend(f.by_ref().take(45).cloned());
+        asked.extend(b.by_ref().take(2).cloned());
+        asked.extend(u.by_ref().take(3).cloned());
+        asked.extend(f.by_ref().take(45).cloned());
+        asked.extend(b.by_ref().take(2).cloned());
+        asked.extend(u.by_ref().take(3).cloned());
+    }
+    assert_eq!(asked.len(), 1000);
+    let seed = free
+        .iter()
+        .map(|id| seed_entry(id, false))
+        .chain(bound.iter().map(|id| seed_entry(id, true)))
+        .collect();
+    let set = |v: Vec<String>| v.into_iter().collect::<HashSet<_>>();
+    Thousand { asked, free: set(free), bound: set(bound), unknown: set(unknown), seed }
+}
+
+fn faults_in_mode(mode: &str, bound_code: &str) {
+    let Thousand { asked, free, bound, unknown, seed } = thousand();
+    let emu = Emu::start(&seed, &["--fail-rate", "0.2", "--drop-rate", "0.1", "--bound-behavior", mode]);
+    let out = delete(&emu, &["--json", "--max-retries", "10", "-"], Some(&asked.join("\n")));
+    assert_eq!(out.code, 1, "{mode}: {}", out.stderr);
+    let (deleted, not_found, failed) = check_json(&out.json(), &asked);
+    let report = out.json();
+    let failure =
+        |id: &String| report["failed"].as_array().unwrap().iter().find(|f| f["key_id"] == **id).cloned();
+    let wrong: Vec<_> = free.iter().filter_map(failure).take(3).collect();
+    assert_same(&deleted, &free, &format!("{mode}: deleted (failures: {wrong:?})"));
+    assert_same(&not_found, &unknown, &format!("{mode}: not found"));
+    assert_same(&failed.keys().cloned().collect(), &bound, &format!("{mode}: kept"));
+    assert!(failed.values().all(|code| code == bound_code), "{mode}: {failed:?}");
+    assert!(out.stderr.lines().any(|l| l.starts_with("deleted ") && l.contains("/1000, ")), "{}", out.stderr);
+    assert_same(&present(&emu), &bound, &format!("{mode}: the key pairs left"));
+    let records = emu.finish();
+    assert!(
+        count_code(&records, "fault:http-500") > 0 && count_code(&records, "fault:drop") > 0,
+        "faults happened"
+    );
+}
+
+#[test]
+fn a_thousand_ids_with_faults_bound_keys_failing_requests() {
+    faults_in_mode("error", "InvalidParameterValue.KeyPairNotSupported");
+}
+
+#[test]
+fn a_thousand_ids_with_faults_bound_keys_silently_kept() {
+    faults_in_mode("skip", "KeyPairStillPresent");
+}
+
+#[test]
+fn a_thousand_healthy_deletions_with_verification_are_never_throttled() {
+    let asked = ids("h", 1000);
+    let emu = Emu::start(&asked.iter().map(|id| seed_entry(id, false)).collect::<Vec<_>>(), &[]);
+    let out = delete(&emu, &["--json", "-"], Some(&asked.join("\n")));
+    assert_eq!(out.code, 0, "{out:?}");
+    let (deleted, _, _) = check_json(&out.json(), &asked);
+    assert_eq!(deleted.len(), 1000);
+    let progress: Vec<String> =
+        (1..=10).map(|n| format!("deleted {}/1000, 0 kept, 0 failed", n * 100)).collect();
+    assert_eq!(out.stderr.lines().collect::<Vec<_>>(), progress, "plain lines when stderr is not a terminal");
+    let records = emu.finish();
+    assert_eq!(count_code(&records, "RequestLimitExceeded"), 0, "{records:?}");
+    let count = |action: &str| records.iter().filter(|r| r["action"] == action).count();
+    assert_eq!((count("DeleteKeyPairs"), count("DescribeKeyPairs")), (10, 10), "100 ids per request");
+}
+
+#[test]
+fn malformed_ids_among_a_thousand_good_ones_send_nothing() {
+    let mut asked = ids("m", 1000);
+    asked[17] = "skey-ABCDEFGH".into();
+    asked[998] = "skey-abc".into();
+    let emu = Emu::start(&[], &[]);
+    for extra in [&["-"][..], &["--dry-run", "-"][..]] {
+        let out = delete(&emu, extra, Some(&asked.join("\n")));
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(out.stderr.contains("skey-ABCDEFGH") && out.stderr.contains("skey-abc"), "{}", out.stderr);
+        assert!(out.stderr.contains("2 invalid key pair ids"), "{}", out.stderr);
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(emu.finish(), Vec::<Value>::new(), "the emulator received nothing");
+}
