@@ -13,6 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use cvm_keypairs::emulator::wire::parse_request;
 use cvm_keypairs::request::{Action, Language, RequestConfig, SignedHeaderSet};
 use cvm_keypairs::{Credentials, DeleteKeyPairs, DescribeKeyPairs, Endpoint, Filter, Method, Signer};
 use cvm_keypairs_fuzz::SignCase;
@@ -162,12 +163,13 @@ fn request_seeds(seeds: &mut Vec<Seed>) -> Result<(), cvm_keypairs::Error> {
                 signed_headers,
                 ..RequestConfig::default()
             };
-            let request = config.build(&signer, credentials, action, 1_700_000_000)?;
-            seeds.push((
-                "emulator_request",
-                format!("request-{name}-{method}"),
-                request.to_string().into_bytes(),
-            ));
+            let bytes = config.build(&signer, credentials, action, 1_700_000_000)?.to_string().into_bytes();
+            // A seed the emulator refuses would only test the refusal.
+            if !matches!(parse_request(&bytes), Ok((_, used)) if used == bytes.len()) {
+                let why = format!("the emulator refuses {}", String::from_utf8_lossy(&bytes));
+                return Err(cvm_keypairs::Error::InvalidInput(why));
+            }
+            seeds.push(("emulator_request", format!("request-{name}-{method}"), bytes));
         }
     }
     Ok(())
