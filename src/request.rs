@@ -170,7 +170,8 @@ impl RequestConfig {
             SignedHeaderSet::ContentTypeHost => &all_signed[..2],
         };
         let payload = if self.unsigned_payload { Payload::Unsigned } else { Payload::Bytes(&body) };
-        let authorization = signer.authorization(&SigningInput {
+        // Every header, the method, the service and the secret id come from checked parts.
+        let authorization = signer.authorization_prevalidated(&SigningInput {
             secret_id: credentials.secret_id(),
             secret_key: credentials.secret_key(),
             service: SERVICE,

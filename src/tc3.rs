@@ -128,7 +128,15 @@ impl Signer {
     /// Only the `Authorization` value of [`Signer::sign`], without copying out the steps.
     pub fn authorization(&self, input: &SigningInput<'_>) -> Result<String, Error> {
         check_inputs(input)?;
-        Ok(self.worked(input)?.authorization)
+        Ok(self.worked(input)?.authorization())
+    }
+
+    /// [`Signer::authorization`] for inputs whose headers, method, service and secret id the
+    /// caller has already validated ([`crate::RequestConfig::build`] builds them from checked
+    /// parts); only the query, which any `Action` may write, is checked here.
+    pub(crate) fn authorization_prevalidated(&self, input: &SigningInput<'_>) -> Result<String, Error> {
+        check_query(input.query)?;
+        Ok(self.worked(input)?.authorization())
     }
 
     /// Works `input` with the cached key, deriving it first when the cache does not fit. The
@@ -173,62 +181,103 @@ fn derive_key(secret_key: &str, date: &str, service: &str) -> hmac::Key {
     hmac::Key::new(hmac::HMAC_SHA256, k_signing.as_ref())
 }
 
-/// One signing, worked in a single buffer: the canonical request, then the string to sign.
+/// One signing, worked in a single buffer: the start of the `Authorization` value (all of it
+/// but the signature), then the canonical request, then the string to sign. The first part
+/// becomes the `Authorization` value once the signature is appended, so the hot path allocates
+/// one buffer for all of it.
 struct Worked {
     buf: Vec<u8>,
+    canonical_start: usize,
     string_to_sign_start: usize,
-    authorization: String,
+    tag: hmac::Tag,
 }
 
 impl Worked {
     fn new(input: &SigningInput<'_>, date: Date, key: &hmac::Key) -> Self {
+        // Few headers are signed, so sorting their indices on the stack avoids an allocation.
+        let mut order = [0usize; MAX_SIGNED_HEADERS];
+        let order = &mut order[..input.headers.len()];
+        for (i, slot) in order.iter_mut().enumerate() {
+            *slot = i;
+        }
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (input.headers[a].0.bytes(), input.headers[b].0.bytes());
+            a.map(|c| c.to_ascii_lowercase()).cmp(b.map(|c| c.to_ascii_lowercase()))
+        });
+
         // Bytes, not a String: everything written is UTF-8 already, and hex digits can then be
         // appended without re-checking them.
-        let mut buf = Vec::with_capacity(400 + input.query.len() + input.service.len());
-        let signed_headers = write_canonical_request(input, &mut buf);
-        let hash = digest::digest(&digest::SHA256, &buf);
-
-        let string_to_sign_start = buf.len();
+        let mut buf = Vec::with_capacity(600 + input.query.len() + 2 * input.service.len());
         buf.extend_from_slice(ALGORITHM.as_bytes());
-        buf.push(b'\n');
-        buf.extend_from_slice(Decimal::new(input.timestamp).as_bytes());
-        buf.push(b'\n');
+        buf.extend_from_slice(b" Credential=");
+        buf.extend_from_slice(input.secret_id.as_bytes());
+        buf.push(b'/');
         let scope_start = buf.len();
         buf.extend_from_slice(&date.0);
         buf.push(b'/');
         buf.extend_from_slice(input.service.as_bytes());
         buf.extend_from_slice(b"/tc3_request");
         let scope = scope_start..buf.len();
-        buf.push(b'\n');
-        hex_into(&mut buf, hash.as_ref());
-        let tag = hmac::sign(key, &buf[string_to_sign_start..]);
+        buf.extend_from_slice(b", SignedHeaders=");
+        let signed_start = buf.len();
+        for (n, &i) in order.iter().enumerate() {
+            if n > 0 {
+                buf.push(b';');
+            }
+            push_lower(&mut buf, input.headers[i].0);
+        }
+        let signed_headers = signed_start..buf.len();
 
-        let text = |range: std::ops::Range<usize>| std::str::from_utf8(&buf[range]).unwrap_or_default();
-        let (scope, signed_headers) = (text(scope), text(signed_headers));
-        let mut authorization = String::with_capacity(
-            ALGORITHM.len() + input.secret_id.len() + scope.len() + signed_headers.len() + 110,
-        );
-        authorization.push_str(ALGORITHM);
-        authorization.push_str(" Credential=");
-        authorization.push_str(input.secret_id);
-        authorization.push('/');
-        authorization.push_str(scope);
-        authorization.push_str(", SignedHeaders=");
-        authorization.push_str(signed_headers);
-        authorization.push_str(", Signature=");
-        push_hex(&mut authorization, tag.as_ref());
-        Worked { buf, string_to_sign_start, authorization }
+        let canonical_start = buf.len();
+        buf.extend_from_slice(input.method.as_bytes());
+        buf.extend_from_slice(b"\n/\n");
+        buf.extend_from_slice(input.query.as_bytes());
+        buf.push(b'\n');
+        for &i in order.iter() {
+            let (name, value) = input.headers[i];
+            push_lower(&mut buf, name);
+            buf.push(b':');
+            push_lower(&mut buf, value.trim());
+            buf.push(b'\n');
+        }
+        buf.push(b'\n');
+        buf.extend_from_within(signed_headers);
+        buf.push(b'\n');
+        let payload_hash = match input.payload {
+            Payload::Bytes(body) => digest::digest(&digest::SHA256, body),
+            Payload::Unsigned => digest::digest(&digest::SHA256, UNSIGNED_PAYLOAD.as_bytes()),
+        };
+        hex_into(&mut buf, payload_hash.as_ref());
+        let canonical_hash = digest::digest(&digest::SHA256, &buf[canonical_start..]);
+
+        let string_to_sign_start = buf.len();
+        buf.extend_from_slice(ALGORITHM.as_bytes());
+        buf.push(b'\n');
+        buf.extend_from_slice(Decimal::new(input.timestamp).as_bytes());
+        buf.push(b'\n');
+        buf.extend_from_within(scope);
+        buf.push(b'\n');
+        hex_into(&mut buf, canonical_hash.as_ref());
+        let tag = hmac::sign(key, &buf[string_to_sign_start..]);
+        Worked { buf, canonical_start, string_to_sign_start, tag }
+    }
+
+    /// The `Authorization` value: the buffer's first part and the signature.
+    fn authorization(mut self) -> String {
+        self.buf.truncate(self.canonical_start);
+        self.buf.extend_from_slice(b", Signature=");
+        hex_into(&mut self.buf, self.tag.as_ref());
+        // Only UTF-8 text and ASCII were written.
+        String::from_utf8(self.buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     fn into_signature(self) -> Signature {
-        let signature = self.authorization[self.authorization.len() - 64..].to_owned();
         let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-        Signature {
-            canonical_request: text(&self.buf[..self.string_to_sign_start]),
-            string_to_sign: text(&self.buf[self.string_to_sign_start..]),
-            signature,
-            authorization: self.authorization,
-        }
+        let canonical_request = text(&self.buf[self.canonical_start..self.string_to_sign_start]);
+        let string_to_sign = text(&self.buf[self.string_to_sign_start..]);
+        let authorization = self.authorization();
+        let signature = authorization[authorization.len() - 64..].to_owned();
+        Signature { canonical_request, string_to_sign, signature, authorization }
     }
 }
 
@@ -244,9 +293,7 @@ fn check_inputs(input: &SigningInput<'_>) -> Result<(), Error> {
     if !is_token(input.method) || !is_token(input.service) || input.service.contains('/') {
         return bad("method and service must be HTTP tokens");
     }
-    if input.query.bytes().any(|b| !b.is_ascii_graphic()) {
-        return bad("the query must be encoded printable ASCII");
-    }
+    check_query(input.query)?;
     for (i, (name, value)) in input.headers.iter().enumerate() {
         if !is_token(name) {
             return Err(Error::InvalidInput(format!("header name {name:?} is not an HTTP token")));
@@ -261,71 +308,47 @@ fn check_inputs(input: &SigningInput<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+fn check_query(query: &str) -> Result<(), Error> {
+    if query.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput("the query must be encoded printable ASCII".to_owned()))
+    }
+}
+
 fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'!' | b'#'
-                        | b'$'
-                        | b'%'
-                        | b'&'
-                        | b'\''
-                        | b'*'
-                        | b'+'
-                        | b'-'
-                        | b'.'
-                        | b'^'
-                        | b'_'
-                        | b'`'
-                        | b'|'
-                        | b'~'
-                )
-        })
+    !s.is_empty() && s.bytes().all(|b| TOKEN[b as usize])
 }
 
-/// Writes the canonical request to `out`; returns where in it the `SignedHeaders` list is.
-fn write_canonical_request(input: &SigningInput<'_>, out: &mut Vec<u8>) -> std::ops::Range<usize> {
-    // Few headers are signed, so sorting their indices on the stack avoids an allocation.
-    let mut order = [0usize; MAX_SIGNED_HEADERS];
-    let order = &mut order[..input.headers.len()];
-    for (i, slot) in order.iter_mut().enumerate() {
-        *slot = i;
+/// The bytes allowed in an HTTP token (RFC 9110 `tchar`), as a table: checked per byte on the
+/// signing path.
+const TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
     }
-    order.sort_unstable_by(|&a, &b| {
-        let (a, b) = (input.headers[a].0.bytes(), input.headers[b].0.bytes());
-        a.map(|c| c.to_ascii_lowercase()).cmp(b.map(|c| c.to_ascii_lowercase()))
-    });
-
-    out.extend_from_slice(input.method.as_bytes());
-    out.extend_from_slice(b"\n/\n");
-    out.extend_from_slice(input.query.as_bytes());
-    out.push(b'\n');
-    for &i in order.iter() {
-        let (name, value) = input.headers[i];
-        push_lower(out, name);
-        out.push(b':');
-        push_lower(out, value.trim());
-        out.push(b'\n');
-    }
-    out.push(b'\n');
-    let signed_start = out.len();
-    for (n, &i) in order.iter().enumerate() {
-        if n > 0 {
-            out.push(b';');
-        }
-        push_lower(out, input.headers[i].0);
-    }
-    let signed = signed_start..out.len();
-    out.push(b'\n');
-    let hash = match input.payload {
-        Payload::Bytes(body) => digest::digest(&digest::SHA256, body),
-        Payload::Unsigned => digest::digest(&digest::SHA256, UNSIGNED_PAYLOAD.as_bytes()),
-    };
-    hex_into(out, hash.as_ref());
-    signed
-}
+    table
+};
 
 // Header names and values are lower-cased as in the public signature example; only ASCII
 // letters change, so UTF-8 in a value passes through untouched.
@@ -338,15 +361,6 @@ fn push_lower(out: &mut Vec<u8>, s: &str) {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.reserve(bytes.len() * 2);
-    for &b in bytes {
-        out.push(HEX[(b >> 4) as usize]);
-        out.push(HEX[(b & 15) as usize]);
-    }
-}
-
-/// Appends `bytes` as lower-case hex.
-pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
     let mut buf = [0u8; 64];
     for chunk in bytes.chunks(32) {
         let hex = &mut buf[..chunk.len() * 2];
@@ -354,8 +368,7 @@ pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
             pair[0] = HEX[(b >> 4) as usize];
             pair[1] = HEX[(b & 15) as usize];
         }
-        // Only hex digits were written.
-        out.push_str(std::str::from_utf8(hex).unwrap_or_default());
+        out.extend_from_slice(hex);
     }
 }
 
