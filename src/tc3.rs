@@ -144,22 +144,20 @@ impl Signer {
     fn worked(&self, input: &SigningInput<'_>) -> Result<Worked, Error> {
         let day = input.timestamp.div_euclid(86_400);
         let mut slot = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        let cached = match slot.take() {
-            Some(c) if c.day == day && c.service == input.service && c.secret_key == input.secret_key => c,
-            _ => {
-                let date = Date::from_timestamp(input.timestamp)?;
-                CachedKey {
-                    secret_key: input.secret_key.to_owned(),
-                    service: input.service.to_owned(),
-                    day,
-                    date,
-                    key: derive_key(input.secret_key, date.as_str(), input.service),
-                }
-            }
-        };
-        let worked = Worked::new(input, cached.date, &cached.key);
-        *slot = Some(cached);
-        Ok(worked)
+        let fits =
+            |c: &&CachedKey| c.day == day && c.service == input.service && c.secret_key == input.secret_key;
+        if let Some(cached) = slot.as_ref().filter(fits) {
+            return Ok(Worked::new(input, cached.date, &cached.key));
+        }
+        let date = Date::from_timestamp(input.timestamp)?;
+        let cached = slot.insert(CachedKey {
+            secret_key: input.secret_key.to_owned(),
+            service: input.service.to_owned(),
+            day,
+            date,
+            key: derive_key(input.secret_key, date.as_str(), input.service),
+        });
+        Ok(Worked::new(input, cached.date, &cached.key))
     }
 }
 
