@@ -143,13 +143,13 @@ impl Client {
 
     /// The signed request for `action` at the clock's time, as it would be sent: what a dry
     /// run prints.
-    pub fn sign(&self, action: &(impl Action + ?Sized)) -> Result<HttpRequest, Error> {
+    pub fn sign(&self, action: &(impl Action + ?Sized)) -> Result<HttpRequest<'_>, Error> {
         self.sign_at(action, self.now())
     }
 
     /// The signed request for `action` at `timestamp` (Unix seconds), with the credentials
     /// the provider gives now.
-    pub fn sign_at(&self, action: &(impl Action + ?Sized), timestamp: i64) -> Result<HttpRequest, Error> {
+    pub fn sign_at(&self, action: &(impl Action + ?Sized), timestamp: i64) -> Result<HttpRequest<'_>, Error> {
         let credentials: Credentials = self.credentials.credentials()?;
         self.config.build(&self.signer, &credentials, action, timestamp)
     }
@@ -547,7 +547,7 @@ mod tests {
 
     const TS: i64 = 1_700_000_000;
 
-    type Sent = Arc<Mutex<Vec<HttpRequest>>>;
+    type Sent = Arc<Mutex<Vec<HttpRequest<'static>>>>;
 
     /// A client whose transport records each request and answers with `answer(request)`.
     fn client_with(
@@ -557,7 +557,7 @@ mod tests {
         let sent: Sent = Arc::default();
         let log = sent.clone();
         let transport = move |request: &HttpRequest| -> Result<HttpResponse, Error> {
-            log.lock().unwrap().push(request.clone());
+            log.lock().unwrap().push(request.clone().into_owned());
             let (status, body) = answer(request);
             Ok(HttpResponse { status, headers: vec![], body: body.into_bytes() })
         };
@@ -754,7 +754,7 @@ mod tests {
         let log = sent.clone();
         let answers = Mutex::new(answers.into_iter());
         let transport = move |request: &HttpRequest| -> Result<HttpResponse, Error> {
-            log.lock().unwrap().push(request.clone());
+            log.lock().unwrap().push(request.clone().into_owned());
             let (status, date, body) = answers.lock().unwrap().next().expect("no more answers scripted");
             let headers = date.map(|d| vec![("Date".to_owned(), d.to_owned())]).unwrap_or_default();
             Ok(HttpResponse { status, headers, body: body.as_bytes().to_vec() })

@@ -49,15 +49,18 @@ impl FromStr for Method {
 }
 
 /// A fully signed request, ready to send.
+///
+/// It may borrow from the configuration it was built with (the endpoint's URL and host, the
+/// region): building a request then copies nothing that is already at hand. [`HttpRequest::into_owned`]
+/// detaches it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct HttpRequest {
+pub struct HttpRequest<'a> {
     /// GET or POST.
     pub method: Method,
     /// `scheme://host[:port]/` and, for GET, `?` and the signed query.
-    pub url: String,
-    /// Headers in the order they are sent; names as written on the wire. Values that are
-    /// constants are borrowed, so building a request allocates less.
-    pub headers: Vec<(&'static str, Cow<'static, str>)>,
+    pub url: Cow<'a, str>,
+    /// Headers in the order they are sent; names as written on the wire.
+    pub headers: Vec<(&'static str, Cow<'a, str>)>,
     /// The body (empty for GET).
     pub body: Vec<u8>,
 }
@@ -65,7 +68,21 @@ pub struct HttpRequest {
 /// Header names whose values are secret and are shown as `***`.
 const SECRET_HEADERS: &[&str] = &["X-TC-Token"];
 
-impl HttpRequest {
+impl HttpRequest<'_> {
+    /// The same request, owning all its parts.
+    pub fn into_owned(self) -> HttpRequest<'static> {
+        HttpRequest {
+            method: self.method,
+            url: Cow::Owned(self.url.into_owned()),
+            headers: self
+                .headers
+                .into_iter()
+                .map(|(name, value)| (name, Cow::Owned(value.into_owned())))
+                .collect(),
+            body: self.body,
+        }
+    }
+
     /// The value of the first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_ref())
@@ -85,7 +102,7 @@ impl HttpRequest {
     }
 }
 
-impl fmt::Display for HttpRequest {
+impl fmt::Display for HttpRequest<'_> {
     /// The request as HTTP/1.1 puts it on the wire, secret headers masked: the request line,
     /// `content-length` for a body, then the headers in order, names lower-cased as the HTTP
     /// client sends them. A body that is not UTF-8 is shown with replacement characters.
@@ -102,7 +119,7 @@ impl fmt::Display for HttpRequest {
     }
 }
 
-impl fmt::Debug for HttpRequest {
+impl fmt::Debug for HttpRequest<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
@@ -135,7 +152,7 @@ impl HttpResponse {
 mod tests {
     use super::*;
 
-    fn request(method: Method, url: &str, body: &[u8]) -> HttpRequest {
+    fn request<'a>(method: Method, url: &'a str, body: &[u8]) -> HttpRequest<'a> {
         HttpRequest {
             method,
             url: url.into(),

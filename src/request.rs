@@ -129,13 +129,13 @@ impl RequestConfig {
     /// assert_eq!(request.header("X-TC-Action"), Some("DeleteKeyPairs"));
     /// # Ok::<(), cvm_keypairs::Error>(())
     /// ```
-    pub fn build(
-        &self,
+    pub fn build<'a>(
+        &'a self,
         signer: &Signer,
         credentials: &Credentials,
         action: &(impl Action + ?Sized),
         timestamp: i64,
-    ) -> Result<HttpRequest, Error> {
+    ) -> Result<HttpRequest<'a>, Error> {
         let (name, version) = (action.name(), action.version());
         if !is_name(name) || !is_name(version) {
             return Err(Error::InvalidInput(format!("action {name:?} or version {version:?} is malformed")));
@@ -144,14 +144,14 @@ impl RequestConfig {
             return Err(Error::InvalidInput(format!("region {:?} is malformed", self.region)));
         }
 
-        let mut url = String::with_capacity(64);
-        url.push_str(self.endpoint.base_url());
+        let mut url = Cow::Borrowed(self.endpoint.base_url());
         let mut body = Vec::new();
         let mut query = String::new();
         let content_type = match self.method {
             Method::Get => {
                 action.write_query(&mut query)?;
                 if !query.is_empty() {
+                    let url = url.to_mut();
                     url.push('?');
                     url.push_str(&query);
                 }
@@ -185,12 +185,12 @@ impl RequestConfig {
         let mut headers = Vec::with_capacity(12);
         headers.push(("Authorization", Cow::Owned(authorization)));
         headers.push(("Content-Type", Cow::Borrowed(content_type)));
-        headers.push(("Host", Cow::Owned(host.to_owned())));
+        headers.push(("Host", Cow::Borrowed(host)));
         headers.push(("X-TC-Action", Cow::Borrowed(name)));
         headers.push(("X-TC-Timestamp", Cow::Owned(tc3::Decimal::new(timestamp).as_str().to_owned())));
         headers.push(("X-TC-Version", Cow::Borrowed(version)));
         if !self.region.is_empty() {
-            headers.push(("X-TC-Region", Cow::Owned(self.region.clone())));
+            headers.push(("X-TC-Region", Cow::Borrowed(self.region.as_str())));
         }
         if let Some(token) = credentials.token() {
             headers.push(("X-TC-Token", Cow::Owned(token.to_owned())));
@@ -209,5 +209,18 @@ impl RequestConfig {
 }
 
 fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+    // Every byte is looked at, without an early exit: names are short and usually valid.
+    !s.is_empty() && s.bytes().fold(true, |ok, b| ok & NAME[b as usize])
 }
+
+/// The bytes allowed in action names and versions, as a table: checked on every build.
+const NAME: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_');
+        b += 1;
+    }
+    table
+};

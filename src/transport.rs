@@ -206,7 +206,7 @@ mod ureq_transport {
     impl Transport for UreqTransport {
         fn send(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
             let mut builder =
-                ureq::http::Request::builder().method(request.method.as_str()).uri(request.url.as_str());
+                ureq::http::Request::builder().method(request.method.as_str()).uri(request.url.as_ref());
             // The signed Host goes as given; ureq adds its own only when none is set.
             for (name, value) in &request.headers {
                 builder = builder.header(*name, value.as_ref());

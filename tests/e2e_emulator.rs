@@ -98,14 +98,14 @@ fn now() -> i64 {
 fn send(agent: &ureq::Agent, request: &HttpRequest) -> (u16, Value) {
     let result = match request.method {
         Method::Get => {
-            let mut builder = agent.get(&request.url);
+            let mut builder = agent.get(request.url.as_ref());
             for (name, value) in &request.headers {
                 builder = builder.header(*name, value.as_ref());
             }
             builder.call()
         }
         Method::Post => {
-            let mut builder = agent.post(&request.url);
+            let mut builder = agent.post(request.url.as_ref());
             for (name, value) in &request.headers {
                 builder = builder.header(*name, value.as_ref());
             }
@@ -153,7 +153,8 @@ fn emulate_serves_signed_get_and_post_logs_each_request_and_stops_on_stdin_close
         ..RequestConfig::default()
     };
 
-    let get = config(Method::Get)
+    let (get_config, post_config) = (config(Method::Get), config(Method::Post));
+    let get = get_config
         .build(&signer, &credentials, &DeleteKeyPairs::parse(["skey-aaaaaaaa"]).unwrap(), now())
         .unwrap();
     let (status, body) = send(&agent, &get);
@@ -161,12 +162,11 @@ fn emulate_serves_signed_get_and_post_logs_each_request_and_stops_on_stdin_close
     let first_request_id = body["Response"]["RequestId"].as_str().unwrap().to_owned();
 
     let bound = DeleteKeyPairs::parse(["skey-bbbbbbbb", "skey-cccccccc"]).unwrap();
-    let post = config(Method::Post).build(&signer, &credentials, &bound, now()).unwrap();
+    let post = post_config.build(&signer, &credentials, &bound, now()).unwrap();
     let (_, body) = send(&agent, &post);
     assert_eq!(code(&body), "InvalidParameterValue.KeyPairNotSupported", "{body}");
 
-    let list =
-        config(Method::Get).build(&signer, &credentials, &Describe(json!({"Limit": 100})), now()).unwrap();
+    let list = get_config.build(&signer, &credentials, &Describe(json!({"Limit": 100})), now()).unwrap();
     let (_, body) = send(&agent, &list);
     let ids: Vec<&str> = body["Response"]["KeyPairSet"]
         .as_array()
@@ -181,7 +181,7 @@ fn emulate_serves_signed_get_and_post_logs_each_request_and_stops_on_stdin_close
     assert_eq!(body["Response"]["KeyPairSet"][1]["AssociatedInstanceIds"], json!(["ins-12345678"]));
 
     let wrong = Credentials::new(SECRET_ID, "not-the-key").unwrap().with_token(TOKEN).unwrap();
-    let forged = config(Method::Post).build(&signer, &wrong, &Describe(json!({})), now()).unwrap();
+    let forged = post_config.build(&signer, &wrong, &Describe(json!({})), now()).unwrap();
     assert_eq!(code(&send(&agent, &forged).1), "AuthFailure.SignatureFailure");
 
     let mut lines = Vec::new();

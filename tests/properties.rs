@@ -309,7 +309,7 @@ impl Action for Named {
 }
 
 impl Build {
-    fn request(&self) -> HttpRequest {
+    fn request(&self) -> HttpRequest<'static> {
         let config = RequestConfig {
             endpoint: Endpoint::parse(&self.endpoint).unwrap(),
             region: self.region.clone(),
@@ -328,7 +328,7 @@ impl Build {
             version: Box::leak(self.version.clone().into_boxed_str()),
             inner: DeleteKeyPairs::parse(self.ids.iter().map(String::as_str)).unwrap(),
         };
-        config.build(&Signer::new(), &credentials, &action, self.timestamp).unwrap()
+        config.build(&Signer::new(), &credentials, &action, self.timestamp).unwrap().into_owned()
     }
 
     fn authorization(&self) -> String {

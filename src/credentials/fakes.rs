@@ -84,7 +84,7 @@ impl Environment for FakeEnv {
 #[derive(Default)]
 pub struct ScriptedTransport {
     script: Mutex<VecDeque<(String, Result<HttpResponse, Error>)>>,
-    sent: Mutex<Vec<HttpRequest>>,
+    sent: Mutex<Vec<HttpRequest<'static>>>,
 }
 
 impl ScriptedTransport {
@@ -98,14 +98,14 @@ impl ScriptedTransport {
         self.script.lock().unwrap().push_back((url.to_owned(), Err(error)));
     }
 
-    pub fn sent(&self) -> Vec<HttpRequest> {
+    pub fn sent(&self) -> Vec<HttpRequest<'static>> {
         self.sent.lock().unwrap().clone()
     }
 }
 
 impl Transport for ScriptedTransport {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
-        self.sent.lock().unwrap().push(request.clone());
+        self.sent.lock().unwrap().push(request.clone().into_owned());
         let (url, answer) = self.script.lock().unwrap().pop_front().expect("a request beyond the script");
         assert_eq!(request.url, url, "requests out of the scripted order");
         answer

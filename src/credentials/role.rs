@@ -70,7 +70,7 @@ impl InstanceRoleProvider {
 
     fn get(&self, url: &str) -> Result<HttpResponse, Error> {
         let request =
-            HttpRequest { method: Method::Get, url: url.to_owned(), headers: Vec::new(), body: Vec::new() };
+            HttpRequest { method: Method::Get, url: url.into(), headers: Vec::new(), body: Vec::new() };
         self.transport.send(&request)
     }
 
@@ -252,7 +252,7 @@ mod tests {
         for request in &sent {
             assert_eq!((request.method, request.headers.len(), request.body.len()), (Method::Get, 0, 0));
         }
-        assert_eq!((sent[0].url.as_str(), sent[1].url.as_str()), (METADATA_ROLE_URL, ROLE_URL));
+        assert_eq!((&*sent[0].url, &*sent[1].url), (METADATA_ROLE_URL, ROLE_URL));
     }
 
     #[test]

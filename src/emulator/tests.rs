@@ -66,14 +66,14 @@ fn build(
     credentials: &Credentials,
     action: &Raw,
     timestamp: i64,
-) -> HttpRequest {
+) -> HttpRequest<'static> {
     let config = RequestConfig {
         endpoint: emulator.endpoint(),
         region: "ap-guangzhou".into(),
         method,
         ..RequestConfig::default()
     };
-    config.build(&Signer::new(), credentials, action, timestamp).expect("the request builds")
+    config.build(&Signer::new(), credentials, action, timestamp).expect("the request builds").into_owned()
 }
 
 /// The request's wire bytes, with the real token where `Display` masks it.
