@@ -50,9 +50,9 @@ impl FromStr for Method {
 
 /// A fully signed request, ready to send.
 ///
-/// It may borrow from the configuration it was built with (the endpoint's URL and host, the
-/// region): building a request then copies nothing that is already at hand. [`HttpRequest::into_owned`]
-/// detaches it.
+/// Values the configuration already holds (the endpoint's URL and host, the region) are
+/// borrowed from it rather than copied, which is a good part of what building a request costs;
+/// [`HttpRequest::into_owned`] detaches a request that must outlive its configuration.
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest<'a> {
     /// GET or POST.
@@ -179,6 +179,19 @@ mod tests {
         assert!(!r.to_string().contains("SECRET"));
         assert!(!format!("{r:?}").contains("SECRET"));
         assert_eq!(r.header("x-tc-token"), Some("tok-SECRET"));
+    }
+
+    #[test]
+    fn into_owned_outlives_what_it_borrowed() {
+        let owned = {
+            let url = String::from("http://h:8080/");
+            let borrowed = request(Method::Post, &url, b"{}");
+            let owned = borrowed.clone().into_owned();
+            assert_eq!(owned, borrowed);
+            owned
+        };
+        assert!(matches!(owned.url, Cow::Owned(_)));
+        assert_eq!((owned.path_and_query(), owned.header("Host")), ("/", Some("h:8080")));
     }
 
     #[test]

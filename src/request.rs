@@ -224,3 +224,34 @@ const NAME: [bool; 256] = {
     }
     table
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DeleteKeyPairs;
+
+    #[test]
+    fn build_borrows_what_the_configuration_holds() {
+        let config = RequestConfig { region: "ap-guangzhou".into(), ..RequestConfig::default() };
+        let credentials = Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap();
+        let action = DeleteKeyPairs::parse(["skey-aaaaaaaa"]).unwrap();
+        let post = config.build(&Signer::new(), &credentials, &action, 1_700_000_000).unwrap();
+        assert!(matches!(post.url, Cow::Borrowed("https://cvm.tencentcloudapi.com/")));
+        for name in ["Host", "X-TC-Region", "X-TC-Action", "Content-Type"] {
+            let value = post.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
+            assert!(matches!(value, Some(Cow::Borrowed(_))), "{name}: {value:?}");
+        }
+
+        let get = RequestConfig { method: Method::Get, ..config.clone() };
+        let get = get.build(&Signer::new(), &credentials, &action, 1_700_000_000).unwrap();
+        assert_eq!(get.url, "https://cvm.tencentcloudapi.com/?KeyIds.0=skey-aaaaaaaa");
+    }
+
+    #[test]
+    fn malformed_action_names_are_rejected_before_signing() {
+        for name in ["", "Delete KeyPairs", "Delete\nKeyPairs", "Délete"] {
+            assert!(!is_name(name), "{name:?}");
+        }
+        assert!(is_name("DeleteKeyPairs") && is_name("2017-03-12") && is_name("a_b.c"));
+    }
+}

@@ -20,15 +20,15 @@ use crate::http::{HttpRequest, HttpResponse};
 /// [`Error::Transport`].
 pub trait Transport: Send + Sync {
     /// Sends `request` exactly as given (URL, headers, body bytes).
-    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, Error>;
+    fn send(&self, request: &HttpRequest<'_>) -> Result<HttpResponse, Error>;
 }
 
 /// Any function from a request to a response is a transport: handy for tests and fakes.
 impl<F> Transport for F
 where
-    F: Fn(&HttpRequest) -> Result<HttpResponse, Error> + Send + Sync,
+    F: Fn(&HttpRequest<'_>) -> Result<HttpResponse, Error> + Send + Sync,
 {
-    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
+    fn send(&self, request: &HttpRequest<'_>) -> Result<HttpResponse, Error> {
         self(request)
     }
 }
@@ -204,7 +204,7 @@ mod ureq_transport {
     }
 
     impl Transport for UreqTransport {
-        fn send(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
+        fn send(&self, request: &HttpRequest<'_>) -> Result<HttpResponse, Error> {
             let mut builder =
                 ureq::http::Request::builder().method(request.method.as_str()).uri(request.url.as_ref());
             // The signed Host goes as given; ureq adds its own only when none is set.
