@@ -159,7 +159,7 @@ impl Client {
     ///
     /// Should a server or gateway echo the request's session token into an error, it is
     /// replaced by `***`.
-    pub fn send<T: DeserializeOwned>(&self, request: &HttpRequest) -> Result<T, Error> {
+    pub fn send<T: DeserializeOwned>(&self, request: &HttpRequest<'_>) -> Result<T, Error> {
         if let (Some(limiter), Some(action)) = (&self.limiter, request.header("X-TC-Action")) {
             limiter.acquire(action);
         }

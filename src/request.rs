@@ -151,9 +151,12 @@ impl RequestConfig {
             Method::Get => {
                 action.write_query(&mut query)?;
                 if !query.is_empty() {
-                    let url = url.to_mut();
-                    url.push('?');
-                    url.push_str(&query);
+                    let base = self.endpoint.base_url();
+                    let mut with_query = String::with_capacity(base.len() + 1 + query.len());
+                    with_query.push_str(base);
+                    with_query.push('?');
+                    with_query.push_str(&query);
+                    url = Cow::Owned(with_query);
                 }
                 FORM
             }
@@ -248,7 +251,7 @@ mod tests {
     }
 
     #[test]
-    fn malformed_action_names_are_rejected_before_signing() {
+    fn is_name_takes_only_name_bytes() {
         for name in ["", "Delete KeyPairs", "Delete\nKeyPairs", "Délete"] {
             assert!(!is_name(name), "{name:?}");
         }

@@ -366,13 +366,9 @@ const HEX: [[u8; 2]; 256] = {
     table
 };
 
-/// Appends a SHA-256 output in hex. The length is fixed so the zeroing is inlined.
-fn hex_into(out: &mut Vec<u8>, sha256: &[u8]) {
-    debug_assert_eq!(sha256.len(), 32);
-    let start = out.len();
-    out.resize(start + 64, 0);
-    for (pair, &b) in out[start..].chunks_exact_mut(2).zip(sha256) {
-        pair.copy_from_slice(&HEX[b as usize]);
+fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    for &b in bytes {
+        out.extend_from_slice(&HEX[b as usize]);
     }
 }
 

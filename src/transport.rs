@@ -18,6 +18,9 @@ use crate::http::{HttpRequest, HttpResponse};
 /// received. An HTTP error status is a response, not an error: the API puts its errors in the
 /// body. Failures below HTTP (connect, TLS, timeout, I/O, a body over a size cap) are
 /// [`Error::Transport`].
+///
+/// The request may borrow from the configuration it was built with; a fake that records what
+/// it was sent keeps [`HttpRequest::into_owned`] copies.
 pub trait Transport: Send + Sync {
     /// Sends `request` exactly as given (URL, headers, body bytes).
     fn send(&self, request: &HttpRequest<'_>) -> Result<HttpResponse, Error>;

@@ -104,7 +104,7 @@ impl ScriptedTransport {
 }
 
 impl Transport for ScriptedTransport {
-    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
+    fn send(&self, request: &HttpRequest<'_>) -> Result<HttpResponse, Error> {
         self.sent.lock().unwrap().push(request.clone().into_owned());
         let (url, answer) = self.script.lock().unwrap().pop_front().expect("a request beyond the script");
         assert_eq!(request.url, url, "requests out of the scripted order");
