@@ -51,8 +51,9 @@ impl FromStr for Method {
 /// A fully signed request, ready to send.
 ///
 /// Values the configuration already holds (the host, the region, and the endpoint's URL when
-/// there is no query) are borrowed from it rather than copied, which is a good part of what building a request costs;
-/// [`HttpRequest::into_owned`] detaches a request that must outlive its configuration.
+/// there is no query) are borrowed from it rather than copied, which is a good part of what
+/// building a request costs; [`HttpRequest::into_owned`] detaches a request that must outlive
+/// its configuration.
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest<'a> {
     /// GET or POST.

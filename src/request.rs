@@ -144,14 +144,14 @@ impl RequestConfig {
             return Err(Error::InvalidInput(format!("region {:?} is malformed", self.region)));
         }
 
-        let mut url = Cow::Borrowed(self.endpoint.base_url());
+        let base = self.endpoint.base_url();
+        let mut url = Cow::Borrowed(base);
         let mut body = Vec::new();
         let mut query = String::new();
         let content_type = match self.method {
             Method::Get => {
                 action.write_query(&mut query)?;
                 if !query.is_empty() {
-                    let base = self.endpoint.base_url();
                     let mut with_query = String::with_capacity(base.len() + 1 + query.len());
                     with_query.push_str(base);
                     with_query.push('?');
