@@ -35,7 +35,7 @@ fn main() {
     let server = Server::start(|_| {
         Reply::json(r#"{"Response":{"RequestId":"6ef60bec-0242-43af-bb20-270359fb54a7"}}"#)
     });
-    let transport = Arc::new(UreqTransport::builder().no_proxy().build());
+    let transport = Arc::new(UreqTransport::builder().no_proxy().build().expect("a direct transport"));
     let client = Client::builder()
         .credentials(
             Credentials::new("AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")

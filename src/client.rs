@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::actions::delete_key_pairs::DeleteKeyPairs;
 use crate::actions::describe_key_pairs::{self, DescribeKeyPairs, DescribeKeyPairsOutput, KeyPair};
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::{region_from_env, Credentials, ProvideCredentials, SystemEnvironment};
+use crate::credentials::{
+    region_from_env, Credentials, Environment, ProvideCredentials, SystemEnvironment, REGION_VAR,
+};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorCode, TransportKind};
 use crate::http::{HttpRequest, Method};
@@ -148,18 +150,32 @@ impl Client {
     }
 
     /// The signed request for `action` at `timestamp` (Unix seconds), with the credentials
-    /// the provider gives now.
+    /// the provider gives now. A client without a region refuses, before asking for
+    /// credentials.
     pub fn sign_at(&self, action: &(impl Action + ?Sized), timestamp: i64) -> Result<HttpRequest<'_>, Error> {
+        self.require_region()?;
         let credentials: Credentials = self.credentials.credentials()?;
         self.config.build(&self.signer, &credentials, action, timestamp)
+    }
+
+    /// Every CVM action needs a region; [`RequestConfig::build`] accepts none only because a
+    /// signer alone may be asked to reproduce such a request.
+    fn require_region(&self) -> Result<(), Error> {
+        if self.config.region.is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "no region: give the client one (e.g. ap-guangzhou) or set {REGION_VAR}"
+            )));
+        }
+        Ok(())
     }
 
     /// Sends a signed request once and parses the response into `T` (the fields of the
     /// `Response` object). The client's rate limiter paces every request it sends.
     ///
     /// Should a server or gateway echo the request's session token into an error, it is
-    /// replaced by `***`.
+    /// replaced by `***`. A client without a region sends nothing.
     pub fn send<T: DeserializeOwned>(&self, request: &HttpRequest<'_>) -> Result<T, Error> {
+        self.require_region()?;
         if let (Some(limiter), Some(action)) = (&self.limiter, request.header("X-TC-Action")) {
             limiter.acquire(action);
         }
@@ -190,7 +206,7 @@ impl Client {
     ///
     /// ```no_run
     /// # fn main() -> Result<(), cvm_keypairs::Error> {
-    /// # let client = cvm_keypairs::Client::builder()
+    /// # let client = cvm_keypairs::Client::builder().region("ap-guangzhou")
     /// #     .credentials(cvm_keypairs::Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE")?).build()?;
     /// let zones: serde_json::Value = client.call("DescribeZones", "2017-03-12", &())?;
     /// # Ok(()) }
@@ -339,12 +355,16 @@ fn not_an_object() -> Error {
 
 /// Settings for a [`Client`]. Only credentials are required.
 ///
-/// Defaults: endpoint `cvm.tencentcloudapi.com`, the region from `TENCENTCLOUD_REGION` (no
-/// region header when unset), POST, no language header, [`SignedHeaderSet::WithAction`], the
-/// system clock, 10 requests per second per action and [`RetryPolicy::default`] for
-/// [`Client::execute_retrying`], and with the `ureq` feature a
-/// [`UreqTransport`](crate::transport::UreqTransport) with its defaults and the default
+/// Defaults: endpoint `cvm.tencentcloudapi.com`, the region from `TENCENTCLOUD_REGION`, POST,
+/// no language header, [`SignedHeaderSet::WithAction`], the system clock, 10 requests per
+/// second per action and [`RetryPolicy::default`] for [`Client::execute_retrying`], and with
+/// the `ureq` feature a [`UreqTransport`](crate::transport::UreqTransport) with its defaults
+/// (so [`build`](Self::build) fails on a proxy variable it cannot use) and the default
 /// credentials chain (environment, profile file, instance role).
+///
+/// A client without a region (none given, `TENCENTCLOUD_REGION` unset or empty) can be built,
+/// but it signs and sends nothing: every call fails with [`Error::InvalidInput`] saying "no
+/// region", and [`Client::delete_key_pairs_all`] fails as a whole.
 #[derive(Default)]
 pub struct ClientBuilder {
     config: RequestConfig,
@@ -370,7 +390,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The region, e.g. `ap-guangzhou` (sent as `X-TC-Region`).
+    /// The region, e.g. `ap-guangzhou` (sent as `X-TC-Region`), instead of
+    /// `TENCENTCLOUD_REGION`. An empty one is a missing region: [`build`](Self::build) fails.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.config.region = region.into();
         self.region_set = true;
@@ -451,6 +472,11 @@ impl ClientBuilder {
 
     /// The client, or why the settings cannot make one.
     pub fn build(self) -> Result<Client, Error> {
+        self.build_in(&SystemEnvironment)
+    }
+
+    /// [`build`](Self::build) with the region and proxy variables read from `env`.
+    fn build_in(self, env: &dyn Environment) -> Result<Client, Error> {
         let mut config = self.config;
         if let Some(text) = &self.endpoint {
             config.endpoint = if self.allow_insecure_http {
@@ -460,7 +486,9 @@ impl ClientBuilder {
             }?;
         }
         if !self.region_set {
-            config.region = region_from_env(&SystemEnvironment)?.unwrap_or_default();
+            config.region = region_from_env(env)?.unwrap_or_default();
+        } else if config.region.is_empty() {
+            return Err(Error::InvalidInput("no region: the region given is empty".into()));
         }
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let credentials = match self.credentials {
@@ -469,7 +497,7 @@ impl ClientBuilder {
         };
         let transport = match self.transport {
             Some(transport) => transport,
-            None => default_transport()?,
+            None => default_transport(env)?,
         };
         let limiter = match self.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT) {
             0 => None,
@@ -492,12 +520,12 @@ impl ClientBuilder {
 const DEFAULT_RATE_LIMIT: usize = 10;
 
 #[cfg(feature = "ureq")]
-fn default_transport() -> Result<Arc<dyn Transport>, Error> {
-    Ok(Arc::new(crate::transport::UreqTransport::new()))
+fn default_transport(env: &dyn Environment) -> Result<Arc<dyn Transport>, Error> {
+    Ok(Arc::new(crate::transport::UreqTransport::builder().build_in(env)?))
 }
 
 #[cfg(not(feature = "ureq"))]
-fn default_transport() -> Result<Arc<dyn Transport>, Error> {
+fn default_transport(_env: &dyn Environment) -> Result<Arc<dyn Transport>, Error> {
     Err(Error::InvalidInput("built without the `ureq` feature: give the ClientBuilder a transport".into()))
 }
 
@@ -510,7 +538,7 @@ fn default_credentials(clock: Arc<dyn Clock>) -> Result<Arc<dyn ProvideCredentia
         .connect_timeout(Duration::from_secs(1))
         .timeout(Duration::from_secs(1))
         .no_proxy()
-        .build();
+        .build()?;
     let chain = crate::credentials::CredentialsChain::default_chain(
         Arc::new(SystemEnvironment),
         Arc::new(metadata),
@@ -543,6 +571,7 @@ mod tests {
 
     use super::*;
     use crate::clock::FixedClock;
+    use crate::credentials::fakes::FakeEnv;
     use crate::http::HttpResponse;
 
     const TS: i64 = 1_700_000_000;
@@ -693,6 +722,7 @@ mod tests {
         }
         let client = Client::builder()
             .credentials_provider(Arc::new(Rotating::default()))
+            .region("ap-guangzhou")
             .transport(Arc::new(|_: &HttpRequest| -> Result<HttpResponse, Error> { unreachable!() }))
             .build()
             .unwrap();
@@ -724,6 +754,83 @@ mod tests {
         assert_eq!(default.config().method, Method::Post);
         let parsed = with_creds().parsed_endpoint(Endpoint::intl()).build().unwrap();
         assert_eq!(parsed.config().endpoint.authority(), "cvm.intl.tencentcloudapi.com");
+    }
+
+    /// A transport that fails the test if anything is sent.
+    fn nothing_sent() -> Arc<dyn Transport> {
+        Arc::new(|_: &HttpRequest| -> Result<HttpResponse, Error> { panic!("nothing may be sent") })
+    }
+
+    fn assert_no_region<T: fmt::Debug>(result: Result<T, Error>) {
+        match result {
+            Err(Error::InvalidInput(why)) => assert!(why.starts_with("no region: "), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_empty_region_given_fails_the_build() {
+        let built = Client::builder()
+            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+            .region("")
+            .transport(nothing_sent())
+            .build_in(&FakeEnv::with_vars(&[("TENCENTCLOUD_REGION", "ap-guangzhou")]));
+        assert_no_region(built);
+    }
+
+    #[test]
+    fn a_client_without_a_region_signs_and_sends_nothing() {
+        #[derive(Debug)]
+        struct Unasked;
+        impl ProvideCredentials for Unasked {
+            fn credentials(&self) -> Result<Credentials, Error> {
+                panic!("the region is checked first")
+            }
+        }
+        let action = DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap();
+        let signed_elsewhere = RequestConfig { region: "ap-guangzhou".into(), ..RequestConfig::default() };
+        let credentials = Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap();
+        let request = signed_elsewhere.build(&Signer::new(), &credentials, &action, TS).unwrap();
+        for env in [FakeEnv::default(), FakeEnv::with_vars(&[("TENCENTCLOUD_REGION", "")])] {
+            let builder = || Client::builder().transport(nothing_sent()).rate_limit(0);
+            let client = builder().credentials(credentials.clone()).build_in(&env).unwrap();
+            assert_eq!(client.config().region, "");
+            assert_no_region(client.sign(&action));
+            assert_no_region(client.delete_key_pairs(&action));
+            assert_no_region(client.call::<_, Value>("DescribeZones", "2017-03-12", &()));
+            assert_no_region(client.send::<Value>(&request));
+            assert_no_region(client.delete_key_pairs_all(["skey-aaaaaaaa", "skey-bbbbbbbb"]));
+            assert_no_region(client.describe_all_key_pairs(&DescribeKeyPairs::all()));
+            let unasked = builder().credentials_provider(Arc::new(Unasked)).build_in(&env).unwrap();
+            assert_no_region(unasked.sign(&action));
+        }
+        let from_env = Client::builder()
+            .credentials(credentials)
+            .transport(nothing_sent())
+            .build_in(&FakeEnv::with_vars(&[("TENCENTCLOUD_REGION", "ap-shanghai")]))
+            .unwrap();
+        assert_eq!(from_env.sign(&action).unwrap().header("X-TC-Region"), Some("ap-shanghai"));
+    }
+
+    #[cfg(feature = "ureq")]
+    #[test]
+    fn the_default_transport_refuses_a_proxy_variable_it_cannot_use() {
+        let env = FakeEnv::with_vars(&[("HTTPS_PROXY", "socks5://user:pw-EXAMPLE@127.0.0.1:1")]);
+        let with_creds =
+            || Client::builder().credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap());
+        match with_creds().region("ap-guangzhou").build_in(&env) {
+            Err(Error::InvalidInput(why)) => {
+                assert!(
+                    why.starts_with("HTTPS_PROXY names a SOCKS proxy") && !why.contains("pw-EXAMPLE"),
+                    "{why}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            with_creds().transport(nothing_sent()).build_in(&env).is_ok(),
+            "a given transport is used as is"
+        );
     }
 
     #[test]

@@ -7,6 +7,13 @@
 //! reuse a kept-alive connection. Its timeouts are ureq's per-phase ones on purpose: ureq's
 //! whole-call timeouts (`timeout_global`, `timeout_per_call`) make it resolve the host name on a
 //! new thread for every call, which more than doubled the cost of a call on loopback.
+//!
+//! The proxy comes from the environment unless set: the first of `ALL_PROXY`, `all_proxy`,
+//! `HTTPS_PROXY`, `https_proxy`, `HTTP_PROXY` and `http_proxy` that is set and not empty (ureq's
+//! order), with the hosts `NO_PROXY` (or `no_proxy`) lists reached directly. A value the
+//! transport cannot use (not a proxy URL, or a SOCKS proxy, which this build of ureq lacks)
+//! fails [`UreqTransportBuilder::build`] naming the variable. Left to itself, ureq would skip a
+//! malformed value, and pass a SOCKS one by, connecting directly either way.
 
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse};
@@ -47,6 +54,7 @@ mod ureq_transport {
     use std::time::Duration;
 
     use super::Transport;
+    use crate::credentials::{non_empty_var, Environment, SystemEnvironment};
     use crate::error::{Error, TransportKind};
     use crate::http::{HttpRequest, HttpResponse};
 
@@ -67,8 +75,9 @@ mod ureq_transport {
     ///     .timeout(Duration::from_secs(30))
     ///     .body_limit(256 * 1024)
     ///     .no_proxy()
-    ///     .build();
+    ///     .build()?;
     /// assert!(format!("{transport:?}").contains("body_limit: 262144"));
+    /// # Ok::<(), cvm_keypairs::Error>(())
     /// ```
     pub struct UreqTransport {
         agent: ureq::Agent,
@@ -84,8 +93,20 @@ mod ureq_transport {
         connect_timeout: Duration,
         timeout: Duration,
         body_limit: usize,
-        proxy: Option<ureq::Proxy>,
+        proxy: ProxyChoice,
     }
+
+    #[derive(Clone)]
+    enum ProxyChoice {
+        // Read when the transport is built, so a bad variable is an error there.
+        Environment,
+        Direct,
+        Given(ureq::Proxy),
+    }
+
+    /// The proxy variables, in the order ureq reads them.
+    const PROXY_VARS: [&str; 6] =
+        ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
 
     impl Default for UreqTransportBuilder {
         fn default() -> Self {
@@ -93,7 +114,7 @@ mod ureq_transport {
                 connect_timeout: DEFAULT_CONNECT_TIMEOUT,
                 timeout: DEFAULT_TIMEOUT,
                 body_limit: DEFAULT_BODY_LIMIT,
-                proxy: ureq::Proxy::try_from_env(),
+                proxy: ProxyChoice::Environment,
             }
         }
     }
@@ -127,26 +148,40 @@ mod ureq_transport {
             self
         }
 
-        /// Sends through this proxy (`http://`, `socks5://`, …, optionally with user and
-        /// password) instead of the one named by `HTTPS_PROXY`/`ALL_PROXY`/`HTTP_PROXY`.
+        /// Sends through this HTTP CONNECT proxy (`http://` or `https://`, optionally with user
+        /// and password) instead of the one the environment names. A SOCKS proxy is an error:
+        /// this build cannot use one.
         pub fn proxy(mut self, url: &str) -> Result<Self, Error> {
             // The URL may hold a password: the error does not repeat it.
             let proxy =
-                ureq::Proxy::new(url).map_err(|_| Error::InvalidInput("the proxy URL is invalid".into()))?;
-            self.proxy = Some(proxy);
+                usable_proxy(url, "").map_err(|why| Error::InvalidInput(format!("the proxy URL {why}")))?;
+            self.proxy = ProxyChoice::Given(proxy);
             Ok(self)
         }
 
         /// Connects directly, whatever the environment says.
         pub fn no_proxy(mut self) -> Self {
-            self.proxy = None;
+            self.proxy = ProxyChoice::Direct;
             self
         }
 
-        /// The transport.
-        pub fn build(self) -> UreqTransport {
-            let direct = self.proxy.as_ref().map(|_| self.agent(None));
-            UreqTransport { agent: self.agent(self.proxy.clone()), direct, settings: self }
+        /// The transport. Unless [`proxy`](Self::proxy) or [`no_proxy`](Self::no_proxy) said
+        /// otherwise, the proxy variables are read now (see the [module](crate::transport)),
+        /// and one the transport cannot use is an error naming it, never its value.
+        pub fn build(self) -> Result<UreqTransport, Error> {
+            self.build_in(&SystemEnvironment)
+        }
+
+        pub(crate) fn build_in(mut self, env: &dyn Environment) -> Result<UreqTransport, Error> {
+            if let ProxyChoice::Environment = self.proxy {
+                self.proxy = proxy_from_env(env)?.map_or(ProxyChoice::Direct, ProxyChoice::Given);
+            }
+            let proxy = match &self.proxy {
+                ProxyChoice::Given(proxy) => Some(proxy.clone()),
+                _ => None,
+            };
+            let direct = proxy.as_ref().map(|_| self.agent(None));
+            Ok(UreqTransport { agent: self.agent(proxy), direct, settings: self })
         }
 
         fn agent(&self, proxy: Option<ureq::Proxy>) -> ureq::Agent {
@@ -167,16 +202,11 @@ mod ureq_transport {
         }
     }
 
-    impl Default for UreqTransport {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-
     impl UreqTransport {
         /// A transport with the default settings: connect timeout 10 s, stage timeout 60 s,
-        /// body cap 1 MiB, proxy from the environment.
-        pub fn new() -> Self {
+        /// body cap 1 MiB, proxy from the environment (an error if it names one the transport
+        /// cannot use).
+        pub fn new() -> Result<Self, Error> {
             UreqTransportBuilder::default().build()
         }
 
@@ -229,6 +259,51 @@ mod ureq_transport {
         }
     }
 
+    /// The proxy the environment names, if any; an error names the variable that is unusable.
+    fn proxy_from_env(env: &dyn Environment) -> Result<Option<ureq::Proxy>, Error> {
+        // Only a non-Unicode value fails `non_empty_var`.
+        let read = |name: &str| {
+            non_empty_var(env, name).map_err(|_| Error::InvalidInput(format!("{name} is not valid Unicode")))
+        };
+        for name in PROXY_VARS {
+            let Some(url) = read(name)? else { continue };
+            let no_proxy = match read("NO_PROXY")? {
+                Some(list) => Some(list),
+                None => read("no_proxy")?,
+            };
+            let proxy = usable_proxy(&url, no_proxy.as_deref().unwrap_or_default())
+                .map_err(|why| Error::InvalidInput(format!("{name} {why}; correct or unset it")))?;
+            return Ok(Some(proxy));
+        }
+        Ok(None)
+    }
+
+    /// `url` as a proxy ureq can use, bypassed for the hosts in the comma-separated `no_proxy`;
+    /// or why not, in words that never repeat the URL (it may hold a password).
+    fn usable_proxy(url: &str, no_proxy: &str) -> Result<ureq::Proxy, &'static str> {
+        const INVALID: &str = "is not a valid proxy URL";
+        let parsed = ureq::Proxy::new(url).map_err(|_| INVALID)?;
+        if !matches!(parsed.protocol(), ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https) {
+            // ureq without its socks-proxy feature connects directly past an environment's SOCKS
+            // proxy, and panics on a configured one.
+            return Err(
+                "names a SOCKS proxy, which this build cannot use (only http:// or https:// proxies)",
+            );
+        }
+        // Only ureq's builder takes NO_PROXY entries; it percent-encodes user and password again.
+        let mut builder = ureq::Proxy::builder(parsed.protocol()).host(parsed.host()).port(parsed.port());
+        if let Some(user) = parsed.username() {
+            builder = builder.username(user);
+        }
+        if let Some(password) = parsed.password() {
+            builder = builder.password(password);
+        }
+        for host in no_proxy.split(',').map(str::trim).filter(|host| !host.is_empty()) {
+            builder = builder.no_proxy(host);
+        }
+        builder.build().map_err(|_| INVALID)
+    }
+
     fn is_loopback(url: &str) -> bool {
         let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
         let authority = rest.split(['/', '?']).next().unwrap_or_default();
@@ -270,7 +345,11 @@ mod ureq_transport {
     impl fmt::Debug for UreqTransportBuilder {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             // Only where the proxy is: its URL may hold a password.
-            let proxy = self.proxy.as_ref().map(|p| format!("{}:{}", p.host(), p.port()));
+            let proxy = match &self.proxy {
+                ProxyChoice::Environment => "from the environment".to_owned(),
+                ProxyChoice::Direct => "none".to_owned(),
+                ProxyChoice::Given(p) => format!("{}:{}", p.host(), p.port()),
+            };
             f.debug_struct("UreqTransportBuilder")
                 .field("connect_timeout", &self.connect_timeout)
                 .field("timeout", &self.timeout)
@@ -283,6 +362,103 @@ mod ureq_transport {
     impl fmt::Debug for UreqTransport {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.debug_tuple("UreqTransport").field(&self.settings).finish()
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::credentials::fakes::FakeEnv;
+
+        const PASSWORD: &str = "pw-Secret42";
+
+        /// The proxy a transport built in `env` uses, as `host:port`, or why it cannot be built.
+        fn proxy_in(env: &FakeEnv) -> Result<Option<String>, String> {
+            match UreqTransport::builder().build_in(env) {
+                Ok(t) => Ok(match t.settings.proxy {
+                    ProxyChoice::Given(p) => Some(format!("{}:{}", p.host(), p.port())),
+                    _ => None,
+                }),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+
+        #[test]
+        fn the_first_proxy_variable_set_and_not_empty_is_used_in_ureqs_order() {
+            assert_eq!(proxy_in(&FakeEnv::default()), Ok(None));
+            let env = FakeEnv::with_vars(&[
+                ("ALL_PROXY", ""),
+                ("HTTPS_PROXY", "http://127.0.0.1:3128"),
+                ("HTTP_PROXY", "http://127.0.0.1:8080"),
+            ]);
+            assert_eq!(proxy_in(&env).unwrap().as_deref(), Some("127.0.0.1:3128"));
+            let lower = env.var_set("all_proxy", "https://127.0.0.1:4443");
+            assert_eq!(proxy_in(&lower).unwrap().as_deref(), Some("127.0.0.1:4443"));
+            let bare = FakeEnv::with_vars(&[("http_proxy", "127.0.0.1:9")]);
+            assert_eq!(proxy_in(&bare).unwrap().as_deref(), Some("127.0.0.1:9"), "no scheme means http");
+            // What comes after the one used is not read.
+            let later =
+                FakeEnv::with_vars(&[("HTTPS_PROXY", "http://127.0.0.1:3128"), ("HTTP_PROXY", "socks5://x")]);
+            assert_eq!(proxy_in(&later).unwrap().as_deref(), Some("127.0.0.1:3128"));
+        }
+
+        #[test]
+        fn an_unusable_proxy_variable_is_an_error_naming_it_never_its_value() {
+            let values = [
+                format!("socks5://user:{PASSWORD}@127.0.0.1:1080"),
+                format!("socks5h://user:{PASSWORD}@127.0.0.1:1080"),
+                format!("socks://user:{PASSWORD}@127.0.0.1:1080"),
+                format!("socks4://user:{PASSWORD}@127.0.0.1:1080"),
+                format!("ftp://user:{PASSWORD}@127.0.0.1:21"),
+                format!("http://user:{PASSWORD}@[::1"),
+            ];
+            for name in PROXY_VARS {
+                for value in &values {
+                    let err = proxy_in(&FakeEnv::with_vars(&[(name, value)])).unwrap_err();
+                    assert!(err.starts_with(&format!("invalid input: {name} ")), "{value}: {err}");
+                    assert!(!err.contains(PASSWORD) && !err.contains("127.0.0.1"), "{err}");
+                }
+                let err = proxy_in(&FakeEnv::default().non_unicode(name)).unwrap_err();
+                assert_eq!(err, format!("invalid input: {name} is not valid Unicode"));
+            }
+            let socks =
+                proxy_in(&FakeEnv::with_vars(&[("HTTPS_PROXY", "socks5://127.0.0.1:1")])).unwrap_err();
+            assert_eq!(
+                socks,
+                "invalid input: HTTPS_PROXY names a SOCKS proxy, which this build cannot use \
+                 (only http:// or https:// proxies); correct or unset it"
+            );
+        }
+
+        #[test]
+        fn an_explicit_choice_ignores_the_environment_and_refuses_socks() {
+            let bad = FakeEnv::with_vars(&[("HTTPS_PROXY", "socks5://127.0.0.1:1")]);
+            assert!(UreqTransport::builder().no_proxy().build_in(&bad).is_ok());
+            let given =
+                UreqTransport::builder().proxy("http://127.0.0.1:3128").unwrap().build_in(&bad).unwrap();
+            assert!(format!("{given:?}").contains("proxy: \"127.0.0.1:3128\""), "{given:?}");
+            let err =
+                UreqTransport::builder().proxy(&format!("socks5://u:{PASSWORD}@127.0.0.1:1")).unwrap_err();
+            assert!(err.to_string().starts_with("invalid input: the proxy URL names a SOCKS proxy"), "{err}");
+            assert!(format!("{:?}", UreqTransport::builder()).contains("proxy: \"from the environment\""));
+        }
+
+        #[test]
+        fn no_proxy_hosts_bypass_the_proxy_and_credentials_survive() {
+            let uri = |url: &str| url.parse::<ureq::http::Uri>().unwrap();
+            for name in ["NO_PROXY", "no_proxy"] {
+                let env = FakeEnv::with_vars(&[
+                    ("HTTPS_PROXY", &format!("http://user:{PASSWORD}@127.0.0.1:3128")),
+                    (name, "example.com, .internal,,"),
+                ]);
+                let proxy = proxy_from_env(&env).unwrap().unwrap();
+                assert_eq!((proxy.username(), proxy.password()), (Some("user"), Some(PASSWORD)));
+                assert!(proxy.is_no_proxy(&uri("https://example.com/")), "{name}");
+                assert!(proxy.is_no_proxy(&uri("https://kms.internal/")), "{name}");
+                assert!(!proxy.is_no_proxy(&uri("https://cvm.tencentcloudapi.com/")), "{name}");
+            }
+            let none = FakeEnv::with_vars(&[("HTTPS_PROXY", "http://127.0.0.1:3128")]);
+            assert!(!proxy_from_env(&none).unwrap().unwrap().is_no_proxy(&uri("https://example.com/")));
         }
     }
 }

@@ -21,7 +21,8 @@ fn transport(timeout: Duration, body_limit: usize) -> Arc<UreqTransport> {
             .connect_timeout(Duration::from_secs(1))
             .timeout(timeout)
             .body_limit(body_limit)
-            .build(),
+            .build()
+            .unwrap(),
     )
 }
 
@@ -133,8 +134,12 @@ fn the_printed_request_is_the_bytes_on_the_wire() {
 fn loopback_requests_never_go_through_a_proxy() {
     let proxy = Server::start(|_| Reply::json(r#"{"Response":{"RequestId":"via-proxy"}}"#));
     let server = Server::start(|_| Reply::json(OK));
-    let proxied =
-        UreqTransport::builder().proxy(&proxy.url()).unwrap().timeout(Duration::from_secs(2)).build();
+    let proxied = UreqTransport::builder()
+        .proxy(&proxy.url())
+        .unwrap()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
     let client = client_for(&server, Method::Post, Arc::new(proxied));
     assert_eq!(client.delete_key_pairs(&delete()).unwrap(), "req-ok");
     assert_eq!(proxy.connections(), 0, "clear-text http to loopback must not leave through a proxy");
@@ -204,6 +209,7 @@ fn a_refused_connection_is_a_connect_error() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let client = Client::builder()
         .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+        .region("ap-guangzhou")
         .endpoint(&format!("http://127.0.0.1:{port}"))
         .transport(transport(Duration::from_secs(1), 1 << 20))
         .build()
@@ -223,6 +229,7 @@ fn a_server_that_does_not_speak_tls_is_a_tls_error() {
     });
     let client = Client::builder()
         .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+        .region("ap-guangzhou")
         .endpoint(&format!("https://127.0.0.1:{port}"))
         .transport(transport(Duration::from_secs(1), 1 << 20))
         .build()

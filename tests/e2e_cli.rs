@@ -413,3 +413,142 @@ fn timeout_and_language_options_reach_the_requests() {
     let bad_timestamp = delete(&emu, &["--dry-run", "--timestamp", "999999999999", "skey-aaaaaaaa"], None);
     assert_eq!(bad_timestamp.code, 2, "{bad_timestamp:?}");
 }
+
+/// A loopback port that never answers and tells whether anyone connected to it.
+struct Listener(std::net::TcpListener);
+
+impl Listener {
+    fn new() -> Listener {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        Listener(listener)
+    }
+
+    fn port(&self) -> u16 {
+        self.0.local_addr().unwrap().port()
+    }
+
+    /// Whether a connection is waiting: the kernel queues one even though nobody accepts it.
+    fn connected(&self) -> bool {
+        match self.0.accept() {
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => false,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn a_proxy_variable_the_client_cannot_use_exits_3_naming_it_and_nothing_is_sent() {
+    const PROXY_PASSWORD: &str = "proxy-PASSWORD-never-printed";
+    let emu = Emu::start(&[seed_entry("skey-aaaaaaaa", false)], &[]);
+    let proxy = Listener::new();
+    let port = proxy.port();
+    let cases = [
+        ("HTTPS_PROXY", format!("socks5://127.0.0.1:{port}")),
+        ("ALL_PROXY", format!("socks5h://user:{PROXY_PASSWORD}@127.0.0.1:{port}")),
+        ("https_proxy", format!("socks4://127.0.0.1:{port}")),
+        ("http_proxy", format!("http://user:{PROXY_PASSWORD}@[::1")),
+    ];
+    let delete = ["delete", "--region", REGION, "--endpoint", &emu.url, "skey-aaaaaaaa"];
+    let describe = ["describe", "--region", REGION, "--endpoint", &emu.url];
+    let dry_run = [&delete[..], &["--dry-run"]].concat();
+    for (var, value) in &cases {
+        for args in [&delete[..], &describe[..], &dry_run[..]] {
+            let out = run_with(args, Creds::Good(None), None, &[(var, value)]);
+            assert_eq!(out.code, 3, "{var}: {out:?}");
+            assert!(out.stderr.starts_with(&format!("error: invalid input: {var} ")), "{}", out.stderr);
+            assert!(out.stdout.is_empty(), "{var}: {}", out.stdout);
+            for shown in [&out.stdout, &out.stderr] {
+                assert!(!shown.contains(PROXY_PASSWORD) && !shown.contains(value.as_str()), "{shown}");
+            }
+        }
+    }
+    assert!(!proxy.connected(), "nothing went to the proxy");
+    // A usable proxy is accepted, and the loopback emulator is still reached directly.
+    let usable = format!("http://127.0.0.1:{port}");
+    let out = run_with(&delete, Creds::Good(None), None, &[("HTTPS_PROXY", &usable)]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!proxy.connected(), "loopback requests never go through a proxy");
+    let records = emu.finish();
+    assert_eq!(records.len(), 2, "only the last run sent anything, a delete and its check: {records:?}");
+}
+
+#[test]
+fn an_empty_or_missing_region_exits_3_saying_no_region_and_nothing_is_sent() {
+    let emu = Emu::start(&[seed_entry("skey-aaaaaaaa", false)], &[]);
+    let url = emu.url.as_str();
+    type Env<'a> = &'a [(&'a str, &'a str)];
+    let runs: [(&[&str], Env); 7] = [
+        (&["delete", "--region", "", "--endpoint", url, "skey-aaaaaaaa"], &[]),
+        (&["delete", "--region=", "--endpoint", url, "--dry-run", "skey-aaaaaaaa"], &[]),
+        (&["describe", "--region", "", "--endpoint", url], &[]),
+        // An empty --region is not replaced by the variable.
+        (&["delete", "--region", "", "--endpoint", url, "skey-aaaaaaaa"], &[("TENCENTCLOUD_REGION", REGION)]),
+        (&["delete", "--endpoint", url, "skey-aaaaaaaa"], &[("TENCENTCLOUD_REGION", "")]),
+        (&["delete", "--endpoint", url, "--json", "skey-aaaaaaaa"], &[]),
+        (&["describe", "--endpoint", url], &[]),
+    ];
+    for (args, env) in runs {
+        let out = run_with(args, Creds::Good(None), None, env);
+        assert_eq!(out.code, 3, "{args:?} {env:?}: {out:?}");
+        assert!(out.stderr.contains("no region"), "{args:?} {env:?}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+    }
+    assert_eq!(emu.finish(), Vec::<Value>::new(), "the emulator received nothing");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_profile_file_others_can_read_is_used_with_one_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let asked = ids("m", 300);
+    let emu = Emu::start(&asked.iter().map(|id| seed_entry(id, false)).collect::<Vec<_>>(), &[]);
+    let dir = TempDir::new("profile-mode");
+    let profile = format!("[default]\nsecret_id = {SECRET_ID}\nsecret_key = {SECRET_KEY}\n");
+    let file = dir.file(
+        "credentials",
+        &format!("{profile}[e2e]\nsecret_id = {SECRET_ID}\nsecret_key = {SECRET_KEY}\n"),
+    );
+    let env = [("TENCENTCLOUD_CREDENTIALS_FILE", file.as_str())];
+    for (mode, batch) in [(0o644, &asked[..150]), (0o600, &asked[150..])] {
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        // Two DeleteKeyPairs and their checks, all signed with the profile's credentials.
+        let mut delete = vec!["delete", "--region", REGION, "--endpoint", &emu.url, "--profile", "e2e"];
+        delete.extend(batch.iter().map(String::as_str));
+        let describe = ["describe", "--region", REGION, "--endpoint", &emu.url, "--json"];
+        for args in [&delete[..], &describe[..]] {
+            let out = run_with(args, Creds::None, None, &env);
+            assert_eq!(out.code, 0, "{mode:o} {:?}: {out:?}", args[0]);
+            let warnings = out.stderr.matches("warning:").count();
+            if mode == 0o644 {
+                let expected = format!("warning: {file} is readable by others (mode 0644); chmod 600 it\n");
+                assert!(out.stderr.starts_with(&expected), "{}", out.stderr);
+                assert_eq!(warnings, 1, "{}", out.stderr);
+            } else {
+                assert_eq!(warnings, 0, "{}", out.stderr);
+            }
+        }
+    }
+    assert!(present(&emu).is_empty(), "both deletions went through");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_profile_path_that_is_not_a_regular_file_exits_3_at_once() {
+    let dir = TempDir::new("profile-special");
+    let fifo = dir.0.join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let server = Listener::new();
+    let endpoint = format!("http://127.0.0.1:{}", server.port());
+    for path in [fifo.to_str().unwrap(), "/dev/null", "/dev/zero", dir.0.to_str().unwrap()] {
+        for profile in [&["--profile", "default"][..], &[]] {
+            let args = [&["describe", "--region", REGION, "--endpoint", &endpoint][..], profile].concat();
+            let out = run_with(&args, Creds::None, None, &[("TENCENTCLOUD_CREDENTIALS_FILE", path)]);
+            assert_eq!(out.code, 3, "{path} {profile:?}: {out:?}");
+            assert!(out.stderr.contains(&format!("profile file {path}")), "{}", out.stderr);
+            assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
+        }
+    }
+    assert!(!server.connected(), "nothing was sent");
+}

@@ -69,6 +69,7 @@ fn client_answering(response: HttpResponse) -> Client {
     let fake = move |_: &HttpRequest| -> Result<HttpResponse, Error> { Ok(response.clone()) };
     Client::builder()
         .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+        .region("ap-guangzhou")
         .transport(Arc::new(fake))
         .build()
         .unwrap()

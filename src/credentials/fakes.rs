@@ -15,13 +15,15 @@ use crate::error::{Error, TransportKind};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::transport::Transport;
 
-/// Variables, a home directory and files, all in memory; counts file reads.
+/// Variables, a home directory and files, all in memory; counts file reads and records
+/// warnings.
 #[derive(Clone, Default)]
 pub struct FakeEnv {
     vars: HashMap<String, Result<String, VarError>>,
     home: Option<PathBuf>,
-    files: HashMap<PathBuf, Result<String, io::ErrorKind>>,
+    files: HashMap<PathBuf, Result<(String, Option<u32>), io::ErrorKind>>,
     reads: Arc<AtomicUsize>,
+    warnings: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeEnv {
@@ -44,8 +46,13 @@ impl FakeEnv {
         self
     }
 
-    pub fn file(mut self, path: &str, text: &str) -> Self {
-        self.files.insert(path.into(), Ok(text.to_owned()));
+    /// A file only its owner can read (mode 0600).
+    pub fn file(self, path: &str, text: &str) -> Self {
+        self.file_with_mode(path, text, 0o600)
+    }
+
+    pub fn file_with_mode(mut self, path: &str, text: &str, mode: u32) -> Self {
+        self.files.insert(path.into(), Ok((text.to_owned(), Some(mode))));
         self
     }
 
@@ -58,6 +65,11 @@ impl FakeEnv {
     pub fn reads(&self) -> Arc<AtomicUsize> {
         self.reads.clone()
     }
+
+    /// Every warning so far, shared with clones.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.lock().unwrap().clone()
+    }
 }
 
 impl Environment for FakeEnv {
@@ -69,13 +81,17 @@ impl Environment for FakeEnv {
         self.home.clone()
     }
 
-    fn read_file(&self, path: &Path) -> io::Result<String> {
+    fn read_file(&self, path: &Path) -> io::Result<(String, Option<u32>)> {
         self.reads.fetch_add(1, Ordering::SeqCst);
         match self.files.get(path) {
-            Some(Ok(text)) => Ok(text.clone()),
+            Some(Ok(file)) => Ok(file.clone()),
             Some(Err(kind)) => Err(io::Error::from(*kind)),
             None => Err(io::Error::from(io::ErrorKind::NotFound)),
         }
+    }
+
+    fn warn(&self, message: &str) {
+        self.warnings.lock().unwrap().push(message.to_owned());
     }
 }
 

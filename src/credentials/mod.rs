@@ -15,11 +15,13 @@ use crate::error::Error;
 mod chain;
 mod env;
 #[cfg(test)]
-mod fakes;
+pub(crate) mod fakes;
 mod profile;
 mod role;
 
 pub use chain::CredentialsChain;
+#[cfg(feature = "ureq")]
+pub(crate) use env::non_empty_var;
 pub use env::{
     region_from_env, EnvProvider, Environment, SystemEnvironment, REGION_VAR, SECRET_ID_VAR, SECRET_KEY_VAR,
     TOKEN_VAR,

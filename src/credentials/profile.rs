@@ -19,7 +19,7 @@ use std::env::VarError;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::env::{non_empty_var, Environment};
 use super::{absent, in_context, Credentials, ProvideCredentials};
@@ -168,15 +168,18 @@ fn unquote(value: &str) -> Result<&str, &'static str> {
 /// for it: neither variable is set, no profile was named, and the default file does not exist
 /// (or there is no home directory). Once the file exists or was asked for, every problem is an
 /// error naming the file and section: unreadable or missing file, a syntax error, a missing
-/// section or key, a malformed value. That way a broken profile never silently hands over to
-/// another identity.
+/// section or key, a malformed value, a path that is not a regular file (a FIFO, a device).
+/// That way a broken profile never silently hands over to another identity.
 ///
 /// The file is read once: later calls return the same credentials, so one run never switches
-/// identity halfway because the file changed.
+/// identity halfway because the file changed. A file that group or others may read (Unix
+/// mode & 0o044) still works, and earns one [`Environment::warn`], as ssh does:
+/// `<path> is readable by others (mode 0644); chmod 600 it`.
 pub struct ProfileProvider {
     env: Arc<dyn Environment>,
     profile: Option<String>,
-    loaded: OnceLock<Credentials>,
+    // A lock rather than a `OnceLock`, so threads asking at once read the file (and warn) once.
+    loaded: Mutex<Option<Credentials>>,
 }
 
 impl ProfileProvider {
@@ -185,14 +188,14 @@ impl ProfileProvider {
 
     /// The profile named by `TENCENTCLOUD_PROFILE`, else `default`.
     pub fn new(env: Arc<dyn Environment>) -> Self {
-        ProfileProvider { env, profile: None, loaded: OnceLock::new() }
+        ProfileProvider { env, profile: None, loaded: Mutex::new(None) }
     }
 
     /// The profile `name`, as a command line's `--profile NAME` asks: a missing file or section
     /// is then an error. Use this provider on its own rather than in a chain, so the profile the
     /// user named wins over environment variables.
     pub fn with_profile(env: Arc<dyn Environment>, name: impl Into<String>) -> Self {
-        ProfileProvider { env, profile: Some(name.into()), loaded: OnceLock::new() }
+        ProfileProvider { env, profile: Some(name.into()), loaded: Mutex::new(None) }
     }
 
     fn load(&self) -> Result<Credentials, Error> {
@@ -222,9 +225,9 @@ impl ProfileProvider {
                 }
             },
         };
-        let shown = path.display();
-        let text = match env.read_file(&path) {
-            Ok(text) => text,
+        let shown = printable(&path.display().to_string());
+        let (text, mode) = match env.read_file(&path) {
+            Ok(read) => read,
             Err(e) if e.kind() == io::ErrorKind::NotFound && asked.is_none() => {
                 return Err(absent(Self::SOURCE, format!("{shown} does not exist")));
             }
@@ -233,8 +236,26 @@ impl ProfileProvider {
                 return Err(Error::Credentials(format!("profile file {shown}{why} cannot be read: {e}")));
             }
         };
-        parse_profile(&text, &section).map_err(|e| in_context(&format!("profile file {shown}"), e))
+        let credentials =
+            parse_profile(&text, &section).map_err(|e| in_context(&format!("profile file {shown}"), e))?;
+        if let Some(mode) = mode.filter(|mode| mode & 0o044 != 0) {
+            env.warn(&format!("{shown} is readable by others (mode {mode:04o}); chmod 600 it"));
+        }
+        Ok(credentials)
     }
+}
+
+/// `text` with control characters escaped, for a path from the environment shown to people.
+fn printable(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
 }
 
 /// `TENCENTCLOUD_CREDENTIALS_FILE`, which may be any path, Unicode or not; empty means unset.
@@ -248,11 +269,11 @@ fn file_var(env: &dyn Environment) -> Option<PathBuf> {
 
 impl ProvideCredentials for ProfileProvider {
     fn credentials(&self) -> Result<Credentials, Error> {
-        if let Some(credentials) = self.loaded.get() {
+        let mut loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(credentials) = &*loaded {
             return Ok(credentials.clone());
         }
-        let credentials = self.load()?;
-        Ok(self.loaded.get_or_init(|| credentials).clone())
+        Ok(loaded.insert(self.load()?).clone())
     }
 }
 
@@ -260,13 +281,19 @@ impl fmt::Debug for ProfileProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProfileProvider")
             .field("profile", &self.profile)
-            .field("loaded", &self.loaded.get().map(Credentials::secret_id))
+            // `try_lock`: showing a provider must never wait for (or deadlock on) a load.
+            .field(
+                "loaded",
+                &self.loaded.try_lock().ok().and_then(|c| c.as_ref().map(|c| c.secret_id().to_owned())),
+            )
             .finish()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
     use crate::credentials::fakes::FakeEnv;
 
@@ -518,5 +545,77 @@ mod tests {
         let p = provider(env);
         assert_eq!(p.credentials().unwrap(), p.credentials().unwrap());
         assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_file_group_or_others_can_read_works_with_one_warning() {
+        for (mode, warned) in [(0o644, true), (0o640, true), (0o604, true), (0o600, false), (0o400, false)] {
+            let env = FakeEnv::default().file_with_mode(HOME_FILE, FILE, mode);
+            let p = provider(env.clone());
+            for _ in 0..3 {
+                assert_eq!(p.credentials().unwrap().secret_id(), "AKIDdef", "{mode:o}");
+            }
+            let expected = format!("{HOME_FILE} is readable by others (mode {mode:04o}); chmod 600 it");
+            assert_eq!(env.warnings(), if warned { vec![expected] } else { vec![] }, "{mode:o}");
+        }
+    }
+
+    #[test]
+    fn a_path_with_control_characters_is_shown_escaped() {
+        let path = "/etc/tc\u{1b}[31m\n";
+        let env = FakeEnv::default().file_with_mode(path, FILE, 0o644).var_set(CREDENTIALS_FILE_VAR, path);
+        provider(env.clone()).credentials().unwrap();
+        assert_eq!(env.warnings(), [r"/etc/tc\u{1b}[31m\n is readable by others (mode 0644); chmod 600 it"]);
+        let broken = FakeEnv::default().file(path, "[x]\n").var_set(CREDENTIALS_FILE_VAR, path);
+        let why = broken_reason(provider(broken).credentials());
+        assert!(why.starts_with(r"profile file /etc/tc\u{1b}[31m\n: "), "{why}");
+    }
+
+    /// Each read waits up to `WAIT` for a second reader, so readers the provider lets in
+    /// together are seen together.
+    struct SlowReads {
+        env: FakeEnv,
+        inside: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Environment for SlowReads {
+        fn var(&self, name: &str) -> Result<String, VarError> {
+            self.env.var(name)
+        }
+        fn home_dir(&self) -> Option<PathBuf> {
+            self.env.home_dir()
+        }
+        fn read_file(&self, path: &std::path::Path) -> io::Result<(String, Option<u32>)> {
+            use std::sync::atomic::Ordering::SeqCst;
+            const WAIT: std::time::Duration = std::time::Duration::from_millis(300);
+            self.inside.fetch_add(1, SeqCst);
+            let start = std::time::Instant::now();
+            while self.inside.load(SeqCst) < 2 && start.elapsed() < WAIT {
+                std::thread::yield_now();
+            }
+            self.env.read_file(path)
+        }
+        fn warn(&self, message: &str) {
+            self.env.warn(message)
+        }
+    }
+
+    #[test]
+    fn threads_asking_at_once_read_the_file_and_warn_once() {
+        let env = FakeEnv::default().home("/home/u").file_with_mode(HOME_FILE, FILE, 0o644);
+        let reads = env.reads();
+        let slow = SlowReads { env: env.clone(), inside: Default::default() };
+        let p = ProfileProvider::new(Arc::new(slow));
+        let start = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                scope.spawn(|| {
+                    start.wait();
+                    assert_eq!(p.credentials().unwrap().secret_id(), "AKIDdef");
+                });
+            }
+        });
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(env.warnings().len(), 1, "{:?}", env.warnings());
     }
 }

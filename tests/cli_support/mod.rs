@@ -5,7 +5,7 @@
 #![allow(dead_code)] // Each test binary uses a different part of it.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -162,6 +162,15 @@ pub enum Creds<'a> {
 /// Runs `cvm-keypairs <args>` with `creds`, `stdin`, HOME in an empty directory and no other
 /// configuration; asserts neither the secret key nor the token appears in its output.
 pub fn run(args: &[&str], creds: Creds, stdin: Option<&str>) -> Out {
+    run_with(args, creds, stdin, &[])
+}
+
+/// How long a client run may take before the test kills it and fails.
+pub const RUN_DEADLINE: Duration = Duration::from_secs(120);
+
+/// [`run`] with the variables `env` set on top (after the ones `creds` sets), killed and
+/// failed should it outlive [`RUN_DEADLINE`].
+pub fn run_with(args: &[&str], creds: Creds, stdin: Option<&str>, env: &[(&str, &str)]) -> Out {
     let home = TempDir::new("home");
     let mut command = Command::new(BIN);
     command.args(args).env("HOME", &home.0);
@@ -198,6 +207,7 @@ pub fn run(args: &[&str], creds: Creds, stdin: Option<&str>) -> Out {
             command.env("TENCENTCLOUD_CREDENTIALS_FILE", home.0.join("no-such-credentials-file"));
         }
     }
+    command.envs(env.iter().copied());
     let mut child = command
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
@@ -211,7 +221,31 @@ pub fn run(args: &[&str], creds: Creds, stdin: Option<&str>) -> Out {
             let _ = pipe.write_all(input.as_bytes());
         });
     }
-    let output = child.wait_with_output().unwrap();
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).map(|_| bytes)
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + RUN_DEADLINE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} ran longer than {RUN_DEADLINE:?} and was killed");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let output = std::process::Output {
+        status,
+        stdout: stdout.join().unwrap().unwrap(),
+        stderr: stderr.join().unwrap().unwrap(),
+    };
     let out = Out {
         code: output.status.code().expect("exited, not killed"),
         stdout: String::from_utf8(output.stdout).unwrap(),

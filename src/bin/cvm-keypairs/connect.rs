@@ -19,7 +19,8 @@ use crate::exit;
 /// The help lines of the shared options, for each command's help text.
 pub const OPTIONS_HELP: &str = "\
 Connection options:
-  --region <REGION>          Region, e.g. ap-guangzhou [default: $TENCENTCLOUD_REGION]
+  --region <REGION>          Region, e.g. ap-guangzhou [default: $TENCENTCLOUD_REGION];
+                             required: none, or an empty one, is an error (exit 3)
   --endpoint <ENDPOINT>      HOST[:PORT] or URL; plain http:// only on a loopback host
                              [default: cvm.tencentcloudapi.com]
   --method <METHOD>          GET (query) or POST (JSON body) [default: POST]
@@ -27,11 +28,18 @@ Connection options:
   --profile <NAME>           Use only profile NAME of ~/.tencentcloud/credentials (or of
                              $TENCENTCLOUD_CREDENTIALS_FILE); without it credentials come from
                              TENCENTCLOUD_SECRET_ID/_KEY/_TOKEN, then profile
-                             $TENCENTCLOUD_PROFILE or `default`, then the CVM instance role
+                             $TENCENTCLOUD_PROFILE or `default`, then the CVM instance role.
+                             The file must be a regular file; one readable by group or
+                             others is used with a warning (chmod 600 it)
   --timeout <SECS>           Give up on a silent connection after SECS [default: 60]
   --max-retries <N>          Retries of a request after a transient failure (network, HTTP
                              5xx, rate limit, internal error) [default: 2]
   --rate-limit <N>           Requests per second per action sent at most [default: 10]
+
+Proxy: the first of ALL_PROXY, HTTPS_PROXY and HTTP_PROXY (each before its lower-case form)
+that is set and not empty, except for the hosts in NO_PROXY and loopback. Only http:// and
+https:// proxies work: any other value (e.g. socks5://) is an error naming the variable
+(exit 3), never a direct connection.
 ";
 
 /// The connection options as given on the command line.
@@ -115,7 +123,7 @@ impl Connection {
         let mut builder = Client::builder()
             .region(region)
             .method(self.method.unwrap_or_default())
-            .transport(Arc::new(transport.build()));
+            .transport(Arc::new(transport.build()?));
         if let Some(credentials) = credentials {
             builder = builder.credentials_provider(credentials);
         }

@@ -53,8 +53,9 @@ Exit codes:
   0  every requested key pair is absent afterwards (deleted now, or not found)
   1  some key pairs remain: kept (e.g. bound to an instance) or failed with an API error
   2  usage error or invalid input (e.g. a malformed id); nothing was sent
-  3  credentials, authentication or configuration (no or wrong credentials, invalid endpoint
-     or region, clock rejected); the run stopped
+  3  credentials, authentication or configuration (no or wrong credentials, a profile path
+     that is not a regular file, invalid endpoint, no or an empty region, a proxy variable
+     it cannot use, clock rejected); the run stopped
   4  network or transport failure: every key that remains failed without an API answer
      (connection refused or dropped, timeout, gateway error page), after the retries
 ";
