@@ -159,10 +159,9 @@ pub enum Creds<'a> {
     None,
 }
 
-/// Runs `cvm-keypairs <args>` with `creds`, `stdin`, HOME in an empty directory and no other
-/// configuration; asserts neither the secret key nor the token appears in its output.
-pub fn run(args: &[&str], creds: Creds, stdin: Option<&str>) -> Out {
-    let home = TempDir::new("home");
+/// `cvm-keypairs <args>` with `creds`, HOME in `home` (an empty directory) and no other
+/// configuration: no proxy, no region, no profile.
+pub fn command(args: &[&str], creds: Creds, home: &TempDir) -> Command {
     let mut command = Command::new(BIN);
     command.args(args).env("HOME", &home.0);
     for var in [
@@ -198,7 +197,14 @@ pub fn run(args: &[&str], creds: Creds, stdin: Option<&str>) -> Out {
             command.env("TENCENTCLOUD_CREDENTIALS_FILE", home.0.join("no-such-credentials-file"));
         }
     }
-    let mut child = command
+    command
+}
+
+/// Runs `cvm-keypairs <args>` as [`command`] makes it, with `stdin`; asserts neither the secret
+/// key nor the token appears in its output.
+pub fn run(args: &[&str], creds: Creds, stdin: Option<&str>) -> Out {
+    let home = TempDir::new("home");
+    let mut child = command(args, creds, &home)
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
