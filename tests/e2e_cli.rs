@@ -1,7 +1,9 @@
 //! The real `cvm-keypairs` client commands against the real `cvm-keypairs emulate`, over
 //! 127.0.0.1: delete over GET and POST, every emulator error the client can meet and its exit
-//! code, session tokens, bound keys in both modes, `--json`, stdin, `describe`, `--dry-run`
-//! byte for byte, clock skew, the demo, and no secret in any output (checked by every run).
+//! code, session tokens, bound keys in both modes, `--json` for every outcome, stdin (its
+//! format and its bounds), `describe`, `--dry-run` byte for byte, clock skew, the demo, a stdout
+//! that cannot be written or whose reader left, a hostile loopback server's terminal escapes,
+//! and no secret in any output (checked by every run).
 
 mod cli_support;
 mod support;
