@@ -3,7 +3,8 @@
 //! The `Host` header is signed, so the authority is normalised here (default ports dropped,
 //! host lower-cased) and used verbatim for both the signature and the connection. Plain
 //! `http://` would send the signed request and session token in clear text, so it is allowed
-//! only for loopback hosts unless the caller opts in.
+//! only for loopback hosts unless the caller opts in (`ClientBuilder::allow_insecure_http`,
+//! [`Endpoint::parse_allowing_http`]).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -88,8 +89,8 @@ impl Endpoint {
         let e = Self::parse_allowing_http(s)?;
         if e.scheme == Scheme::Http && !e.is_loopback() {
             return Err(Error::InvalidEndpoint(format!(
-                "{s:?}: plain http would send credentials in clear text; use https, a loopback host, \
-                 or opt in to insecure http explicitly"
+                "{s:?}: plain http would send credentials in clear text; use https or a loopback host \
+                 (ClientBuilder::allow_insecure_http or Endpoint::parse_allowing_http accept any host)"
             )));
         }
         Ok(e)
@@ -230,6 +231,10 @@ mod tests {
         for remote in ["http://cvm.tencentcloudapi.com", "http://10.0.0.1:8080", "http://128.0.0.1"] {
             let err = Endpoint::parse(remote).unwrap_err();
             assert!(err.to_string().contains("clear text"), "{err}");
+            assert!(
+                err.to_string().contains("ClientBuilder::allow_insecure_http"),
+                "an opt-in that exists: {err}"
+            );
             assert_eq!(Endpoint::parse_allowing_http(remote).unwrap().scheme(), Scheme::Http);
         }
     }

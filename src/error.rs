@@ -103,9 +103,15 @@ impl fmt::Display for Error {
         match self {
             Error::InvalidKeyId(e) => e.fmt(f),
             Error::InvalidKeyIds(errors) => {
-                write!(f, "{} invalid key pair ids:", errors.len())?;
-                for e in errors {
-                    write!(f, " {:?} ({});", e.id, e.reason)?;
+                // A million bad ids would make a message nobody reads: the count and a sample.
+                const SHOWN: usize = 20;
+                let n = errors.len();
+                write!(f, "{n} invalid key pair {}: ", if n == 1 { "id" } else { "ids" })?;
+                for (i, e) in errors.iter().take(SHOWN).enumerate() {
+                    write!(f, "{}{:?} ({})", if i == 0 { "" } else { "; " }, e.id, e.reason)?;
+                }
+                if n > SHOWN {
+                    write!(f, "; and {} more", n - SHOWN)?;
                 }
                 Ok(())
             }
@@ -115,9 +121,9 @@ impl fmt::Display for Error {
             Error::InvalidInput(why) => write!(f, "invalid input: {why}"),
             Error::Credentials(why) => write!(f, "credentials: {why}"),
             Error::NoCredentials(tried) => {
-                f.write_str("no credentials found:")?;
-                for (source, why) in tried {
-                    write!(f, " {source}: {why};")?;
+                f.write_str("no credentials found")?;
+                for (i, (source, why)) in tried.iter().enumerate() {
+                    write!(f, "{} {source}: {why}", if i == 0 { ":" } else { ";" })?;
                 }
                 Ok(())
             }
@@ -377,5 +383,30 @@ impl std::str::FromStr for ErrorCode {
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_ids_show_the_count_and_at_most_twenty() {
+        let bad = |n: usize| {
+            Error::InvalidKeyIds((0..n).map(|i| KeyIdError { id: format!("x{i}"), reason: "r" }).collect())
+                .to_string()
+        };
+        assert_eq!(bad(1), "1 invalid key pair id: \"x0\" (r)");
+        assert_eq!(bad(2), "2 invalid key pair ids: \"x0\" (r); \"x1\" (r)");
+        let many = bad(1_000);
+        assert!(many.starts_with("1000 invalid key pair ids: \"x0\" (r); "), "{many}");
+        assert!(many.ends_with("; \"x19\" (r); and 980 more"), "{many}");
+        assert!(!many.contains("x20"), "{many}");
+    }
+
+    #[test]
+    fn no_credentials_lists_each_source_without_a_trailing_semicolon() {
+        let e = Error::NoCredentials(vec![("environment", "a".into()), ("profile file", "b".into())]);
+        assert_eq!(e.to_string(), "no credentials found: environment: a; profile file: b");
     }
 }

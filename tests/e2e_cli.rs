@@ -1,16 +1,21 @@
 //! The real `cvm-keypairs` client commands against the real `cvm-keypairs emulate`, over
 //! 127.0.0.1: delete over GET and POST, every emulator error the client can meet and its exit
-//! code, session tokens, bound keys in both modes, `--json`, stdin, `describe`, `--dry-run`
-//! byte for byte, clock skew, the demo, and no secret in any output (checked by every run).
+//! code, session tokens, bound keys in both modes, `--json` for every outcome, stdin (its
+//! format and its bounds), `describe`, `--dry-run` byte for byte, clock skew, the demo, a stdout
+//! that cannot be written or whose reader left, a hostile loopback server's terminal escapes,
+//! and no secret in any output (checked by every run).
 
 mod cli_support;
+mod support;
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use cli_support::*;
-use cvm_keypairs::{Credentials, DeleteKeyPairs, Endpoint, Method, RequestConfig, Signer};
-use serde_json::Value;
+use cvm_keypairs::{Credentials, DeleteKeyPairs, Endpoint, HttpRequest, Method, RequestConfig, Signer};
+use serde_json::{json, Value};
 
 fn strings(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
@@ -64,7 +69,9 @@ fn session_tokens_are_sent_checked_and_never_printed() {
     assert_eq!(good.code, 0, "{good:?}");
     assert_eq!(good.json()["deleted"], serde_json::json!(["skey-aaaaaaaa"]));
     let dry = run(&[&base[..], &["--dry-run", "skey-aaaaaaaa"]].concat(), Creds::Good(Some(TOKEN)), None);
-    assert!(dry.stdout.contains("\r\nx-tc-token: ***\r\n"), "{}", dry.stdout);
+    assert_eq!(dry.json()["requests"][0]["headers"]["X-TC-Token"], "***", "{}", dry.stdout);
+    let wire = run(&[&base[..5], &["--dry-run", "skey-aaaaaaaa"]].concat(), Creds::Good(Some(TOKEN)), None);
+    assert!(wire.stdout.contains("\r\nx-tc-token: ***\r\n"), "{}", wire.stdout);
     let records = emu.finish();
     assert_eq!(count_code(&records, "AuthFailure.TokenFailure"), 2, "{records:?}");
     assert_eq!(count_code(&records, "OK"), 2, "one delete and one verification");
@@ -163,14 +170,71 @@ fn bound_keys_are_kept_and_reported_in_both_modes() {
 }
 
 #[test]
-fn ids_come_from_stdin_one_per_line_blanks_ignored() {
-    let emu = Emu::start(&[seed_entry("skey-aaaaaaaa", false), seed_entry("skey-bbbbbbbb", false)], &[]);
-    let out = delete(&emu, &["--json", "-"], Some("skey-aaaaaaaa\n\n  skey-bbbbbbbb  \r\n\nskey-aaaaaaaa\n"));
+fn stdin_ids_are_separated_by_any_whitespace_with_comments_and_a_byte_order_mark() {
+    let emu = Emu::start(
+        &["skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc", "skey-dddddddd", "skey-eeeeeeee"]
+            .map(|id| seed_entry(id, false)),
+        &[],
+    );
+    let input = "\u{feff}# exported by a script\r\nskey-aaaaaaaa\n\n  skey-bbbbbbbb  \r\n\
+                 skey-cccccccc skey-dddddddd\tskey-aaaaaaaa  # web, kept twice\n#skey-eeeeeeee\n";
+    let out = delete(&emu, &["--json", "-"], Some(input));
     assert_eq!(out.code, 0, "{out:?}");
-    check_json(&out.json(), &strings(&["skey-aaaaaaaa", "skey-bbbbbbbb"]));
-    let empty = delete(&emu, &["-"], Some("\n \n"));
-    assert_eq!(empty.code, 2, "{empty:?}");
-    assert!(present(&emu).is_empty());
+    check_json(&out.json(), &strings(&["skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc", "skey-dddddddd"]));
+    assert_eq!(present(&emu), set(&["skey-eeeeeeee"]), "the commented-out id is left alone");
+    assert_eq!(emu.finish().iter().filter(|r| r["action"] == "DeleteKeyPairs").count(), 1);
+}
+
+#[test]
+fn stdin_without_any_id_is_an_empty_report_and_sends_nothing() {
+    let emu = Emu::start(&[seed_entry("skey-aaaaaaaa", false)], &[]);
+    // No region and no credentials either: there is nothing to sign.
+    for input in ["", "\n \r\n\t\n", "\u{feff}", "# nothing to delete today\n\n"] {
+        let human = run(&["delete", "--endpoint", &emu.url, "-"], Creds::None, Some(input));
+        assert_eq!(
+            (human.code, human.stdout.as_str()),
+            (0, "0 key pairs: 0 deleted, 0 not found, 0 kept, 0 failed\n"),
+            "{input:?}: {human:?}"
+        );
+        let json = run(&["delete", "--endpoint", &emu.url, "--json", "-"], Creds::None, Some(input));
+        assert_eq!(json.code, 0, "{json:?}");
+        assert_eq!(check_json(&json.json(), &[]).0.len(), 0);
+        let dry = run(&["delete", "--dry-run", "--json", "-"], Creds::None, Some(input));
+        assert_eq!((dry.code, dry.json()), (0, serde_json::json!({"requests": []})), "{dry:?}");
+        let listed = run(&["describe", "--endpoint", &emu.url, "--json", "-"], Creds::None, Some(input));
+        assert_eq!(listed.code, 0, "{listed:?}");
+        assert_eq!(
+            listed.json(),
+            serde_json::json!({"key_pairs": [], "not_found": []}),
+            "not every key pair"
+        );
+        let table = run(&["describe", "--endpoint", &emu.url, "-"], Creds::None, Some(input));
+        assert_eq!((table.code, table.stdout.as_str()), (0, "0 key pairs\n"), "{table:?}");
+    }
+    let no_ids_at_all = run(&["delete", "--json"], Creds::None, None);
+    assert_eq!(no_ids_at_all.code, 2, "without `-`, no ids is still a usage error: {no_ids_at_all:?}");
+    assert_eq!(emu.finish(), Vec::<Value>::new(), "the emulator received nothing");
+}
+
+#[test]
+fn describe_reads_ids_from_stdin_like_delete() {
+    let emu = Emu::start(&[seed_entry("skey-aaaaaaaa", false), seed_entry("skey-bbbbbbbb", true)], &[]);
+    let base = ["describe", "--region", REGION, "--endpoint", &emu.url, "--json"];
+    let out = run(
+        &[&base[..], &["skey-zzzzzzzz", "-"]].concat(),
+        Creds::Good(None),
+        Some("\u{feff}skey-bbbbbbbb # bound\r\nskey-aaaaaaaa skey-bbbbbbbb\n"),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(ids_of(&out.json()["key_pairs"], "KeyId"), set(&["skey-aaaaaaaa", "skey-bbbbbbbb"]));
+    assert_eq!(out.json()["not_found"], serde_json::json!(["skey-zzzzzzzz"]));
+    let bad = run(&[&base[..], &["-"]].concat(), Creds::Good(None), Some("skey-aaaaaaaa\nnot-an-id\n"));
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert_eq!(bad.json()["error"]["code"], "InvalidKeyIds");
+    let twice = run(&[&base[..], &["-", "-"]].concat(), Creds::Good(None), Some(""));
+    assert_eq!(twice.code, 2, "{twice:?}");
+    let records = emu.finish();
+    assert_eq!(records.len(), 1, "one DescribeKeyPairs, nothing for the refused runs: {records:?}");
 }
 
 #[test]
@@ -179,7 +243,8 @@ fn malformed_ids_exit_2_and_nothing_is_sent() {
     let out = delete(&emu, &["skey-aaaaaaaa", "skey-TOOLONG123", "key-aaaaaaaa", "--json"], None);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("skey-TOOLONG123") && out.stderr.contains("key-aaaaaaaa"), "{}", out.stderr);
-    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(out.stderr.contains("2 invalid key pair ids") && out.stderr.contains("Nothing was sent"));
+    assert_eq!(out.json()["error"]["code"], "InvalidKeyIds", "{}", out.stdout);
     let from_stdin = delete(&emu, &["-"], Some("skey-aaaaaaaa\nnot-an-id\n"));
     assert_eq!(from_stdin.code, 2, "{from_stdin:?}");
     let dry = delete(&emu, &["--dry-run", "skey-aaaaaaaa", "x"], None);
@@ -216,6 +281,12 @@ fn usage_errors_exit_2_and_help_documents_the_exit_codes() {
         "  2  usage",
         "  3  credentials",
         "  4  network",
+        "  5  the report could not be written",
+        "AuthFailure.SignatureExpire",
+        "Date header",
+        "`#` starts a",
+        "{\"error\":{\"code\",\"message\",\"request_id\"}}",
+        "{\"requests\":[",
         "--no-verify",
         "--max-retries",
         "--rate-limit",
@@ -229,6 +300,14 @@ fn usage_errors_exit_2_and_help_documents_the_exit_codes() {
         assert_eq!(out.code, 0, "{command}");
         assert!(out.stdout.contains(&format!("cvm-keypairs {command}")), "{}", out.stdout);
     }
+    let describe = run(&["describe", "--help"], Creds::None, None);
+    for text in
+        ["5 the list could not be written", "AuthFailure.SignatureExpire", "Date header", "--json", "-     ("]
+    {
+        assert!(describe.stdout.contains(text), "{text:?} missing from:\n{}", describe.stdout);
+    }
+    let top = run(&["--help"], Creds::None, None);
+    assert!(top.stdout.contains("5 the output\ncould not be written"), "{}", top.stdout);
 }
 
 #[test]
@@ -254,13 +333,19 @@ fn describe_lists_everything_or_the_given_ids() {
     assert_eq!(human.code, 0, "{human:?}");
     assert!(human.stdout.starts_with("KEY ID "), "{}", human.stdout);
     assert!(human.stdout.contains("skey-bbbbbbbb") && human.stdout.contains("ins-e2e00001"));
-    assert!(human.stdout.ends_with("1 key pair(s)\nnot found: skey-zzzzzzzz\n"), "{}", human.stdout);
+    assert!(human.stdout.ends_with("\n1 key pair\nnot found: skey-zzzzzzzz\n"), "{}", human.stdout);
     let records = emu.finish();
     assert!(records.iter().all(|r| r["action"] == "DescribeKeyPairs" && r["code"] == "OK"), "{records:?}");
 }
 
 /// The request the library builds for `ids` with the CLI's settings.
-fn library_request(url: &str, method: Method, creds: &Credentials, ids: &[String], ts: i64) -> String {
+fn library_build(
+    url: &str,
+    method: Method,
+    creds: &Credentials,
+    ids: &[String],
+    ts: i64,
+) -> HttpRequest<'static> {
     let config = RequestConfig {
         endpoint: Endpoint::parse(url).unwrap(),
         region: REGION.into(),
@@ -268,7 +353,12 @@ fn library_request(url: &str, method: Method, creds: &Credentials, ids: &[String
         ..RequestConfig::default()
     };
     let action = DeleteKeyPairs::parse(ids.iter().map(String::as_str)).unwrap();
-    config.build(&Signer::new(), creds, &action, ts).unwrap().to_string()
+    config.build(&Signer::new(), creds, &action, ts).unwrap().into_owned()
+}
+
+/// [`library_build`] as it goes on the wire.
+fn library_request(url: &str, method: Method, creds: &Credentials, ids: &[String], ts: i64) -> String {
+    library_build(url, method, creds, ids, ts).to_string()
 }
 
 #[test]
@@ -398,6 +488,12 @@ fn the_demo_runs_with_no_configuration_at_all() {
         assert!(out.stdout.contains("x-tc-action: DeleteKeyPairs"), "the signed request is shown");
         assert!(out.stdout.contains("[emulator] #") && out.stdout.contains("RequestId "), "{}", out.stdout);
         assert!(!out.stdout.contains(cvm_keypairs::emulator::EmulatorConfig::DEFAULT_SECRET_KEY));
+        assert!(
+            out.stdout.contains("TENCENTCLOUD_SECRET_ID and\nTENCENTCLOUD_SECRET_KEY set"),
+            "{}",
+            out.stdout
+        );
+        assert!(out.stdout.contains(" (0 ids) -> ") && out.stdout.contains(" (7 ids) -> "), "{}", out.stdout);
     }
 }
 
@@ -493,7 +589,11 @@ fn an_empty_or_missing_region_exits_3_saying_no_region_and_nothing_is_sent() {
         let out = run_with(args, Creds::Good(None), None, env);
         assert_eq!(out.code, 3, "{args:?} {env:?}: {out:?}");
         assert!(out.stderr.contains("no region"), "{args:?} {env:?}: {}", out.stderr);
-        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+        if args.contains(&"--json") {
+            assert!(out.json()["error"]["message"].as_str().unwrap().contains("no region"), "{}", out.stdout);
+        } else {
+            assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+        }
     }
     assert_eq!(emu.finish(), Vec::<Value>::new(), "the emulator received nothing");
 }
@@ -551,4 +651,354 @@ fn a_profile_path_that_is_not_a_regular_file_exits_3_at_once() {
         }
     }
     assert!(!server.connected(), "nothing was sent");
+}
+
+/// Runs `args` with good credentials, stdout on `/dev/full` (every write fails: disk full);
+/// returns the exit code and stderr.
+fn run_with_full_stdout(args: &[&str]) -> (i32, String) {
+    let home = TempDir::new("home");
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let output = command(args, Creds::Good(None), &home)
+        .stdin(Stdio::null())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    (output.status.code().unwrap(), String::from_utf8(output.stderr).unwrap())
+}
+
+#[test]
+fn a_report_that_cannot_be_written_is_an_error_with_exit_5_though_the_keys_are_deleted() {
+    let emu = Emu::start(&[seed_entry("skey-aaaaaaaa", false), seed_entry("skey-bbbbbbbb", false)], &[]);
+    let base = ["--region", REGION, "--endpoint", &emu.url];
+    for (args, what) in [
+        (vec!["delete", "skey-aaaaaaaa"], "the human report"),
+        (vec!["delete", "--json", "skey-bbbbbbbb"], "the JSON report"),
+        (vec!["describe"], "the table"),
+        (vec!["describe", "--json"], "the JSON list"),
+        (vec!["delete", "--dry-run", "skey-cccccccc"], "the signed requests"),
+    ] {
+        let all: Vec<&str> = args[..1].iter().chain(&base).chain(&args[1..]).copied().collect();
+        let (code, stderr) = run_with_full_stdout(&all);
+        assert_eq!(code, 5, "{what}: {stderr}");
+        assert!(stderr.contains("error: cannot write to stdout: "), "{what}: {stderr}");
+        assert!(stderr.contains("the output is incomplete"), "{what}: {stderr}");
+    }
+    let (code, stderr) = run_with_full_stdout(&["delete", "--help"]);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(present(&emu).is_empty(), "both deletions happened; only their reports were lost");
+}
+
+#[test]
+fn a_reader_that_stops_reading_ends_the_run_quietly_with_its_own_exit_code() {
+    let asked = ids("p", 150);
+    let emu = Emu::start(&asked.iter().map(|id| seed_entry(id, false)).collect::<Vec<_>>(), &[]);
+    for (command_name, code) in [("describe", 0), ("delete", 0), ("describe", 0)] {
+        let home = TempDir::new("home");
+        let args = [command_name, "--region", REGION, "--endpoint", &emu.url, "-"];
+        let mut child = command(&args, Creds::Good(None), &home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away first (`| head -0`); the command only writes once stdin ends.
+        drop(child.stdout.take());
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(asked.join("\n").as_bytes()).unwrap();
+        drop(stdin);
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(code), "{command_name}: {stderr}");
+        assert!(stderr.lines().all(|l| l.starts_with("deleted ")), "{command_name}: only progress: {stderr}");
+    }
+    assert!(present(&emu).is_empty(), "the delete went through");
+}
+
+#[test]
+fn with_json_every_outcome_is_one_json_object_even_usage_errors_and_bad_input() {
+    let emu = Emu::start(&[seed_entry("skey-aaaaaaaa", false)], &[]);
+    let long_word = "x".repeat(100);
+    // Arguments, credentials, stdin, exit code, JSON error code.
+    type Case<'a> = (&'a [&'a str], Creds<'a>, Option<&'a str>, i32, &'a str);
+    let cases: &[Case] = &[
+        (&["delete", "skey-bad", "--json"], Creds::Good(None), None, 2, "InvalidKeyIds"),
+        (&["delete", "--frobnicate", "skey-aaaaaaaa", "--json"], Creds::Good(None), None, 2, "UsageError"),
+        (&["delete", "--json"], Creds::Good(None), None, 2, "UsageError"),
+        (&["delete", "--json=yes", "skey-aaaaaaaa"], Creds::Good(None), None, 2, "UsageError"),
+        (&["delete", "--timeout", "0", "skey-aaaaaaaa", "--json"], Creds::Good(None), None, 2, "UsageError"),
+        (
+            &["delete", "--dry-run", "--timestamp", "-1", "skey-aaaaaaaa", "--json"],
+            Creds::Good(None),
+            None,
+            2,
+            "UsageError",
+        ),
+        (&["delete", "--json", "-"], Creds::Good(None), Some(&long_word), 2, "InvalidInput"),
+        (&["delete", "--json", "-"], Creds::Good(None), Some("skey-aaaaaaaa skey-b"), 2, "InvalidKeyIds"),
+        (&["describe", "bad", "--json"], Creds::Good(None), None, 2, "InvalidKeyIds"),
+        (&["describe", "--frobnicate", "--json"], Creds::Good(None), None, 2, "UsageError"),
+        (
+            &[
+                "delete",
+                "--region",
+                REGION,
+                "--dry-run",
+                "--timestamp",
+                "999999999999",
+                "skey-aaaaaaaa",
+                "--json",
+            ],
+            Creds::Good(None),
+            None,
+            2,
+            "InvalidTimestamp",
+        ),
+        (
+            &["delete", "--region", REGION, "--endpoint", &emu.url, "skey-aaaaaaaa", "--json"],
+            Creds::None,
+            None,
+            3,
+            "Credentials",
+        ),
+        (
+            &["delete", "--region", REGION, "--endpoint", "http://example.com", "skey-aaaaaaaa", "--json"],
+            Creds::Good(None),
+            None,
+            3,
+            "InvalidEndpoint",
+        ),
+        (
+            &["describe", "--region", REGION, "--endpoint", &emu.url, "--json"],
+            Creds::Key("wrong-key"),
+            None,
+            3,
+            "AuthFailure.SignatureFailure",
+        ),
+    ];
+    for &(args, creds, stdin, exit, code) in cases {
+        let out = run(args, creds, stdin);
+        assert_eq!(out.code, exit, "{args:?}: {out:?}");
+        let error = &out.json()["error"];
+        assert_eq!(error["code"], code, "{args:?}: {}", out.stdout);
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{args:?}: {error}");
+        assert_eq!(error.as_object().unwrap().len(), 3, "code, message, request_id: {error}");
+        assert!(out.stderr.starts_with("error: "), "the message is on stderr too: {args:?}: {}", out.stderr);
+    }
+    assert!(present(&emu).contains("skey-aaaaaaaa"), "nothing was deleted");
+}
+
+#[test]
+fn dry_run_with_json_prints_every_signed_request_as_one_object_token_masked() {
+    let asked = ids("j", 150);
+    let plain = Credentials::new(SECRET_ID, SECRET_KEY).unwrap();
+    let with_token = plain.with_token(TOKEN).unwrap();
+    let url = "http://127.0.0.1:9";
+    for (method, name) in [(Method::Get, "GET"), (Method::Post, "POST")] {
+        let mut args = vec!["delete", "--region", REGION, "--endpoint", url, "--method", name];
+        args.extend(["--dry-run", "--json", "--timestamp", "1700000000"]);
+        args.extend(asked.iter().map(String::as_str));
+        let out = run(&args, Creds::Good(Some(TOKEN)), None);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(
+            out.stderr.contains("dry run: 2 requests for 150 key pairs signed at 1700000000"),
+            "{}",
+            out.stderr
+        );
+        let json = out.json();
+        let requests = json["requests"].as_array().unwrap();
+        assert_eq!((json.as_object().unwrap().len(), requests.len()), (1, 2), "{json}");
+        for (shown, chunk) in requests.iter().zip([&asked[..100], &asked[100..]]) {
+            let expected = library_build(url, method, &with_token, chunk, 1_700_000_000);
+            assert_eq!(shown["method"], name);
+            assert_eq!(shown["url"], expected.url.as_ref());
+            assert_eq!(shown["body"], String::from_utf8(expected.body.clone()).unwrap());
+            let headers = shown["headers"].as_object().unwrap();
+            assert_eq!(headers.len(), expected.headers.len(), "{headers:?}");
+            for (header, value) in &expected.headers {
+                let value = if *header == "X-TC-Token" { "***" } else { value.as_ref() };
+                assert_eq!(headers[*header], value, "{header}");
+            }
+            assert_eq!(headers["X-TC-Token"], "***");
+        }
+    }
+}
+
+const HOSTILE: &str =
+    "boom\u{1b}]0;pwned\u{7}\u{1b}[2J\r\nerror: forged line\u{202e}\u{2066}\u{9b}2J\u{7f}\u{0}";
+
+/// A loopback server answering DeleteKeyPairs (or, with `fail_everything`, every action) with
+/// an API error whose code, message and RequestId hold terminal escapes and forged lines, and
+/// DescribeKeyPairs with a key pair whose name, date and instance do.
+fn hostile_server(fail_everything: bool) -> support::Server {
+    support::Server::start(move |request| {
+        let action = request.all("X-TC-Action").first().copied().unwrap_or_default().to_owned();
+        let body = if fail_everything || action == "DeleteKeyPairs" {
+            json!({"Response": {
+                "Error": {"Code": "Hostile.\u{1b}[2J", "Message": HOSTILE},
+                "RequestId": "rid\u{1b}[31m\r\nerror: forged"
+            }})
+        } else {
+            json!({"Response": {
+                "TotalCount": 1,
+                "KeyPairSet": [{
+                    "KeyId": "skey-aaaaaaaa",
+                    "KeyName": format!("web{HOSTILE}"),
+                    "CreatedTime": "2024\u{1b}[8m",
+                    "AssociatedInstanceIds": ["ins-\u{202e}1\u{85}"]
+                }],
+                "RequestId": "rid-describe\u{1b}c"
+            }})
+        };
+        support::Reply::json(&body.to_string())
+    })
+}
+
+/// Asserts `text` holds no control, bidirectional-formatting or line-separator character but
+/// line ends, and no line that a server forged.
+fn assert_safe_for_terminals(what: &str, text: &str) {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    assert!(!text.chars().any(unsafe_char), "{what}: a raw control character in {text:?}");
+    assert!(!text.lines().any(|l| l.starts_with("error: forged")), "{what}: a forged line in {text:?}");
+    assert!(text.contains("\\u{1b}"), "{what}: the escapes are shown, not dropped: {text:?}");
+}
+
+#[test]
+fn text_from_a_hostile_server_is_escaped_for_people_and_exact_in_json() {
+    let server = hostile_server(false);
+    let url = server.url();
+    let base = ["--region", REGION, "--endpoint", &url, "--max-retries", "0"];
+    let human = run(&[&["delete"][..], &base, &["skey-aaaaaaaa"]].concat(), Creds::Good(None), None);
+    assert_eq!(human.code, 1, "{human:?}");
+    assert_safe_for_terminals("delete report", &human.stdout);
+    assert!(
+        human.stdout.contains("skey-aaaaaaaa  Hostile.\\u{1b}[2J: boom\\u{1b}]0;pwned\\u{7}"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("\\u{d}\\u{a}error: forged line\\u{202e}\\u{2066}\\u{9b}2J\\u{7f}\\u{0}"));
+    assert!(human.stderr.lines().all(|l| !l.starts_with("error")), "{}", human.stderr);
+
+    let json = run(&[&["delete", "--json"][..], &base, &["skey-aaaaaaaa"]].concat(), Creds::Good(None), None);
+    let failed = &json.json()["failed"][0];
+    assert_eq!(failed["code"], "Hostile.\u{1b}[2J", "JSON keeps the exact text");
+    assert_eq!(failed["message"], HOSTILE);
+    assert_eq!(failed["request_id"], "rid\u{1b}[31m\r\nerror: forged");
+
+    let table = run(&[&["describe"][..], &base].concat(), Creds::Good(None), None);
+    assert_eq!(table.code, 0, "{table:?}");
+    assert_safe_for_terminals("describe table", &table.stdout);
+    assert_eq!(table.stdout.lines().count(), 3, "header, one row, count: {}", table.stdout);
+    assert!(table.stdout.contains("ins-\\u{202e}1\\u{85}"), "{}", table.stdout);
+    let listed = run(&[&["describe", "--json"][..], &base].concat(), Creds::Good(None), None);
+    assert_eq!(listed.json()["key_pairs"][0]["KeyName"], format!("web{HOSTILE}"));
+
+    let server = hostile_server(true);
+    let url = server.url();
+    let failing = ["--region", REGION, "--endpoint", &url, "--max-retries", "0"];
+    let whole = run(&[&["describe"][..], &failing].concat(), Creds::Good(None), None);
+    assert_eq!(whole.code, 1, "{whole:?}");
+    assert_safe_for_terminals("error message", &whole.stderr);
+    assert_eq!(whole.stderr.lines().filter(|l| l.starts_with("error")).count(), 1, "{}", whole.stderr);
+    assert!(whole.stderr.starts_with("error: API error Hostile.\\u{1b}[2J: boom"), "{}", whole.stderr);
+    assert!(whole.stdout.is_empty());
+}
+
+/// Runs `args` (no credentials, nothing reachable) with `chunks` copies of `chunk` piped to
+/// stdin from a thread, as a pipeline would; returns the exit code, stderr, how many bytes the
+/// command took before it stopped reading, and how long it ran.
+fn run_streaming(args: &[&str], chunk: Vec<u8>, chunks: usize) -> (i32, String, usize, Duration) {
+    let home = TempDir::new("home");
+    let started = Instant::now();
+    let mut child = command(args, Creds::None, &home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let mut written = 0;
+        for _ in 0..chunks {
+            if stdin.write_all(&chunk).is_err() {
+                break;
+            }
+            written += chunk.len();
+        }
+        written
+    });
+    let output = child.wait_with_output().unwrap();
+    let elapsed = started.elapsed();
+    let written = writer.join().unwrap();
+    (output.status.code().unwrap(), String::from_utf8(output.stderr).unwrap(), written, elapsed)
+}
+
+#[test]
+fn stdin_is_refused_early_with_bounded_memory_when_it_cannot_be_ids() {
+    let args = ["delete", "--region", REGION, "--endpoint", "http://127.0.0.1:9", "-"];
+    // 300 MB of NUL bytes: one endless word.
+    let (code, stderr, written, elapsed) = run_streaming(&args, vec![0; 1 << 20], 300);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("line 1 of stdin holds a word of more than 64 bytes"), "{stderr}");
+    assert!(written < 8 << 20, "stopped reading after a bounded amount, not {written} bytes");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+
+    let (code, stderr, written, _) = run_streaming(&args, vec![b' '; 1 << 20], 17);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("stdin holds more than 16 MiB, the most one run reads"), "{stderr}");
+    assert!(written < 17 << 20, "{written}");
+
+    let many: Vec<u8> = ids("m", 100_001).join("\n").into_bytes();
+    let (code, stderr, _, _) = run_streaming(&args, many, 1);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("stdin holds more than 100000 ids"), "{stderr}");
+}
+
+#[test]
+fn an_https_endpoint_that_answers_plain_http_gets_a_hint_to_use_http() {
+    let emu = Emu::start(&[seed_entry("skey-aaaaaaaa", false)], &[]);
+    let bare = emu.url.strip_prefix("http://").unwrap().to_owned();
+    let base = ["--region", REGION, "--endpoint", &bare, "--max-retries", "0"];
+    let hint = "hint: the TLS handshake failed; if the endpoint serves plain http";
+    let delete = run(&[&["delete"][..], &base, &["skey-aaaaaaaa"]].concat(), Creds::Good(None), None);
+    assert_eq!(delete.code, 4, "{delete:?}");
+    assert!(delete.stderr.contains(hint) && delete.stderr.contains("http://HOST:PORT"), "{}", delete.stderr);
+    let describe = run(&[&["describe"][..], &base].concat(), Creds::Good(None), None);
+    assert_eq!(describe.code, 4, "{describe:?}");
+    assert!(describe.stderr.contains(hint), "{}", describe.stderr);
+    assert!(describe.stderr.contains("allowed only for a loopback host"), "{}", describe.stderr);
+    assert_eq!(present(&emu), set(&["skey-aaaaaaaa"]));
+}
+
+#[test]
+fn messages_state_real_ranges_counts_and_options_that_exist() {
+    let timeout = run(&["delete", "--timeout", "0", "skey-aaaaaaaa"], Creds::None, None);
+    assert_eq!(timeout.code, 2);
+    assert!(
+        timeout.stderr.contains("--timeout takes more than 0 and at most 3600 seconds, not 0"),
+        "{timeout:?}"
+    );
+    let negative =
+        run(&["delete", "--dry-run", "--timestamp", "-1", "skey-aaaaaaaa"], Creds::Good(None), None);
+    assert_eq!(negative.code, 2, "{negative:?}");
+    assert!(negative.stderr.contains("0 or more, not -1"), "{}", negative.stderr);
+    let remote = run(
+        &["delete", "--region", REGION, "--endpoint", "http://example.com", "skey-aaaaaaaa"],
+        Creds::Good(None),
+        None,
+    );
+    assert_eq!(remote.code, 3, "{remote:?}");
+    assert!(remote.stderr.contains("allows http:// only for a loopback host"), "{}", remote.stderr);
+    assert!(!remote.stderr.contains("opt in"), "no flag that does not exist: {}", remote.stderr);
+    let none = run(&["delete", "--region", REGION, "skey-aaaaaaaa"], Creds::None, None);
+    assert_eq!(none.code, 3, "{none:?}");
+    assert!(!none.stderr.contains(";\n") && !none.stderr.contains("; ;"), "no stray `;`: {}", none.stderr);
+
+    let emu = Emu::start(&[seed_entry("skey-aaaaaaaa", false)], &[]);
+    let one = delete(&emu, &["skey-aaaaaaaa"], None);
+    assert!(one.stdout.starts_with("1 key pair: 1 deleted, 0 not found"), "{}", one.stdout);
+    let dry = delete(&emu, &["--dry-run", "skey-aaaaaaaa"], None);
+    assert!(dry.stderr.starts_with("dry run: 1 request for 1 key pair signed at "), "{}", dry.stderr);
 }

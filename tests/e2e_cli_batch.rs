@@ -107,3 +107,16 @@ fn malformed_ids_among_a_thousand_good_ones_send_nothing() {
     }
     assert_eq!(emu.finish(), Vec::<Value>::new(), "the emulator received nothing");
 }
+
+#[test]
+fn a_thousand_malformed_ids_are_counted_and_only_twenty_named() {
+    let bad: Vec<String> = (0..1000).map(|i| format!("bad-{i:04}")).collect();
+    let out = run(&["delete", "--json", "-"], Creds::None, Some(&bad.join("\n")));
+    assert_eq!(out.code, 2, "{out:?}");
+    for text in [&out.stderr, out.json()["error"]["message"].as_str().unwrap()] {
+        assert!(text.contains("1000 invalid key pair ids: \"bad-0000\" ("), "{text}");
+        assert!(text.contains("\"bad-0019\"") && text.contains("; and 980 more"), "{text}");
+        assert!(!text.contains("bad-0020") && text.len() < 3_000, "{text}");
+    }
+    assert_eq!(out.json()["error"]["code"], "InvalidKeyIds");
+}

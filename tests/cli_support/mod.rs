@@ -159,19 +159,9 @@ pub enum Creds<'a> {
     None,
 }
 
-/// Runs `cvm-keypairs <args>` with `creds`, `stdin`, HOME in an empty directory and no other
-/// configuration; asserts neither the secret key nor the token appears in its output.
-pub fn run(args: &[&str], creds: Creds, stdin: Option<&str>) -> Out {
-    run_with(args, creds, stdin, &[])
-}
-
-/// How long a client run may take before the test kills it and fails.
-pub const RUN_DEADLINE: Duration = Duration::from_secs(120);
-
-/// [`run`] with the variables `env` set on top (after the ones `creds` sets), killed and
-/// failed should it outlive [`RUN_DEADLINE`].
-pub fn run_with(args: &[&str], creds: Creds, stdin: Option<&str>, env: &[(&str, &str)]) -> Out {
-    let home = TempDir::new("home");
+/// `cvm-keypairs <args>` with `creds`, HOME in `home` (an empty directory) and no other
+/// configuration: no proxy, no region, no profile.
+pub fn command(args: &[&str], creds: Creds, home: &TempDir) -> Command {
     let mut command = Command::new(BIN);
     command.args(args).env("HOME", &home.0);
     for var in [
@@ -207,8 +197,24 @@ pub fn run_with(args: &[&str], creds: Creds, stdin: Option<&str>, env: &[(&str, 
             command.env("TENCENTCLOUD_CREDENTIALS_FILE", home.0.join("no-such-credentials-file"));
         }
     }
-    command.envs(env.iter().copied());
-    let mut child = command
+    command
+}
+
+/// Runs `cvm-keypairs <args>` as [`command`] makes it, with `stdin`; asserts neither the secret
+/// key nor the token appears in its output.
+pub fn run(args: &[&str], creds: Creds, stdin: Option<&str>) -> Out {
+    run_with(args, creds, stdin, &[])
+}
+
+/// How long a client run may take before the test kills it and fails.
+pub const RUN_DEADLINE: Duration = Duration::from_secs(120);
+
+/// [`run`] with the variables `env` set on top (after the ones `creds` sets), killed and
+/// failed should it outlive [`RUN_DEADLINE`].
+pub fn run_with(args: &[&str], creds: Creds, stdin: Option<&str>, env: &[(&str, &str)]) -> Out {
+    let home = TempDir::new("home");
+    let mut child = command(args, creds, &home)
+        .envs(env.iter().copied())
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

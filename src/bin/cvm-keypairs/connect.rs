@@ -4,17 +4,21 @@
 //! `delete`, `describe` and `demo` all go through [`Connection::client`] or
 //! [`Connection::client_with`], so the demo exercises exactly the client the real commands use.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
 use cvm_keypairs::credentials::{region_from_env, ProfileProvider};
+use cvm_keypairs::endpoint::Scheme;
 use cvm_keypairs::retry::RetryPolicy;
 use cvm_keypairs::{
-    Client, Error, ErrorCode, Language, Method, ProvideCredentials, SystemEnvironment, UreqTransport,
+    Client, Endpoint, Error, ErrorCode, Language, Method, ProvideCredentials, SystemEnvironment,
+    UreqTransport,
 };
 
 use crate::args::{Args, UsageError};
 use crate::exit;
+use crate::output::for_people;
 
 /// The help lines of the shared options, for each command's help text.
 pub const OPTIONS_HELP: &str = "\
@@ -42,6 +46,20 @@ https:// proxies work: any other value (e.g. socks5://) is an error naming the v
 (exit 3), never a direct connection.
 ";
 
+/// What `delete --help` and `describe --help` say after the options: how text from outside is
+/// shown, and the clock-skew correction.
+pub const NOTES_HELP: &str = "
+Text from the API and from key pairs (codes, messages, RequestIds, names) is printed for
+people with control and bidirectional-formatting characters escaped as \\u{1b} and the like,
+so a server cannot drive the terminal or forge a line; JSON output keeps the exact text.
+
+Clock skew is corrected once per request: when the API refuses a request with
+AuthFailure.SignatureExpire (its timestamp more than 5 minutes from the server's clock), the
+server's time is taken from that answer's Date header, the request is signed again and sent
+once more, and later requests use the corrected clock. Exit 3 still happens when such an
+answer has no Date header, or the re-signed request is refused again (e.g. the clock jumped).
+";
+
 /// The connection options as given on the command line.
 #[derive(Debug, Default)]
 pub struct Connection {
@@ -67,7 +85,9 @@ impl Connection {
             "timeout" => {
                 let secs: f64 = args.parsed(name, "a number of seconds")?;
                 if !(secs > 0.0 && secs <= 3600.0) {
-                    return Err(UsageError(format!("--timeout takes 0 to 3600 seconds, not {secs}")));
+                    return Err(UsageError(format!(
+                        "--timeout takes more than 0 and at most 3600 seconds, not {secs}"
+                    )));
                 }
                 self.timeout = Some(Duration::from_secs_f64(secs));
             }
@@ -127,8 +147,15 @@ impl Connection {
         if let Some(credentials) = credentials {
             builder = builder.credentials_provider(credentials);
         }
-        if let Some(endpoint) = &self.endpoint {
-            builder = builder.endpoint(endpoint);
+        if let Some(text) = &self.endpoint {
+            let endpoint = Endpoint::parse_allowing_http(text)?;
+            if endpoint.scheme() == Scheme::Http && !endpoint.is_loopback() {
+                return Err(Error::InvalidEndpoint(format!(
+                    "{text:?}: plain http would send the signed request in clear text, so the command \
+                     line allows http:// only for a loopback host (localhost, 127.0.0.0/8, ::1); use https"
+                )));
+            }
+            builder = builder.parsed_endpoint(endpoint);
         }
         if let Some(language) = self.language {
             builder = builder.language(language);
@@ -150,7 +177,10 @@ impl Connection {
 /// body) is 4; any other API error is 1.
 pub fn exit_code(error: &Error) -> u8 {
     match error {
-        Error::InvalidKeyId(_) | Error::InvalidKeyIds(_) | Error::KeyIdCount(_) => exit::USAGE,
+        Error::InvalidKeyId(_)
+        | Error::InvalidKeyIds(_)
+        | Error::KeyIdCount(_)
+        | Error::InvalidTimestamp(_) => exit::USAGE,
         Error::Transport { .. } | Error::Http { .. } | Error::Decode { .. } => exit::NETWORK,
         Error::Api { code, .. } if code.is_auth() || is_config_code(code) => exit::CONFIG,
         Error::Api { .. } => exit::FAILED,
@@ -166,17 +196,49 @@ fn is_config_code(code: &ErrorCode) -> bool {
     )
 }
 
-/// Prints why a command failed, with the API's code and RequestId when there are some.
+/// The `code` of the `--json` error object for `error`: the API's code, `HTTP<status>`,
+/// `Transport.<kind>` or `DecodeError` when a request was answered or tried, else what was
+/// wrong before sending.
+pub fn error_code(error: &Error) -> Cow<'_, str> {
+    match error {
+        Error::InvalidKeyId(_) | Error::InvalidKeyIds(_) => "InvalidKeyIds".into(),
+        Error::KeyIdCount(_) => "KeyIdCount".into(),
+        Error::InvalidTimestamp(_) => "InvalidTimestamp".into(),
+        Error::InvalidEndpoint(_) => "InvalidEndpoint".into(),
+        Error::InvalidInput(_) => "InvalidInput".into(),
+        Error::Credentials(_) => "Credentials".into(),
+        Error::NoCredentials(_) => "NoCredentials".into(),
+        other => other.code_text(),
+    }
+}
+
+/// Prints why a command failed (with the API's code and RequestId when there are some, and a
+/// hint when the code suggests one).
 pub fn report_error(error: &Error) {
-    eprintln!("error: {error}");
-    if exit_code(error) == exit::CONFIG {
-        if let Error::Api { code, .. } = error {
-            if code.as_str() == "AuthFailure.SignatureExpire" {
-                eprintln!("hint: the signature's timestamp is too far from the server's clock");
-            } else if code.is_auth() {
-                eprintln!("hint: check the secret id and key (and token) the credentials chain found");
-            }
+    eprintln!("error: {}", for_people(&error.to_string()));
+    if exit_code(error) == exit::USAGE {
+        eprintln!("Nothing was sent.");
+    }
+    if let Some(hint) = hint(&error.code_text()) {
+        eprintln!("hint: {hint}");
+    }
+}
+
+/// What to do about a failure with `code` (an [`Error::code_text`]), when there is something.
+pub fn hint(code: &str) -> Option<&'static str> {
+    match code {
+        "AuthFailure.SignatureExpire" => Some(
+            "the signature's timestamp is too far from the server's clock, even after correcting the \
+             clock once from the server's Date header; check this machine's clock",
+        ),
+        "Transport.Tls" => Some(
+            "the TLS handshake failed; if the endpoint serves plain http (as `cvm-keypairs emulate` \
+             does), give it as http://HOST:PORT, which is allowed only for a loopback host",
+        ),
+        _ if ErrorCode::new(code).is_auth() => {
+            Some("check the secret id and key (and token) the credentials chain found")
         }
+        _ => None,
     }
 }
 
@@ -202,6 +264,7 @@ mod tests {
         let transport = Error::Transport { kind: TransportKind::Timeout, message: "slow".into() };
         for (error, code) in [
             (Error::InvalidKeyIds(vec![]), exit::USAGE),
+            (Error::InvalidTimestamp(-1), exit::USAGE),
             (Error::NoCredentials(vec![]), exit::CONFIG),
             (Error::Credentials("profile".into()), exit::CONFIG),
             (Error::InvalidEndpoint("x".into()), exit::CONFIG),
@@ -214,5 +277,22 @@ mod tests {
         ] {
             assert_eq!(exit_code(&error), code, "{error:?}");
         }
+    }
+
+    #[test]
+    fn json_codes_name_what_was_wrong_before_sending_and_keep_the_api_s() {
+        let transport = Error::Transport { kind: TransportKind::Tls, message: "x".into() };
+        for (error, code) in [
+            (Error::InvalidKeyIds(vec![]), "InvalidKeyIds"),
+            (Error::InvalidEndpoint("x".into()), "InvalidEndpoint"),
+            (Error::NoCredentials(vec![]), "NoCredentials"),
+            (api("Some.NewCode"), "Some.NewCode"),
+            (transport, "Transport.Tls"),
+        ] {
+            assert_eq!(error_code(&error), code);
+        }
+        assert!(hint("Transport.Tls").is_some_and(|h| h.contains("http://HOST:PORT")));
+        assert!(hint("AuthFailure.SecretIdNotFound").is_some_and(|h| h.contains("secret id")));
+        assert!(hint("InternalError").is_none());
     }
 }

@@ -1,22 +1,26 @@
 //! `cvm-keypairs delete`: delete any number of key pairs through the verified batch call, or
 //! print the signed requests without sending them (`--dry-run`).
 
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal};
 
 use cvm_keypairs::actions::delete_key_pairs::MAX_IDS;
-use cvm_keypairs::{key_id, Client, DeleteKeyPairs, Error, KeyId};
+use cvm_keypairs::batch::{BatchOptions, DeletionReport};
+use cvm_keypairs::{Client, DeleteKeyPairs, HttpRequest, KeyId};
+use serde_json::{json, Value};
 
 use crate::args::{unknown_option, Arg, Args, UsageError};
 use crate::connect::{self, Connection};
 use crate::exit;
+use crate::ids::Ids;
+use crate::output::{self, count};
 use crate::report::{self, ProgressLine};
-use cvm_keypairs::batch::{BatchOptions, DeletionReport};
 
 pub const HELP: &str = "\
 Delete CVM key pairs, any number of them, and report what became of each.
 
 Usage: cvm-keypairs delete [OPTIONS] <KEY_ID>...
-       cvm-keypairs delete [OPTIONS] -      (ids from stdin, one per line, blank lines ignored)
+       cvm-keypairs delete [OPTIONS] [KEY_ID]... -     (`-`: more ids from stdin)
 
 Every id is checked first (skey- and 8 of 0-9a-z); if any is malformed nothing is sent.
 Repeated ids count once. Requests carry up to 100 ids and are paced to the API's limit; a
@@ -24,23 +28,24 @@ request failing because of some ids is split so the others are still deleted; tr
 failures are retried; afterwards DescribeKeyPairs confirms each deleted key is gone (a key
 bound to an instance or image can be kept silently by the API).
 
+Ids from stdin are separated by any whitespace (spaces, tabs, newlines, CRLF); `#` starts a
+comment that runs to the end of the line; a UTF-8 byte order mark at the start is skipped.
+Stdin holding no id at all is nothing to do, not an error: exit 0 with an empty report and
+nothing sent (like `xargs -r`). At most 100000 ids and 16 MiB are read from stdin; a word
+longer than 64 bytes, more ids or more input is refused (exit 2) before anything is sent.
+
 Options:
-  --json                     Print one JSON object on stdout:
-                             {\"deleted\":[ids],\"not_found\":[ids],
-                              \"failed\":[{\"key_id\",\"code\",\"message\",\"request_id\"}],
-                              \"request_ids\":[...]}
-                             Every id given is in exactly one list; keys still present after
-                             deletion are under \"failed\" with the code saying why. A run
-                             that stops as a whole (exit 3) prints
-                             {\"error\":{\"code\",\"message\",\"request_id\"}} instead
+  --json                     Print exactly one line of JSON on stdout, whatever the outcome
+                             (the shapes are listed below)
   --no-verify                Trust a successful DeleteKeyPairs without checking with
                              DescribeKeyPairs
   --dry-run                  Print each signed request exactly as it would go on the wire
                              (HTTP/1.1, one per 100 ids; X-TC-Token shown as ***) and send
                              nothing. Piped, stdout is the exact byte stream; on a terminal a
-                             newline follows each request
-  --timestamp <UNIX>         With --dry-run: sign at this time (seconds since 1970), so the
-                             output is reproducible
+                             newline follows each request. With --json, one object instead:
+                             {\"requests\":[{\"method\",\"url\",\"headers\":{name:value},\"body\"}]}
+  --timestamp <UNIX>         With --dry-run: sign at this time (whole seconds since 1970, 0 or
+                             more), so the output is reproducible
   -h, --help                 Print this help
 
 ";
@@ -50,22 +55,40 @@ pub const EXIT_HELP: &str = "
 Progress goes to stderr (`deleted 300/1000, 0 kept, 0 failed`), the report to stdout.
 
 Exit codes:
-  0  every requested key pair is absent afterwards (deleted now, or not found)
+  0  every requested key pair is absent afterwards (deleted now, or not found); also stdin
+     that held no id
   1  some key pairs remain: kept (e.g. bound to an instance) or failed with an API error
   2  usage error or invalid input (e.g. a malformed id); nothing was sent
   3  credentials, authentication or configuration (no or wrong credentials, a profile path
      that is not a regular file, invalid endpoint, no or an empty region, a proxy variable
-     it cannot use, clock rejected); the run stopped
+     it cannot use, clock rejected): the run stopped, or every key that remains failed
+     authentication
   4  network or transport failure: every key that remains failed without an API answer
      (connection refused or dropped, timeout, gateway error page), after the retries
+  5  the report could not be written to stdout (e.g. disk full); key pairs the run deleted
+     are deleted all the same
+A reader that stops reading early (`| head`) is not an error: the exit code is the run's own.
+
+With --json, stdout holds one line:
+  the report   when the run went through (exit 0, 1, 3 or 4):
+               {\"deleted\":[ids],\"not_found\":[ids],
+                \"failed\":[{\"key_id\",\"code\",\"message\",\"request_id\"}],\"request_ids\":[...]}
+               Every id given is in exactly one list; keys still present after deletion are
+               under \"failed\" with the code saying why. Stdin without ids: empty lists.
+  an error     when the run stopped as a whole (exit 1, 3 or 4), and for every usage error or
+               invalid input (exit 2): {\"error\":{\"code\",\"message\",\"request_id\"}}, where
+               code is the API's code, HTTP<status>, Transport.<kind> or DecodeError, or, for
+               what is wrong before sending, UsageError, InvalidInput, InvalidKeyIds,
+               InvalidTimestamp, InvalidEndpoint, NoCredentials or Credentials
+  the requests with --dry-run (exit 0), as above
+  Exit 5: the line is missing or cut short. --help prints this text, not JSON.
 ";
 
 /// What the command line asks for.
 #[derive(Debug, Default)]
 struct Options {
     connection: Connection,
-    ids: Vec<String>,
-    from_stdin: bool,
+    ids: Ids,
     json: bool,
     verify: bool,
     dry_run: bool,
@@ -74,35 +97,41 @@ struct Options {
 
 /// Runs `delete` with its arguments; returns the exit code.
 pub fn run(args: Vec<String>) -> u8 {
-    let mut options = match parse(Args::new(args)) {
+    let json = crate::wants_json(&args);
+    let options = match parse(Args::new(args)) {
         Ok(Some(options)) => options,
-        Ok(None) => return crate::print_text(&format!("{HELP}{}{}", connect::OPTIONS_HELP, EXIT_HELP)),
-        Err(e) => return crate::command_usage_error("delete", &e),
-    };
-    if options.from_stdin {
-        if let Err(e) = read_ids(io::stdin().lock(), &mut options.ids) {
-            eprintln!("error: cannot read key pair ids from stdin: {e}");
-            return exit::USAGE;
+        Ok(None) => {
+            return crate::print_text(&format!(
+                "{HELP}{}{}{EXIT_HELP}",
+                connect::OPTIONS_HELP,
+                connect::NOTES_HELP
+            ))
         }
-    }
-    let ids = match validate(&options.ids) {
+        Err(e) => return crate::command_usage_error("delete", &e, json),
+    };
+    let Options { connection, ids, json, verify, dry_run, timestamp } = options;
+    let ids = match ids.resolve(io::stdin().lock(), json) {
         Ok(ids) => ids,
-        Err(e) => {
-            eprintln!("error: {e}\nNothing was sent.");
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
-    let client = match options.connection.client() {
-        Ok(client) => client,
-        Err(e) => {
-            connect::report_error(&e);
-            return connect::exit_code(&e);
+    if ids.is_empty() {
+        // Only stdin can be empty; like `xargs -r`, no ids is nothing to do.
+        if dry_run {
+            print_requests(&[], json);
+            eprintln!("dry run: no key pair ids, so no requests; nothing was sent");
+        } else {
+            print_report(&DeletionReport::default(), json);
         }
-    };
-    if options.dry_run {
-        return dry_run(&client, &ids, options.timestamp);
+        return exit::OK;
     }
-    execute(&client, &ids, options.verify, options.json)
+    let client = match connection.client() {
+        Ok(client) => client,
+        Err(e) => return crate::fail(&e, json),
+    };
+    if dry_run {
+        return self::dry_run(&client, &ids, timestamp, json);
+    }
+    execute(&client, &ids, verify, json)
 }
 
 /// Parses the options; `None` means help was asked for.
@@ -110,15 +139,8 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
     let mut o = Options { verify: true, ..Options::default() };
     while let Some(arg) = args.next_arg()? {
         let name = match arg {
-            Arg::Positional(p) if p == "-" => {
-                if o.from_stdin {
-                    return Err(UsageError("`-` (read ids from stdin) is given twice".into()));
-                }
-                o.from_stdin = true;
-                continue;
-            }
-            Arg::Positional(id) => {
-                o.ids.push(id);
+            Arg::Positional(p) => {
+                o.ids.take(p)?;
                 continue;
             }
             Arg::Option(name) => name,
@@ -128,7 +150,15 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
             "json" => o.json = true,
             "no-verify" => o.verify = false,
             "dry-run" => o.dry_run = true,
-            "timestamp" => o.timestamp = Some(args.parsed(&name, "whole seconds since 1970")?),
+            "timestamp" => {
+                let timestamp = args.parsed(&name, "whole seconds since 1970")?;
+                if timestamp < 0 {
+                    return Err(UsageError(format!(
+                        "--timestamp takes whole seconds since 1970, 0 or more, not {timestamp}"
+                    )));
+                }
+                o.timestamp = Some(timestamp);
+            }
             _ if o.connection.take(&name, &mut args)? => {}
             _ => return Err(unknown_option("delete", &name)),
         }
@@ -136,63 +166,62 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
     if o.timestamp.is_some() && !o.dry_run {
         return Err(UsageError("--timestamp only goes with --dry-run".into()));
     }
-    if o.ids.is_empty() && !o.from_stdin {
+    if o.ids.none_given() {
         return Err(UsageError("give at least one key pair id, or `-` to read them from stdin".into()));
     }
     Ok(Some(o))
 }
 
-/// Adds the ids of `input`, one per line; surrounding spaces and blank lines are ignored.
-fn read_ids(input: impl BufRead, ids: &mut Vec<String>) -> io::Result<()> {
-    for line in input.lines() {
-        let line = line?;
-        let id = line.trim();
-        if !id.is_empty() {
-            ids.push(id.to_owned());
-        }
-    }
-    Ok(())
-}
-
-/// Every id parsed and de-duplicated, or an error listing every malformed one.
-fn validate(ids: &[String]) -> Result<Vec<KeyId>, Error> {
-    let mut parsed = key_id::parse_all(ids.iter().map(String::as_str))?;
-    key_id::dedup(&mut parsed);
-    if parsed.is_empty() {
-        return Err(Error::InvalidInput("no key pair ids were given".into()));
-    }
-    Ok(parsed)
-}
-
 /// Prints the signed request of every batch of ids; sends nothing.
-fn dry_run(client: &Client, ids: &[KeyId], timestamp: Option<i64>) -> u8 {
+fn dry_run(client: &Client, ids: &[KeyId], timestamp: Option<i64>, json: bool) -> u8 {
     let timestamp = timestamp.unwrap_or_else(|| client.now());
     let mut requests = Vec::new();
     for chunk in ids.chunks(MAX_IDS) {
         match DeleteKeyPairs::new(chunk.iter().copied()).and_then(|action| client.sign_at(&action, timestamp))
         {
             Ok(request) => requests.push(request),
-            Err(e) => {
-                connect::report_error(&e);
-                return match e {
-                    Error::InvalidTimestamp(_) => exit::USAGE,
-                    e => connect::exit_code(&e),
-                };
-            }
+            Err(e) => return crate::fail(&e, json),
         }
     }
-    let separator = if io::stdout().is_terminal() { "\n" } else { "" };
-    let mut out = io::stdout().lock();
-    for request in &requests {
-        let _ = write!(out, "{request}{separator}");
-    }
-    let _ = out.flush();
+    print_requests(&requests, json);
     eprintln!(
-        "dry run: {} request(s) for {} key pair(s) signed at {timestamp}; nothing was sent",
-        requests.len(),
-        ids.len()
+        "dry run: {} for {} signed at {timestamp}; nothing was sent",
+        count(requests.len(), "request"),
+        count(ids.len(), "key pair")
     );
     exit::OK
+}
+
+/// Prints signed requests: on the wire's terms, or as the JSON object of `--dry-run --json`.
+fn print_requests(requests: &[HttpRequest<'_>], json: bool) {
+    if json {
+        output::print_json(&json!({ "requests": requests.iter().map(request_json).collect::<Vec<_>>() }));
+        return;
+    }
+    let separator = if io::stdout().is_terminal() { "\n" } else { "" };
+    let mut text = String::new();
+    for request in requests {
+        let _ = write!(text, "{request}{separator}");
+    }
+    output::print(&text);
+}
+
+/// A request as JSON, the session token masked as in its wire form.
+fn request_json(request: &HttpRequest<'_>) -> Value {
+    let headers: serde_json::Map<String, Value> = request
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            let shown = if name.eq_ignore_ascii_case("X-TC-Token") { "***" } else { value.as_ref() };
+            ((*name).to_owned(), Value::from(shown))
+        })
+        .collect();
+    json!({
+        "method": request.method.as_str(),
+        "url": request.url,
+        "headers": headers,
+        "body": String::from_utf8_lossy(&request.body),
+    })
 }
 
 /// Deletes `ids` through the batch call with progress on stderr, prints the report on stdout
@@ -207,25 +236,23 @@ pub fn execute(client: &Client, ids: &[KeyId], verify: bool, json: bool) -> u8 {
     match result {
         Ok(report) => {
             print_report(&report, json);
+            let mut codes: Vec<&str> = report.failed.iter().map(|f| f.code.as_str()).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            for hint in codes.into_iter().filter_map(connect::hint) {
+                eprintln!("hint: {hint}");
+            }
             report::exit_code(&report)
         }
-        Err(e) => {
-            connect::report_error(&e);
-            if json {
-                crate::print_json(&crate::error_json(&e));
-            }
-            connect::exit_code(&e)
-        }
+        Err(e) => crate::fail(&e, json),
     }
 }
 
 fn print_report(report: &DeletionReport, json: bool) {
     if json {
-        crate::print_json(&report::to_json(report));
+        output::print_json(&report::to_json(report));
     } else {
-        let mut out = io::stdout().lock();
-        let _ = report::write_human(&mut out, report);
-        let _ = out.flush();
+        output::print(&report::human(report));
     }
 }
 
@@ -249,8 +276,10 @@ mod tests {
         ])
         .unwrap()
         .unwrap();
-        assert_eq!(o.ids, ["skey-aaaaaaaa", "skey-bbbbbbbb"]);
-        assert!(o.json && !o.verify && o.from_stdin && !o.dry_run);
+        let ids: Vec<String> =
+            o.ids.resolve(&b""[..], false).unwrap().iter().map(|id| id.to_string()).collect();
+        assert_eq!(ids, ["skey-aaaaaaaa", "skey-bbbbbbbb"]);
+        assert!(o.json && !o.verify && !o.dry_run);
     }
 
     #[test]
@@ -263,28 +292,17 @@ mod tests {
             (&["--rate-limit", "0", "skey-aaaaaaaa"][..], "--rate-limit takes at least 1"),
             (&["--method", "PUT", "skey-aaaaaaaa"][..], "--method takes GET or POST"),
             (&["--frobnicate", "skey-aaaaaaaa"][..], "unknown option --frobnicate"),
+            (
+                &["--dry-run", "--timestamp", "-1", "skey-aaaaaaaa"][..],
+                "--timestamp takes whole seconds since 1970, 0 or more, not -1",
+            ),
+            (
+                &["--timeout", "0", "skey-aaaaaaaa"][..],
+                "--timeout takes more than 0 and at most 3600 seconds, not 0",
+            ),
         ] {
             let err = parse_list(args).unwrap_err().0;
             assert!(err.starts_with(message), "{args:?}: {err}");
         }
-    }
-
-    #[test]
-    fn stdin_ids_skip_blank_lines_and_spaces() {
-        let mut ids = vec!["skey-aaaaaaaa".to_owned()];
-        read_ids(&b"\n  skey-bbbbbbbb \r\n\n\tskey-cccccccc\n   \n"[..], &mut ids).unwrap();
-        assert_eq!(ids, ["skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc"]);
-    }
-
-    #[test]
-    fn validation_lists_every_bad_id_and_removes_repeats() {
-        let ids = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let Err(Error::InvalidKeyIds(bad)) = validate(&ids(&["skey-aaaaaaaa", "x", "skey-AAAAAAAA"])) else {
-            panic!()
-        };
-        assert_eq!(bad.len(), 2);
-        let good = validate(&ids(&["skey-aaaaaaaa", "skey-bbbbbbbb", "skey-aaaaaaaa"])).unwrap();
-        assert_eq!(good.len(), 2);
-        assert!(validate(&[]).is_err());
     }
 }

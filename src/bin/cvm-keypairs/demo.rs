@@ -4,7 +4,7 @@
 //! bound to an instance), and runs the very code `describe` and `delete` run — same client,
 //! same batch call, same report — printing each step and each request the emulator answers.
 
-use std::io::Write;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use cvm_keypairs::emulator::{BoundBehavior, Emulator, EmulatorConfig, KeyPair, RequestRecord};
@@ -13,6 +13,7 @@ use cvm_keypairs::{Credentials, DeleteKeyPairs, Error, KeyId, Method};
 use crate::args::{unknown_option, Args, UsageError};
 use crate::connect::{self, Connection};
 use crate::exit;
+use crate::output;
 use crate::{delete, describe};
 
 pub const HELP: &str = "\
@@ -33,7 +34,8 @@ Options:
                              keeps it (caught by verification) [default: error]
   -h, --help                 Print this help
 
-Exit codes: 0 the demo ran as expected; 1 it did not; 3 the emulator could not start.
+Exit codes: 0 the demo ran as expected; 1 it did not; 3 the emulator could not start; 5 its
+output could not be written to stdout.
 ";
 
 const FREE: [&str; 5] = ["skey-demo0001", "skey-demo0002", "skey-demo0003", "skey-demo0004", "skey-demo0005"];
@@ -46,7 +48,7 @@ pub fn run(args: Vec<String>) -> u8 {
     let (method, bound_behavior) = match parse(Args::new(args)) {
         Ok(Some(parsed)) => parsed,
         Ok(None) => return crate::print_text(HELP),
-        Err(e) => return crate::command_usage_error("demo", &e),
+        Err(e) => return crate::command_usage_error("demo", &e, false),
     };
     match demo(method, bound_behavior) {
         Ok(code) => code,
@@ -87,9 +89,7 @@ fn ids(list: &[&str]) -> Vec<KeyId> {
 }
 
 fn step(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "\n=== {text}");
-    let _ = out.flush();
+    output::print(&format!("\n=== {text}\n"));
 }
 
 fn demo(method: Method, bound_behavior: BoundBehavior) -> Result<u8, Error> {
@@ -132,13 +132,12 @@ fn demo(method: Method, bound_behavior: BoundBehavior) -> Result<u8, Error> {
     let targets = ids(&[FREE[0], FREE[1], FREE[2], FREE[3], FREE[4], BOUND, UNKNOWN]);
     step(&format!("3. delete {} key pairs: the first request, as signed (headers)", targets.len()));
     let first = client.sign(&DeleteKeyPairs::new(targets.iter().copied())?)?;
-    let shown = first.to_string();
-    let mut out = std::io::stdout().lock();
-    for line in shown.split("\r\n").take_while(|line| !line.is_empty()) {
-        let _ = writeln!(out, "    {line}");
+    let mut shown = String::new();
+    for line in first.to_string().split("\r\n").take_while(|line| !line.is_empty()) {
+        let _ = writeln!(shown, "    {line}");
     }
-    let _ = writeln!(out, "    (body: {} bytes)", first.body.len());
-    drop(out);
+    let _ = writeln!(shown, "    (body: {} bytes)", first.body.len());
+    output::print(&shown);
 
     step("4. delete: each request as the emulator answered it, then the report");
     let code = delete::execute(&client, &targets, true, false);
@@ -148,35 +147,33 @@ fn demo(method: Method, bound_behavior: BoundBehavior) -> Result<u8, Error> {
     describe::print(&left, &[], false);
 
     let expected = left.len() == 1 && left[0].key_id.as_str() == BOUND && code == exit::FAILED;
-    let mut out = std::io::stdout().lock();
     if expected {
-        let _ = writeln!(
-            out,
+        output::print(&format!(
             "\nDone: 5 key pairs deleted, {UNKNOWN} reported not found, and {BOUND} kept because it is bound\n\
              to an instance (exit code {code} from `delete`: some key pairs remain). Against the real API,\n\
-             run `cvm-keypairs delete --region <REGION> <KEY_ID>...` with TENCENTCLOUD_SECRET_ID/_KEY set."
-        );
+             run `cvm-keypairs delete --region <REGION> <KEY_ID>...` with TENCENTCLOUD_SECRET_ID and\n\
+             TENCENTCLOUD_SECRET_KEY set.\n"
+        ));
         Ok(exit::OK)
     } else {
-        let _ =
-            writeln!(out, "\nUnexpected outcome: delete exited {code} and {} key pairs are left", left.len());
+        output::print(&format!(
+            "\nUnexpected outcome: delete exited {code} and {} left\n",
+            output::count(left.len(), "key pair")
+        ));
         Ok(exit::FAILED)
     }
 }
 
 fn print_record(r: &RequestRecord) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "  [emulator] #{} {} {} ({} ids) -> HTTP {} {} RequestId {} ({} deleted)",
+    output::print(&format!(
+        "  [emulator] #{} {} {} ({}) -> HTTP {} {} RequestId {} ({} deleted)\n",
         r.seq,
         r.method,
         r.action,
-        r.key_ids,
+        output::count(r.key_ids, "id"),
         r.status,
         r.code,
         if r.request_id.is_empty() { "-" } else { &r.request_id },
         r.deleted
-    );
-    let _ = out.flush();
+    ));
 }

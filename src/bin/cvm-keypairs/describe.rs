@@ -1,25 +1,38 @@
 //! `cvm-keypairs describe`: list every key pair (all pages), or the ones with the given ids.
 
-use std::io::{self, Write};
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::io;
 
 use cvm_keypairs::actions::describe_key_pairs::MAX_LIMIT;
-use cvm_keypairs::{key_id, Client, DescribeKeyPairs, Error, KeyId, KeyPair};
+use cvm_keypairs::{Client, DescribeKeyPairs, Error, KeyId, KeyPair};
 use serde_json::{json, Value};
 
 use crate::args::{unknown_option, Arg, Args, UsageError};
 use crate::connect::{self, Connection};
 use crate::exit;
+use crate::ids::Ids;
+use crate::output::{self, count, for_people};
 
 pub const HELP: &str = "\
 List CVM key pairs: all of them (every page), or those with the given ids.
 
 Usage: cvm-keypairs describe [OPTIONS] [KEY_ID]...
+       cvm-keypairs describe [OPTIONS] [KEY_ID]... -     (`-`: more ids from stdin)
+
+Ids from stdin are read as by `delete` (whitespace-separated, `#` comments, at most 100000
+ids and 16 MiB). Stdin holding no id at all lists nothing (not every key pair): exit 0 with
+an empty list and nothing sent.
 
 Options:
-  --json                     Print one JSON object on stdout:
+  --json                     Print exactly one line of JSON on stdout, whatever the outcome:
                              {\"key_pairs\":[{\"KeyId\",\"KeyName\",\"ProjectId\",\"Description\",
                              \"AssociatedInstanceIds\",\"CreatedTime\",\"Tags\"}],\"not_found\":[ids]}
-                             (not_found: the ids asked for that do not exist)
+                             (not_found: the ids asked for that do not exist) when listed
+                             (exit 0); {\"error\":{\"code\",\"message\",\"request_id\"}} otherwise
+                             (exit 1 to 4, codes as in `delete --help`); exit 5: the line is
+                             missing or cut short
   -h, --help                 Print this help
 
 ";
@@ -28,45 +41,48 @@ Options:
 pub const EXIT_HELP: &str = "
 Exit codes: 0 listed (ids that do not exist are reported, not an error); 1 the API answered
 with an error; 2 usage error or malformed id, nothing sent; 3 credentials, authentication or
-configuration; 4 network or transport failure.
+configuration; 4 network or transport failure; 5 the list could not be written to stdout.
+A reader that stops reading early (`| head`) is not an error: the exit code is the run's own.
 ";
 
 /// Runs `describe` with its arguments; returns the exit code.
 pub fn run(args: Vec<String>) -> u8 {
+    let json = crate::wants_json(&args);
     let (connection, ids, json) = match parse(Args::new(args)) {
         Ok(Some(parsed)) => parsed,
-        Ok(None) => return crate::print_text(&format!("{HELP}{}{}", connect::OPTIONS_HELP, EXIT_HELP)),
-        Err(e) => return crate::command_usage_error("describe", &e),
-    };
-    let mut ids = match key_id::parse_all(ids.iter().map(String::as_str)) {
-        Ok(ids) => ids,
-        Err(e) => {
-            eprintln!("error: {e}\nNothing was sent.");
-            return exit::USAGE;
+        Ok(None) => {
+            return crate::print_text(&format!(
+                "{HELP}{}{}{EXIT_HELP}",
+                connect::OPTIONS_HELP,
+                connect::NOTES_HELP
+            ))
         }
+        Err(e) => return crate::command_usage_error("describe", &e, json),
     };
-    key_id::dedup(&mut ids);
-    let result = connection.client().and_then(|client| list(&client, &ids));
-    match result {
+    let from_stdin = ids.reads_stdin();
+    let ids = match ids.resolve(io::stdin().lock(), json) {
+        Ok(ids) => ids,
+        Err(code) => return code,
+    };
+    if from_stdin && ids.is_empty() {
+        // No ids at all would mean every key pair: stdin without ids asks for none.
+        print(&[], &[], json);
+        return exit::OK;
+    }
+    match connection.client().and_then(|client| list(&client, &ids)) {
         Ok(key_pairs) => {
             print(&key_pairs, &ids, json);
             exit::OK
         }
-        Err(e) => {
-            connect::report_error(&e);
-            if json {
-                crate::print_json(&crate::error_json(&e));
-            }
-            connect::exit_code(&e)
-        }
+        Err(e) => crate::fail(&e, json),
     }
 }
 
-fn parse(mut args: Args) -> Result<Option<(Connection, Vec<String>, bool)>, UsageError> {
-    let (mut connection, mut ids, mut json) = (Connection::default(), Vec::new(), false);
+fn parse(mut args: Args) -> Result<Option<(Connection, Ids, bool)>, UsageError> {
+    let (mut connection, mut ids, mut json) = (Connection::default(), Ids::default(), false);
     while let Some(arg) = args.next_arg()? {
         match arg {
-            Arg::Positional(id) => ids.push(id),
+            Arg::Positional(id) => ids.take(id)?,
             Arg::Option(name) => match name.as_str() {
                 "h" | "help" => return Ok(None),
                 "json" => json = true,
@@ -92,50 +108,53 @@ pub fn list(client: &Client, ids: &[KeyId]) -> Result<Vec<KeyPair>, Error> {
 
 /// Prints `key_pairs` as a table (or JSON), and the ids asked for that were not found.
 pub fn print(key_pairs: &[KeyPair], asked: &[KeyId], json: bool) {
-    let not_found: Vec<&KeyId> =
-        asked.iter().filter(|id| !key_pairs.iter().any(|k| k.key_id == **id)).collect();
-    let mut out = io::stdout().lock();
+    let found: HashSet<&KeyId> = key_pairs.iter().map(|k| &k.key_id).collect();
+    let not_found: Vec<&KeyId> = asked.iter().filter(|id| !found.contains(id)).collect();
     if json {
-        let object = json!({
+        output::print_json(&json!({
             "key_pairs": key_pairs.iter().map(key_pair_json).collect::<Vec<_>>(),
             "not_found": not_found.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
-        });
-        let _ = writeln!(out, "{object}");
-        return;
+        }));
+    } else {
+        output::print(&table(key_pairs, &not_found));
     }
-    let _ = write_table(&mut out, key_pairs, &not_found);
-    let _ = out.flush();
 }
 
-fn write_table(out: &mut impl Write, key_pairs: &[KeyPair], not_found: &[&KeyId]) -> io::Result<()> {
+/// The table for people, text from the API escaped.
+fn table(key_pairs: &[KeyPair], not_found: &[&KeyId]) -> String {
+    let mut out = String::new();
     if !key_pairs.is_empty() {
-        let name_width = key_pairs.iter().map(|k| k.key_name.chars().count()).max().unwrap_or(0).max(4);
-        writeln!(
+        let rows: Vec<[Cow<'_, str>; 3]> = key_pairs
+            .iter()
+            .map(|k| {
+                let instances = if k.associated_instance_ids.is_empty() {
+                    "-".into()
+                } else {
+                    for_people(&k.associated_instance_ids.join(",")).into_owned().into()
+                };
+                [for_people(&k.key_name), for_people(&k.created_time), instances]
+            })
+            .collect();
+        let name_width = rows.iter().map(|[name, ..]| name.chars().count()).max().unwrap_or(0).max(4);
+        let _ = writeln!(
             out,
             "{:<13}  {:<name_width$}  {:>7}  {:<20}  INSTANCES",
             "KEY ID", "NAME", "PROJECT", "CREATED"
-        )?;
-        for k in key_pairs {
-            let instances = if k.associated_instance_ids.is_empty() {
-                "-".to_owned()
-            } else {
-                k.associated_instance_ids.join(",")
-            };
-            writeln!(
+        );
+        for (k, [name, created, instances]) in key_pairs.iter().zip(&rows) {
+            let _ = writeln!(
                 out,
-                "{:<13}  {:<name_width$}  {:>7}  {:<20}  {instances}",
+                "{:<13}  {name:<name_width$}  {:>7}  {created:<20}  {instances}",
                 k.key_id.as_str(),
-                k.key_name,
                 k.project_id,
-                k.created_time
-            )?;
+            );
         }
     }
-    writeln!(out, "{} key pair(s)", key_pairs.len())?;
+    let _ = writeln!(out, "{}", count(key_pairs.len(), "key pair"));
     for id in not_found {
-        writeln!(out, "not found: {id}")?;
+        let _ = writeln!(out, "not found: {id}");
     }
-    Ok(())
+    out
 }
 
 fn key_pair_json(k: &KeyPair) -> Value {

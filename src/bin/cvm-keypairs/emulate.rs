@@ -1,6 +1,6 @@
 //! `cvm-keypairs emulate`: serve the local emulator of the key-pair API on 127.0.0.1.
 
-use std::io::{self, Write};
+use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +9,7 @@ use cvm_keypairs::Credentials;
 
 use crate::args::{unknown_option, Args, UsageError};
 use crate::exit;
+use crate::output;
 
 pub const HELP: &str = "\
 Serve a local emulator of the CVM key-pair API (DeleteKeyPairs, DescribeKeyPairs) on 127.0.0.1.
@@ -57,7 +58,7 @@ The emulator runs until it is killed; SIGINT and SIGTERM end the process (there 
 handler). Use --exit-on-stdin-close to stop it from a parent process by closing its stdin.
 
 Exit codes: 0 stopped cleanly; 2 usage error or unreadable/invalid seed file; 3 the port cannot
-be bound.
+be bound; 5 stdout could not be written (the emulator served on all the same).
 ";
 
 /// What the command line asks for, beyond the emulator's own configuration.
@@ -150,11 +151,10 @@ fn rate(args: &mut Args, name: &str) -> Result<f64, UsageError> {
 }
 
 fn print_record(record: &RequestRecord) {
-    let Ok(line) = serde_json::to_string(record) else { return };
-    let mut out = io::stdout().lock();
-    // A closed stdout must not stop the emulator: the log is a convenience.
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
+    // A stdout that fails does not stop the emulator: it serves on, and the exit code tells.
+    if let Ok(line) = serde_json::to_string(record) {
+        output::print(&format!("{line}\n"));
+    }
 }
 
 fn serve(options: Options) -> u8 {
@@ -167,13 +167,10 @@ fn serve(options: Options) -> u8 {
             return exit::CONFIG;
         }
     };
-    {
-        let mut out = io::stdout().lock();
-        let _ = writeln!(out, "listening on http://{}", emulator.addr());
-        let _ = out.flush();
-    }
+    output::print(&format!("listening on http://{}\n", emulator.addr()));
     eprintln!(
-        "emulating DeleteKeyPairs and DescribeKeyPairs with {key_pairs} key pairs for secret id {secret_id}{}",
+        "emulating DeleteKeyPairs and DescribeKeyPairs with {} for secret id {secret_id}{}",
+        output::count(key_pairs, "key pair"),
         if options.log { "; one JSON line per request follows on stdout" } else { "" }
     );
     if !options.exit_on_stdin_close {

@@ -9,6 +9,8 @@ mod delete;
 mod demo;
 mod describe;
 mod emulate;
+mod ids;
+mod output;
 mod report;
 
 use std::process::ExitCode;
@@ -25,6 +27,8 @@ mod exit {
     pub const CONFIG: u8 = 3;
     /// No API answer: network, timeout, gateway error page.
     pub const NETWORK: u8 = 4;
+    /// The output could not be written to stdout; the command itself may have done its work.
+    pub const OUTPUT: u8 = 5;
 }
 
 const HELP: &str = "\
@@ -46,7 +50,8 @@ Options:
 
 Exit codes: 0 success (delete: every requested key pair is absent afterwards); 1 some key
 pairs remain or the API refused the call; 2 usage error or invalid input (nothing sent);
-3 credentials, authentication or configuration; 4 network or transport failure.
+3 credentials, authentication or configuration; 4 network or transport failure; 5 the output
+could not be written to stdout (key pairs a delete reached are deleted all the same).
 See `cvm-keypairs delete --help` for the details.
 ";
 
@@ -56,12 +61,13 @@ fn main() -> ExitCode {
         match arg.into_string() {
             Ok(arg) => args.push(arg),
             Err(bad) => {
-                eprintln!("error: argument {bad:?} is not valid UTF-8");
+                eprintln!("error: argument {} is not valid UTF-8", output::for_people(&format!("{bad:?}")));
                 return ExitCode::from(exit::USAGE);
             }
         }
     }
-    ExitCode::from(dispatch(args))
+    let code = dispatch(args);
+    ExitCode::from(output::finish(code))
 }
 
 fn dispatch(mut args: Vec<String>) -> u8 {
@@ -88,32 +94,52 @@ fn dispatch(mut args: Vec<String>) -> u8 {
     }
 }
 
-/// Prints `text` on stdout; a closed stdout (`| head`) is not an error worth a panic.
+/// Prints help or version text.
 fn print_text(text: &str) -> u8 {
-    use std::io::Write;
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    output::print(text);
     exit::OK
 }
 
 fn usage_error(message: &str) -> u8 {
-    eprintln!("error: {message}\nRun `cvm-keypairs --help` for usage.");
+    eprintln!("error: {}\nRun `cvm-keypairs --help` for usage.", output::for_people(message));
     exit::USAGE
 }
 
-fn command_usage_error(command: &str, error: &args::UsageError) -> u8 {
-    eprintln!("error: {error}\nRun `cvm-keypairs {command} --help` for usage.");
+/// Whether `--json` is among `args` (before any `--`), so that even an argument list that fails
+/// to parse is answered in JSON.
+fn wants_json(args: &[String]) -> bool {
+    args.iter().take_while(|a| *a != "--").any(|a| a == "--json" || a.starts_with("--json="))
+}
+
+fn command_usage_error(command: &str, error: &args::UsageError, json: bool) -> u8 {
+    eprintln!("error: {}\nRun `cvm-keypairs {command} --help` for usage.", output::for_people(&error.0));
+    if json {
+        output::print_json(&error_json("UsageError", &error.0, None));
+    }
     exit::USAGE
 }
 
-/// Prints `value` as one line of JSON on stdout.
-fn print_json(value: &serde_json::Value) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{value}");
-    let _ = out.flush();
+/// Refuses input before anything is sent: the message on stderr (and the `--json` error
+/// object with `code`), exit 2.
+fn refuse(code: &str, message: &str, json: bool) -> u8 {
+    eprintln!("error: {}\nNothing was sent.", output::for_people(message));
+    if json {
+        output::print_json(&error_json(code, message, None));
+    }
+    exit::USAGE
+}
+
+/// Ends a command that failed as a whole with `error`: why on stderr (and the `--json` error
+/// object); returns the exit code.
+fn fail(error: &cvm_keypairs::Error, json: bool) -> u8 {
+    connect::report_error(error);
+    if json {
+        output::print_json(&error_json(&connect::error_code(error), &error.to_string(), error.request_id()));
+    }
+    connect::exit_code(error)
 }
 
 /// The `--json` object of a command that failed as a whole.
-fn error_json(error: &cvm_keypairs::Error) -> serde_json::Value {
-    serde_json::json!({"error": {"code": error.code_text(), "message": error.to_string(), "request_id": error.request_id()}})
+fn error_json(code: &str, message: &str, request_id: Option<&str>) -> serde_json::Value {
+    serde_json::json!({"error": {"code": code, "message": message, "request_id": request_id}})
 }

@@ -4,11 +4,13 @@
 //! Every requested id lands in exactly one list of the [`DeletionReport`]; both renderings keep
 //! that property (kept keys go under `failed` in JSON, with the code saying why).
 
+use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 
 use serde_json::{json, Value};
 
 use crate::exit;
+use crate::output::{count, for_people};
 use cvm_keypairs::batch::{DeletionReport, KeyFailure, Progress};
 use cvm_keypairs::ErrorCode;
 
@@ -35,27 +37,23 @@ fn is_transport_failure(failure: &KeyFailure) -> bool {
 }
 
 /// The report for people: one section per outcome, each key with its code, message and
-/// RequestId where it has them.
-pub fn write_human(out: &mut impl Write, report: &DeletionReport) -> io::Result<()> {
+/// RequestId where it has them (text from the API escaped).
+pub fn human(report: &DeletionReport) -> String {
     let total = report.deleted.len() + report.not_found.len() + report.kept.len() + report.failed.len();
-    writeln!(
-        out,
-        "{total} key pairs: {} deleted, {} not found, {} kept, {} failed",
+    let mut out = format!(
+        "{}: {} deleted, {} not found, {} kept, {} failed\n",
+        count(total, "key pair"),
         report.deleted.len(),
         report.not_found.len(),
         report.kept.len(),
         report.failed.len()
-    )?;
-    if !report.deleted.is_empty() {
-        writeln!(out, "\nDeleted:")?;
-        for id in &report.deleted {
-            writeln!(out, "  {id}")?;
-        }
-    }
-    if !report.not_found.is_empty() {
-        writeln!(out, "\nNot found (already absent):")?;
-        for id in &report.not_found {
-            writeln!(out, "  {id}")?;
+    );
+    for (title, ids) in [("Deleted", &report.deleted), ("Not found (already absent)", &report.not_found)] {
+        if !ids.is_empty() {
+            let _ = writeln!(out, "\n{title}:");
+            for id in ids {
+                let _ = writeln!(out, "  {id}");
+            }
         }
     }
     for (title, failures) in
@@ -64,16 +62,23 @@ pub fn write_human(out: &mut impl Write, report: &DeletionReport) -> io::Result<
         if failures.is_empty() {
             continue;
         }
-        writeln!(out, "\n{title}:")?;
+        let _ = writeln!(out, "\n{title}:");
         for f in failures {
             let rid = f.request_id.as_deref().unwrap_or("none");
-            writeln!(out, "  {}  {}: {} (RequestId: {rid})", f.key_id, f.code, f.message)?;
+            let _ = writeln!(
+                out,
+                "  {}  {}: {} (RequestId: {})",
+                f.key_id,
+                for_people(&f.code),
+                for_people(&f.message),
+                for_people(rid)
+            );
         }
     }
     if !report.request_ids.is_empty() {
-        writeln!(out, "\nRequestIds: {}", report.request_ids.join(" "))?;
+        let _ = writeln!(out, "\nRequestIds: {}", for_people(&report.request_ids.join(" ")));
     }
-    Ok(())
+    out
 }
 
 /// The one JSON object of `--json`.
