@@ -126,7 +126,7 @@ impl Connection {
             builder = builder.language(language);
         }
         if let Some(retries) = self.max_retries {
-            builder = builder.retry(RetryPolicy { max_attempts: retries + 1, ..RetryPolicy::default() });
+            builder = builder.retry(RetryPolicy::with_max_attempts(retries + 1));
         }
         if let Some(per_second) = self.rate_limit {
             builder = builder.rate_limit(per_second);

@@ -4,7 +4,7 @@
 use std::io::{self, BufRead, IsTerminal, Write};
 
 use cvm_keypairs::actions::delete_key_pairs::MAX_IDS;
-use cvm_keypairs::{key_id, Client, DeleteKeyPairs, Error, KeyId};
+use cvm_keypairs::{key_id, Client, DeleteKeyPairs, Error, Event, KeyId};
 
 use crate::args::{unknown_option, Arg, Args, UsageError};
 use crate::connect::{self, Connection};
@@ -198,10 +198,13 @@ fn dry_run(client: &Client, ids: &[KeyId], timestamp: Option<i64>) -> u8 {
 /// (human or JSON) and returns the exit code. The demo runs this too.
 pub fn execute(client: &Client, ids: &[KeyId], verify: bool, json: bool) -> u8 {
     let mut progress = ProgressLine::new();
-    let result =
-        client.delete_key_pairs_all_with(ids.iter().map(KeyId::as_str), BatchOptions { verify }, |p| {
+    let mut options = BatchOptions::default();
+    options.verify = verify;
+    let result = client.delete_key_pairs_all_with(ids.iter().map(KeyId::as_str), &options, |event| {
+        if let Event::Progress(p) = event {
             progress.show(p)
-        });
+        }
+    });
     progress.finish();
     match result {
         Ok(report) => {
