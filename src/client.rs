@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -23,11 +24,14 @@ use crate::credentials::{
 };
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorCode, TransportKind};
-use crate::http::{HttpRequest, Method};
+use crate::http::{HttpRequest, HttpResponse, Method};
+use crate::key_id::KeyId;
 use crate::limiter::RateLimiter;
+use crate::observe::{Event, Hooks, WaitReason};
 use crate::request::{Action, Language, RequestConfig, SignedHeaderSet};
 use crate::response;
 use crate::retry::{self, RetryPolicy};
+use crate::scrub::Secrets;
 use crate::tc3::Signer;
 use crate::transport::Transport;
 
@@ -88,6 +92,10 @@ impl Client {
         &self.config
     }
 
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
     /// The current time in Unix seconds: the client's clock, corrected by any skew learnt
     /// from the server.
     pub fn now(&self) -> i64 {
@@ -102,45 +110,89 @@ impl Client {
 
     /// Sends `action` until it succeeds, fails for good, or the retry policy is spent.
     ///
-    /// Each attempt is signed afresh with the current time. Retryable failures
+    /// Each attempt is signed afresh with the current time. Transient failures
     /// ([`Error::is_retryable`]) are retried with exponential backoff and full jitter, with no
-    /// wait after the last attempt. `AuthFailure.SignatureExpire` with a `Date` header sets the
-    /// client's clock correction from it and re-signs once, without using up an attempt.
+    /// wait after the last attempt; throttling ([`Error::is_throttling`]) has its own, larger
+    /// budget and always waits out the API's one-second window (see [`RetryPolicy`]). Retrying
+    /// stops once no HTTP response has come for [`RetryPolicy::give_up_after`].
+    /// `AuthFailure.SignatureExpire` with a `Date` header sets the client's clock correction
+    /// from it and re-signs once, without using up an attempt.
     ///
     /// A retry after a timeout, a broken connection or a server error may repeat an action
     /// that did take effect ([`Attempted::may_have_taken_effect`] says so): use this for
     /// actions that are safe to repeat, or check the outcome, as the batch deletion does.
     pub fn execute_retrying<T: DeserializeOwned>(&self, action: &(impl Action + ?Sized)) -> Attempted<T> {
+        self.execute_hooked(action, &mut Hooks::new(&mut |_| {}, None))
+    }
+
+    /// [`Client::execute_retrying`], telling `hooks` about each attempt and wait, and stopping
+    /// when they ask.
+    pub(crate) fn execute_hooked<T: DeserializeOwned>(
+        &self,
+        action: &(impl Action + ?Sized),
+        hooks: &mut Hooks<'_>,
+    ) -> Attempted<T> {
         let (mut request_ids, mut may_have_taken_effect) = (Vec::new(), false);
-        let (mut attempt, mut skew_corrected) = (0, false);
+        let mut tries = Tries::default();
         let error = loop {
-            let error = match self.execute_at(action, self.now()) {
+            let error = match self.attempt(action, tries.attempts() + 1, hooks) {
                 Ok(value) => return Attempted { result: Ok(value), request_ids, may_have_taken_effect },
                 Err(error) => error,
             };
-            let expired = matches!(
-                error,
-                Error::Api { code: ErrorCode::AuthFailureSignatureExpire, server_time: Some(_), .. }
-            );
-            if let (true, false, Error::Api { server_time: Some(server), .. }) =
-                (expired, skew_corrected, &error)
-            {
-                skew_corrected = true;
-                self.skew.store(server.saturating_sub(self.clock.now()), Ordering::Relaxed);
-                request_ids.extend(error.request_id().map(str::to_owned));
-                continue;
-            }
-            attempt += 1;
             may_have_taken_effect |= may_have_taken_effect_despite(&error);
-            match self.retry.delay(attempt, retry::random_u64()) {
-                Some(wait) if error.is_retryable() => {
-                    request_ids.extend(error.request_id().map(str::to_owned));
-                    std::thread::sleep(wait);
-                }
-                _ => break error,
+            let Some(wait) = self.next_try(&error, &mut tries) else { break error };
+            if hooks.stop_requested() || hooks.silent_for() >= self.retry.give_up_after {
+                break error;
             }
+            request_ids.extend(error.request_id().map(str::to_owned));
+            hooks.wait(wait, WaitReason::Retry { action: action.name(), error: &error });
         };
         Attempted { result: Err(error), request_ids, may_have_taken_effect }
+    }
+
+    /// How long to wait before trying again after `error`, or `None` to give up.
+    fn next_try(&self, error: &Error, tries: &mut Tries) -> Option<Duration> {
+        if let Error::Api { code: ErrorCode::AuthFailureSignatureExpire, server_time: Some(server), .. } =
+            error
+        {
+            if !tries.skew_corrected {
+                tries.skew_corrected = true;
+                self.skew.store(server.saturating_sub(self.clock.now()), Ordering::Relaxed);
+                return Some(Duration::ZERO);
+            }
+        }
+        if error.is_throttling() {
+            tries.throttled += 1;
+            return self.retry.throttle_delay(tries.throttled, retry::random_u64());
+        }
+        tries.failed += 1;
+        if !error.is_retryable() {
+            return None;
+        }
+        self.retry.delay(tries.failed, retry::random_u64())
+    }
+
+    /// One attempt: paced, signed at the current time, sent, parsed, with the secrets of the
+    /// credentials it was signed with masked in whatever comes back.
+    fn attempt<T: DeserializeOwned>(
+        &self,
+        action: &(impl Action + ?Sized),
+        attempt: u32,
+        hooks: &mut Hooks<'_>,
+    ) -> Result<T, Error> {
+        if let Some(limiter) = &self.limiter {
+            hooks.wait(limiter.book(action.name()), WaitReason::Pacing { action: action.name() });
+        }
+        if hooks.stop_requested() {
+            return Err(Error::Interrupted);
+        }
+        let (credentials, request) = self.signed(action, self.now())?;
+        hooks.event(&Event::Sending { action: action.name(), attempt });
+        let response = self.transport.send(&request);
+        if response.is_ok() {
+            hooks.answered();
+        }
+        parse_masked(response, Secrets::of(&credentials))
     }
 
     /// The signed request for `action` at the clock's time, as it would be sent: what a dry
@@ -153,9 +205,19 @@ impl Client {
     /// the provider gives now. A client without a region refuses, before asking for
     /// credentials.
     pub fn sign_at(&self, action: &(impl Action + ?Sized), timestamp: i64) -> Result<HttpRequest<'_>, Error> {
+        Ok(self.signed(action, timestamp)?.1)
+    }
+
+    /// The credentials the provider gives now, and `action` signed with them at `timestamp`.
+    fn signed(
+        &self,
+        action: &(impl Action + ?Sized),
+        timestamp: i64,
+    ) -> Result<(Credentials, HttpRequest<'_>), Error> {
         self.require_region()?;
         let credentials: Credentials = self.credentials.credentials()?;
-        self.config.build(&self.signer, &credentials, action, timestamp)
+        let request = self.config.build(&self.signer, &credentials, action, timestamp)?;
+        Ok((credentials, request))
     }
 
     /// Every CVM action needs a region; [`RequestConfig::build`] accepts none only because a
@@ -172,23 +234,20 @@ impl Client {
     /// Sends a signed request once and parses the response into `T` (the fields of the
     /// `Response` object). The client's rate limiter paces every request it sends.
     ///
-    /// Should a server or gateway echo the request's session token into an error, it is
-    /// replaced by `***`. A client without a region sends nothing.
+    /// Should a server or gateway echo the request's session token anywhere in its answer, it
+    /// is replaced by `***`. (The calls that sign for themselves, such as
+    /// [`Client::execute`], mask the secret key too.) A client without a region sends nothing.
     pub fn send<T: DeserializeOwned>(&self, request: &HttpRequest<'_>) -> Result<T, Error> {
         self.require_region()?;
         if let (Some(limiter), Some(action)) = (&self.limiter, request.header("X-TC-Action")) {
-            limiter.acquire(action);
+            std::thread::sleep(limiter.book(action));
         }
-        let result = self.transport.send(request).and_then(|response| response::parse(&response));
-        match request.header("X-TC-Token") {
-            Some(token) => result.map_err(|e| scrub(e, token)),
-            None => result,
-        }
+        parse_masked(self.transport.send(request), Secrets::token(request.header("X-TC-Token")))
     }
 
     /// Signs `action` at the clock's time, sends it once and parses the response.
     pub fn execute<T: DeserializeOwned>(&self, action: &(impl Action + ?Sized)) -> Result<T, Error> {
-        self.execute_at(action, self.now())
+        self.attempt(action, 1, &mut Hooks::new(&mut |_| {}, None))
     }
 
     /// Signs `action` at `timestamp`, sends it once and parses the response.
@@ -197,7 +256,11 @@ impl Client {
         action: &(impl Action + ?Sized),
         timestamp: i64,
     ) -> Result<T, Error> {
-        self.send(&self.sign_at(action, timestamp)?)
+        let (credentials, request) = self.signed(action, timestamp)?;
+        if let Some(limiter) = &self.limiter {
+            std::thread::sleep(limiter.book(action.name()));
+        }
+        parse_masked(self.transport.send(&request), Secrets::of(&credentials))
     }
 
     /// Calls any CVM action once: `params` must serialise to a JSON object (or unit, for no
@@ -225,12 +288,7 @@ impl Client {
     /// Success means the API accepted the request; a key bound to an instance or image is not
     /// deleted, so verify with [`Client::describe_key_pairs`] where it matters.
     pub fn delete_key_pairs(&self, request: &DeleteKeyPairs) -> Result<String, Error> {
-        #[derive(Deserialize)]
-        struct Output {
-            #[serde(rename = "RequestId")]
-            request_id: String,
-        }
-        Ok(self.execute::<Output>(request)?.request_id)
+        Ok(self.execute::<RequestIdOnly>(request)?.request_id)
     }
 
     /// Lists one page of key pairs.
@@ -238,28 +296,130 @@ impl Client {
         self.execute(request)
     }
 
-    /// Lists every key pair matching `request` (its ids or filters, from its offset on),
-    /// asking for pages of 100 until `TotalCount` is reached or a page comes back empty. Each
-    /// page is retried as [`Client::execute_retrying`] does (listing is safe to repeat).
+    /// Lists every key pair matching `request` (its ids or filters, from its offset on), page
+    /// after page, each page retried as [`Client::execute_retrying`] does (listing is safe to
+    /// repeat). For a request by ids, only those ids are kept, whatever else the API returns.
+    ///
+    /// The listing ends on its own whatever the server answers: at the `TotalCount` it
+    /// reports, on an empty page, or on a page that adds no key not listed before. A page
+    /// larger than asked for, or a listing beyond 100,000 key pairs or 2,000 pages, is an
+    /// [`Error::Decode`]. [`KeyPairList::is_complete`] tells whether what was listed is
+    /// everything the API counted.
     ///
     /// Pages are separate calls: a key pair created or deleted meanwhile may shift the
-    /// pages, so one may be missed; none is listed twice.
-    pub fn describe_all_key_pairs(&self, request: &DescribeKeyPairs) -> Result<Vec<KeyPair>, Error> {
+    /// pages, so one may be missed (the list is then incomplete); none is listed twice.
+    pub fn describe_all_key_pairs(&self, request: &DescribeKeyPairs) -> Result<KeyPairList, Error> {
+        self.list_hooked(request, &mut Hooks::new(&mut |_| {}, None))
+    }
+
+    /// [`Client::describe_all_key_pairs`] with `hooks`.
+    pub(crate) fn list_hooked(
+        &self,
+        request: &DescribeKeyPairs,
+        hooks: &mut Hooks<'_>,
+    ) -> Result<KeyPairList, Error> {
+        let asked: HashSet<KeyId> = request.key_ids().iter().copied().collect();
+        let limit = if asked.is_empty() { describe_key_pairs::MAX_LIMIT } else { asked.len() as u64 };
         let mut offset = request.offset().unwrap_or(0);
+        let mut list = KeyPairList::default();
         let mut seen = HashSet::new();
-        let mut all = Vec::new();
-        loop {
-            let page_request =
-                request.clone().with_offset(offset).with_limit(describe_key_pairs::MAX_LIMIT)?;
-            let page: DescribeKeyPairsOutput = self.execute_retrying(&page_request).result?;
+        for _ in 0..MAX_LISTING_PAGES {
+            let page_request = request.clone().with_offset(offset).with_limit(limit)?;
+            let attempted: Attempted<DescribeKeyPairsOutput> = self.execute_hooked(&page_request, hooks);
+            list.request_ids.extend(attempted.request_ids);
+            let page = attempted.result?;
+            list.request_ids.push(page.request_id.clone());
             let count = page.key_pairs.len() as u64;
-            all.extend(page.key_pairs.into_iter().filter(|k| seen.insert(k.key_id)));
-            offset += count;
-            if count == 0 || offset >= page.total_count {
-                return Ok(all);
+            if count > limit {
+                return Err(listing_error(
+                    page.request_id,
+                    format!("a page of {count} key pairs, {limit} asked for"),
+                ));
+            }
+            let before = list.key_pairs.len();
+            list.total_count = page.total_count;
+            list.key_pairs.extend(
+                page.key_pairs
+                    .into_iter()
+                    .filter(|k| (asked.is_empty() || asked.contains(&k.key_id)) && seen.insert(k.key_id)),
+            );
+            if list.key_pairs.len() > MAX_LISTED {
+                return Err(listing_error(page.request_id, format!("more than {MAX_LISTED} key pairs")));
+            }
+            offset = offset.saturating_add(count);
+            if count == 0 || list.key_pairs.len() == before || offset >= page.total_count {
+                return Ok(list);
             }
         }
+        Err(Error::Decode {
+            status: 200,
+            message: format!("the listing goes on past {MAX_LISTING_PAGES} pages"),
+            request_id: None,
+        })
     }
+}
+
+/// What came back, parsed, with `secrets` masked everywhere in it.
+fn parse_masked<T: DeserializeOwned>(
+    response: Result<HttpResponse, Error>,
+    secrets: Secrets<'_>,
+) -> Result<T, Error> {
+    response.and_then(|r| response::parse(&secrets.response(&r))).map_err(|e| secrets.error(e))
+}
+
+/// The most key pairs one listing holds.
+const MAX_LISTED: usize = 100_000;
+/// The most pages one listing asks for.
+const MAX_LISTING_PAGES: usize = 2_000;
+
+fn listing_error(request_id: String, what: String) -> Error {
+    Error::Decode {
+        status: 200,
+        message: format!("DescribeKeyPairs returned {what}; refusing the listing"),
+        request_id: Some(request_id),
+    }
+}
+
+/// Key pairs listed over several pages by [`Client::describe_all_key_pairs`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct KeyPairList {
+    /// Each key pair once, in the order of the pages.
+    pub key_pairs: Vec<KeyPair>,
+    /// How many key pairs match, as the API counted them on the last page (`TotalCount`).
+    pub total_count: u64,
+    /// The RequestId of every page, in order.
+    pub request_ids: Vec<String>,
+}
+
+impl KeyPairList {
+    /// Whether exactly the key pairs the API counted were listed: only then does a key pair
+    /// missing from the list not exist (a listing cut short, or a server that counts more
+    /// than it returns, is not evidence of absence).
+    pub fn is_complete(&self) -> bool {
+        self.key_pairs.len() as u64 == self.total_count
+    }
+}
+
+/// Attempts made so far at one call, by kind of failure.
+#[derive(Default)]
+struct Tries {
+    failed: u32,
+    throttled: u32,
+    skew_corrected: bool,
+}
+
+impl Tries {
+    fn attempts(&self) -> u32 {
+        self.failed + self.throttled + u32::from(self.skew_corrected)
+    }
+}
+
+/// The output of actions that return nothing but their RequestId.
+#[derive(Deserialize)]
+pub(crate) struct RequestIdOnly {
+    #[serde(rename = "RequestId", deserialize_with = "response::request_id")]
+    pub(crate) request_id: String,
 }
 
 /// Whether the request behind `error` may have been carried out although it failed.
@@ -283,29 +443,6 @@ impl fmt::Debug for Client {
             .field("clock_skew", &self.clock_skew())
             .finish_non_exhaustive()
     }
-}
-
-/// Replaces `secret` in the texts of `error`, including a start of it cut off at the end.
-fn scrub(mut error: Error, secret: &str) -> Error {
-    let text = match &mut error {
-        Error::Api { message, .. } | Error::Decode { message, .. } | Error::Transport { message, .. } => {
-            message
-        }
-        Error::Http { snippet, .. } => snippet,
-        _ => return error,
-    };
-    if text.contains(secret) {
-        *text = text.replace(secret, "***");
-    }
-    let kept = text.strip_suffix('…').unwrap_or(text).len();
-    let cut = (4..secret.len())
-        .rev()
-        .filter(|&n| secret.is_char_boundary(n))
-        .find(|&n| text[..kept].ends_with(&secret[..n]));
-    if let Some(n) = cut {
-        text.replace_range(kept - n..kept, "***");
-    }
-    error
 }
 
 /// An action named at run time, with parameters from any `Serialize` value.
@@ -572,7 +709,6 @@ mod tests {
     use super::*;
     use crate::clock::FixedClock;
     use crate::credentials::fakes::FakeEnv;
-    use crate::http::HttpResponse;
 
     const TS: i64 = 1_700_000_000;
 
@@ -664,6 +800,8 @@ mod tests {
             (200, json!({"Response": {"TotalCount": 250, "KeyPairSet": page, "RequestId": "r"}}).to_string())
         });
         let all = client.describe_all_key_pairs(&DescribeKeyPairs::all()).unwrap();
+        assert!(all.is_complete());
+        let all = all.key_pairs;
         assert_eq!(all.len(), 250);
         assert_eq!(all[249].key_id.as_str(), "skey-00000249");
         let asked: Vec<Value> =
@@ -683,7 +821,8 @@ mod tests {
         let (client, sent) = client_with(Method::Post, |_| {
             (200, r#"{"Response":{"TotalCount":500,"KeyPairSet":[],"RequestId":"r"}}"#.into())
         });
-        assert!(client.describe_all_key_pairs(&DescribeKeyPairs::all()).unwrap().is_empty());
+        let listed = client.describe_all_key_pairs(&DescribeKeyPairs::all()).unwrap();
+        assert!(listed.key_pairs.is_empty() && !listed.is_complete());
         assert_eq!(sent.lock().unwrap().len(), 1);
     }
 
@@ -857,6 +996,13 @@ mod tests {
 
     /// A client whose every request gets the next scripted answer (status, Date, body).
     fn scripted(answers: Vec<(u16, Option<&'static str>, &'static str)>) -> (Client, Sent) {
+        scripted_with(answers, RetryPolicy::with_max_attempts(3).without_waits())
+    }
+
+    fn scripted_with(
+        answers: Vec<(u16, Option<&'static str>, &'static str)>,
+        policy: RetryPolicy,
+    ) -> (Client, Sent) {
         let sent: Sent = Arc::default();
         let log = sent.clone();
         let answers = Mutex::new(answers.into_iter());
@@ -872,11 +1018,7 @@ mod tests {
             .clock(Arc::new(Ticking(std::sync::atomic::AtomicI64::new(TS))))
             .transport(Arc::new(transport))
             .rate_limit(0)
-            .retry(RetryPolicy {
-                max_attempts: 3,
-                base: std::time::Duration::ZERO,
-                cap: std::time::Duration::ZERO,
-            })
+            .retry(policy)
             .build()
             .unwrap();
         (client, sent)
@@ -931,5 +1073,124 @@ mod tests {
         let corrected: i64 = stamps[1].parse().unwrap();
         assert!((corrected - (TS + 3600)).abs() <= 3, "{stamps:?}");
         assert!((client.clock_skew() - 3600).abs() <= 2);
+    }
+
+    const THROTTLED: &str = r#"{"Response":{"Error":{"Code":"RequestLimitExceeded.UinLimitExceeded","Message":"x"},"RequestId":"r-t"}}"#;
+
+    #[test]
+    fn throttling_has_its_own_larger_budget_than_transient_failures() {
+        let ok = r#"{"Response":{"RequestId":"r-ok"}}"#;
+        let mut answers = vec![(200, None, THROTTLED); 9];
+        answers.push((200, None, ok));
+        // One attempt for transient failures, yet nine throttled answers are waited out.
+        let (client, sent) = scripted_with(answers, RetryPolicy::with_max_attempts(1).without_waits());
+        let outcome: Attempted<Value> =
+            client.execute_retrying(&DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap());
+        assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+        assert_eq!(sent.lock().unwrap().len(), 10);
+
+        let (client, sent) =
+            scripted_with(vec![(200, None, THROTTLED); 11], RetryPolicy::default().without_waits());
+        let outcome: Attempted<Value> =
+            client.execute_retrying(&DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap());
+        assert!(outcome.result.unwrap_err().is_throttling());
+        assert_eq!(sent.lock().unwrap().len(), 10, "ten throttled answers, then it gives up");
+    }
+
+    #[test]
+    fn a_throttled_call_waits_out_the_window_and_says_so() {
+        let policy =
+            RetryPolicy { throttle_wait: std::time::Duration::from_millis(40), ..RetryPolicy::default() };
+        let ok = r#"{"Response":{"RequestId":"r-ok"}}"#;
+        let (client, _) =
+            scripted_with(vec![(200, None, THROTTLED), (200, None, THROTTLED), (200, None, ok)], policy);
+        let mut waits = Vec::new();
+        let mut observer = |e: &Event<'_>| {
+            if let Event::Waiting { duration, reason: WaitReason::Retry { error, .. } } = e {
+                waits.push((*duration, error.is_throttling()));
+            }
+        };
+        let started = std::time::Instant::now();
+        let outcome: Attempted<Value> = client.execute_hooked(
+            &DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap(),
+            &mut Hooks::new(&mut observer, None),
+        );
+        assert!(outcome.result.is_ok());
+        assert_eq!(waits.len(), 2, "{waits:?}");
+        assert!(waits.iter().all(|&(d, throttled)| throttled && d >= policy.throttle_wait), "{waits:?}");
+        assert!(started.elapsed() >= policy.throttle_wait * 2);
+    }
+
+    #[test]
+    fn retrying_stops_once_nothing_has_answered_for_too_long() {
+        let sent = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let count = sent.clone();
+        let transport = move |_: &HttpRequest| -> Result<HttpResponse, Error> {
+            count.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            Err(Error::Transport { kind: TransportKind::Timeout, message: "no answer".into() })
+        };
+        let mut policy = RetryPolicy::with_max_attempts(10).without_waits();
+        policy.give_up_after = std::time::Duration::from_millis(50);
+        let client = Client::builder()
+            .credentials(Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap())
+            .region("ap-guangzhou")
+            .transport(Arc::new(transport))
+            .rate_limit(0)
+            .retry(policy)
+            .build()
+            .unwrap();
+        let outcome: Attempted<Value> =
+            client.execute_retrying(&DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap());
+        assert_eq!(outcome.result.unwrap_err().code_text(), "Transport.Timeout");
+        assert_eq!(sent.load(Ordering::SeqCst), 2, "60 ms of silence after two attempts: no third");
+    }
+
+    /// A client whose DescribeKeyPairs pages come from `page(offset)`.
+    fn lister(page: impl Fn(u64) -> Value + Send + Sync + 'static) -> (Client, Sent) {
+        let (client, sent) = client_with(Method::Post, move |request| {
+            let params: Value = serde_json::from_slice(&request.body).unwrap();
+            let mut body = page(params["Offset"].as_u64().unwrap());
+            body["RequestId"] = "r".into();
+            (200, json!({ "Response": body }).to_string())
+        });
+        let client = Client { limiter: None, ..client };
+        (client, sent)
+    }
+
+    fn key_pairs(range: std::ops::Range<u64>) -> Value {
+        Value::Array(range.map(|i| json!({"KeyId": format!("skey-{i:08}")})).collect())
+    }
+
+    #[test]
+    fn a_listing_ends_when_a_page_adds_no_new_key_whatever_the_total_claims() {
+        let (client, sent) =
+            lister(|_| json!({"TotalCount": 1_000_000_000_000_000_000u64, "KeyPairSet": key_pairs(0..100)}));
+        let listed = client.describe_all_key_pairs(&DescribeKeyPairs::all()).unwrap();
+        assert_eq!(listed.key_pairs.len(), 100);
+        assert!(!listed.is_complete());
+        assert_eq!(sent.lock().unwrap().len(), 2, "the repeated page ends it");
+    }
+
+    #[test]
+    fn a_page_larger_than_asked_for_is_refused() {
+        let (client, _) =
+            lister(|o| json!({"TotalCount": 1_000_000, "KeyPairSet": key_pairs(o * 3000..o * 3000 + 3000)}));
+        let error = client.describe_all_key_pairs(&DescribeKeyPairs::all()).unwrap_err();
+        assert!(matches!(error, Error::Decode { .. }) && error.to_string().contains("3000"), "{error}");
+    }
+
+    #[test]
+    fn a_listing_that_never_ends_is_refused_at_its_bounds() {
+        // A hundred new keys on every page: refused past 100,000 key pairs.
+        let (client, sent) = lister(|o| json!({"TotalCount": u64::MAX, "KeyPairSet": key_pairs(o..o + 100)}));
+        let error = client.describe_all_key_pairs(&DescribeKeyPairs::all()).unwrap_err();
+        assert!(error.to_string().contains("more than 100000 key pairs"), "{error}");
+        assert_eq!(sent.lock().unwrap().len(), 1001);
+        // One new key a page: refused past 2,000 pages.
+        let (client, sent) = lister(|o| json!({"TotalCount": u64::MAX, "KeyPairSet": key_pairs(o..o + 1)}));
+        let error = client.describe_all_key_pairs(&DescribeKeyPairs::all()).unwrap_err();
+        assert!(error.to_string().contains("2000 pages"), "{error}");
+        assert_eq!(sent.lock().unwrap().len(), 2000);
     }
 }

@@ -69,7 +69,8 @@ pub enum Error {
         /// The request's id, if the body held one.
         request_id: Option<String>,
     },
-    /// The body is JSON but truncated, malformed, or not of the expected shape.
+    /// The body is JSON but truncated, malformed, or not of the expected shape (a listing
+    /// page larger than asked for, or past the bounds of a listing, among them).
     Decode {
         /// The HTTP status.
         status: u16,
@@ -78,10 +79,13 @@ pub enum Error {
         /// The request's id, if the body held one.
         request_id: Option<String>,
     },
+    /// The call was stopped on request (a batch's [`crate::batch::BatchControl::stop`]) before
+    /// it was sent.
+    Interrupted,
 }
 
 /// What went wrong below HTTP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransportKind {
     /// Name resolution or connection failed; the request was not sent.
@@ -137,6 +141,7 @@ impl fmt::Display for Error {
             Error::Decode { status, message, request_id } => {
                 write!(f, "cannot decode the API response: {message} (HTTP {status}, {})", Rid(request_id))
             }
+            Error::Interrupted => f.write_str("interrupted before the request was sent"),
         }
     }
 }
@@ -170,6 +175,13 @@ impl Error {
         }
     }
 
+    /// Whether the API refused the call for its rate limit (`RequestLimitExceeded` and any
+    /// `RequestLimitExceeded.…`): the account's window of requests is full, often because
+    /// another job shares it.
+    pub fn is_throttling(&self) -> bool {
+        self.code().is_some_and(ErrorCode::is_throttling)
+    }
+
     /// Whether the credentials are missing, wrong, expired or not allowed to do this.
     pub fn is_auth(&self) -> bool {
         match self {
@@ -199,17 +211,9 @@ impl Error {
         Error::InvalidInput(format!("cannot encode the parameters: {e}"))
     }
 
-    /// A short code for any error, for reports and JSON: the API's code verbatim,
-    /// `HTTP<status>` for a response that is not an API response, `Transport.<kind>` (e.g.
-    /// `Transport.Timeout`), `DecodeError`, or `ClientError` for a failure before sending.
-    pub fn code_text(&self) -> std::borrow::Cow<'_, str> {
-        match self {
-            Error::Api { code, .. } => code.as_str().into(),
-            Error::Http { status, .. } => format!("HTTP{status}").into(),
-            Error::Transport { kind, .. } => format!("Transport.{kind:?}").into(),
-            Error::Decode { .. } => "DecodeError".into(),
-            _ => "ClientError".into(),
-        }
+    /// A short code for any error, for reports and JSON: [`FailureCode::of`] as text.
+    pub fn code_text(&self) -> String {
+        FailureCode::of(self).to_string()
     }
 
     /// The API error code, for [`Error::Api`].
@@ -340,13 +344,16 @@ error_codes! {
 }
 
 impl ErrorCode {
-    /// Throttling (`RequestLimitExceeded` and any `RequestLimitExceeded.…`) and internal
-    /// errors: trying again later may succeed.
+    /// Throttling ([`ErrorCode::is_throttling`]) and internal errors: trying again later may
+    /// succeed.
     pub fn is_retryable(&self) -> bool {
+        matches!(self, ErrorCode::InternalError | ErrorCode::InternalServerError) || self.is_throttling()
+    }
+
+    /// `RequestLimitExceeded` and any `RequestLimitExceeded.…`.
+    pub fn is_throttling(&self) -> bool {
         let code = self.as_str();
-        matches!(self, ErrorCode::InternalError | ErrorCode::InternalServerError)
-            || code == "RequestLimitExceeded"
-            || code.starts_with("RequestLimitExceeded.")
+        code == "RequestLimitExceeded" || code.starts_with("RequestLimitExceeded.")
     }
 
     /// `AuthFailure` and any `AuthFailure.…`, and `UnauthorizedOperation`.
@@ -383,6 +390,92 @@ impl std::str::FromStr for ErrorCode {
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The code of a key pair's failure in a report: why it was kept, or failed.
+///
+/// Its text (`Display`) is what reports and JSON show: the API's code verbatim,
+/// `KeyPairStillPresent`, `VerificationIncomplete`, `Interrupted`, `Transport.<kind>` (e.g.
+/// `Transport.Timeout`), `HTTP<status>`, `DecodeError`, or `ClientError`.
+///
+/// ```
+/// use cvm_keypairs::{Error, ErrorCode, FailureCode};
+/// let gateway = Error::Http { status: 502, snippet: "<html>".into(), request_id: None };
+/// assert_eq!(FailureCode::of(&gateway), FailureCode::Http(502));
+/// assert_eq!(FailureCode::of(&gateway).to_string(), "HTTP502");
+/// assert!(FailureCode::of(&gateway).is_no_answer());
+/// assert_eq!(FailureCode::StillPresent.to_string(), "KeyPairStillPresent");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailureCode {
+    /// The API answered with this error.
+    Api(ErrorCode),
+    /// `KeyPairStillPresent`: DeleteKeyPairs succeeded, but the key pair is still there (bound
+    /// to an instance or image).
+    StillPresent,
+    /// `VerificationIncomplete`: DescribeKeyPairs never gave complete evidence of whether the
+    /// key pair still exists (it counted more key pairs than it returned), so it is not called
+    /// deleted.
+    VerificationIncomplete,
+    /// `Interrupted`: the run was stopped before this key pair's outcome was known.
+    Interrupted,
+    /// `Transport.<kind>`: no answer; the request failed below HTTP.
+    Transport(TransportKind),
+    /// `HTTP<status>`: an HTTP response that is not an API response, e.g. a gateway's page.
+    Http(u16),
+    /// `DecodeError`: a response that could not be decoded.
+    Decode,
+    /// `ClientError`: a failure before anything was sent.
+    Client,
+}
+
+impl FailureCode {
+    /// The code for a failure with `error`.
+    pub fn of(error: &Error) -> Self {
+        match error {
+            Error::Api { code, .. } => FailureCode::Api(code.clone()),
+            Error::Http { status, .. } => FailureCode::Http(*status),
+            Error::Transport { kind, .. } => FailureCode::Transport(*kind),
+            Error::Decode { .. } => FailureCode::Decode,
+            Error::Interrupted => FailureCode::Interrupted,
+            _ => FailureCode::Client,
+        }
+    }
+
+    /// The API's error code, for [`FailureCode::Api`].
+    pub fn api(&self) -> Option<&ErrorCode> {
+        match self {
+            FailureCode::Api(code) => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Whether the credentials were refused ([`ErrorCode::is_auth`]).
+    pub fn is_auth(&self) -> bool {
+        self.api().is_some_and(ErrorCode::is_auth)
+    }
+
+    /// Whether no API answer came: a transport failure, a page that is not an API response,
+    /// or an undecodable one.
+    pub fn is_no_answer(&self) -> bool {
+        matches!(self, FailureCode::Transport(_) | FailureCode::Http(_) | FailureCode::Decode)
+    }
+}
+
+impl fmt::Display for FailureCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailureCode::Api(code) => f.write_str(code.as_str()),
+            FailureCode::StillPresent => f.write_str("KeyPairStillPresent"),
+            FailureCode::VerificationIncomplete => f.write_str("VerificationIncomplete"),
+            FailureCode::Interrupted => f.write_str("Interrupted"),
+            FailureCode::Transport(kind) => write!(f, "Transport.{kind:?}"),
+            FailureCode::Http(status) => write!(f, "HTTP{status}"),
+            FailureCode::Decode => f.write_str("DecodeError"),
+            FailureCode::Client => f.write_str("ClientError"),
+        }
     }
 }
 

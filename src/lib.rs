@@ -75,25 +75,28 @@ pub mod error;
 pub mod http;
 pub mod key_id;
 mod limiter;
+mod observe;
 pub mod query;
 pub mod request;
 pub mod response;
 pub mod retry;
+mod scrub;
 pub mod tc3;
 pub mod transport;
 
 pub use actions::delete_key_pairs::DeleteKeyPairs;
 pub use actions::describe_key_pairs::{DescribeKeyPairs, DescribeKeyPairsOutput, Filter, KeyPair};
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, KeyPairList};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use credentials::{
     Credentials, CredentialsChain, EnvProvider, Environment, InstanceRoleProvider, ProfileProvider,
     ProvideCredentials, SystemEnvironment,
 };
 pub use endpoint::Endpoint;
-pub use error::{Error, ErrorCode, TransportKind};
+pub use error::{Error, ErrorCode, FailureCode, TransportKind};
 pub use http::{HttpRequest, HttpResponse, Method};
 pub use key_id::KeyId;
+pub use observe::{Event, Progress, WaitReason};
 pub use request::{Action, Language, RequestConfig, SignedHeaderSet};
 pub use tc3::Signer;
 pub use transport::Transport;

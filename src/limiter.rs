@@ -32,13 +32,10 @@ impl RateLimiter {
         self.per_second
     }
 
-    /// Blocks until `action` may be sent, and counts it as sent.
-    pub fn acquire(&self, action: &str) {
-        let at = self.reserve(action, Instant::now());
-        let now = Instant::now();
-        if at > now {
-            std::thread::sleep(at - now);
-        }
+    /// Books the next slot for `action` and returns how long to wait for it: the caller
+    /// waits (and may say so) before sending.
+    pub fn book(&self, action: &str) -> Duration {
+        self.reserve(action, Instant::now()).saturating_duration_since(Instant::now())
     }
 
     /// Books the earliest start at or after `now` that keeps every window within the limit,

@@ -19,6 +19,9 @@ use crate::http::HttpResponse;
 pub const SNIPPET_CHARS: usize = 200;
 /// The most characters of an API error message kept in [`Error::Api`].
 pub const MESSAGE_CHARS: usize = 1000;
+/// The most characters of an error code or a RequestId kept (a cut one ends in `…`): real ones
+/// are a few dozen, and a server must not make every report line hold a megabyte.
+pub const ID_CHARS: usize = 128;
 
 #[derive(Deserialize)]
 struct Envelope<T> {
@@ -81,20 +84,27 @@ pub fn parse<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {
     if let Some(error) = head.error {
         return Err(Error::Api {
             status,
-            code: ErrorCode::new(&error.code),
+            code: ErrorCode::new(&bounded(&error.code, ID_CHARS)),
             message: bounded(error.message.as_deref().unwrap_or_default(), MESSAGE_CHARS),
-            request_id: head.request_id,
+            request_id: head.request_id.map(|id| bounded(&id, ID_CHARS)),
             server_time: response.header("Date").and_then(parse_http_date),
         });
     }
+    let request_id = head.request_id.map(|id| bounded(&id, ID_CHARS));
     if !is_success(status) {
-        return Err(Error::Http { status, snippet: snippet(body), request_id: head.request_id });
+        return Err(Error::Http { status, snippet: snippet(body), request_id });
     }
     serde_json::from_slice::<Envelope<T>>(body).map(|envelope| envelope.response).map_err(|e| Error::Decode {
         status,
         message: bounded(&e.to_string(), SNIPPET_CHARS),
-        request_id: head.request_id,
+        request_id,
     })
+}
+
+/// Deserialises a RequestId cut to [`ID_CHARS`] characters, for the outputs of actions.
+pub(crate) fn request_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let id = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+    Ok(bounded(&id, ID_CHARS))
 }
 
 fn is_success(status: u16) -> bool {
@@ -106,7 +116,7 @@ fn looks_like_json(body: &[u8]) -> bool {
 }
 
 /// At most `max` characters of `s`, with `…` marking a cut.
-fn bounded(s: &str, max: usize) -> String {
+pub(crate) fn bounded(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &s[..cut]),
         None => s.to_owned(),

@@ -1,32 +1,73 @@
-//! When to try a failed call again: exponential backoff with full jitter.
+//! When to try a failed call again: exponential backoff with full jitter, and a separate,
+//! larger budget for throttling.
 //!
 //! Full jitter (a uniformly random wait up to the exponential bound) spreads the retries of
-//! many clients apart instead of bunching them into the same instants.
+//! many clients apart instead of bunching them into the same instants. Throttling
+//! (`RequestLimitExceeded`) is different: the API counts requests per account and action in a
+//! one-second window that other jobs on the account share, so trying again before that window
+//! has passed is pointless, and while other jobs keep it full, it takes longer. A throttled call
+//! therefore always waits at least [`RetryPolicy::throttle_wait`], plus a random share of a
+//! bound that doubles, and has its own budget of attempts.
 
 use std::time::Duration;
 
 /// How many times to try and how long to wait in between.
+///
+/// With the defaults, one call waits at most 0.6 s between attempts after transient failures,
+/// and at most 64 s in all while throttled (9 waits of 1 s plus up to 1, 2, 4, then 8 s each);
+/// on top of that come the attempts themselves, each bounded by the transport's timeouts, and
+/// retrying stops once nothing has answered for [`RetryPolicy::give_up_after`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included (at least 1). Default 3.
+    /// Attempts in all after transient failures (network, HTTP 5xx, internal errors), the
+    /// first included (at least 1). Default 3.
     pub max_attempts: u32,
     /// The bound of the wait before the second attempt; it doubles for each later one.
     /// Default 200 ms.
     pub base: Duration,
     /// The largest bound a wait can have. Default 5 s.
     pub cap: Duration,
+    /// Throttled answers (`RequestLimitExceeded`) one call accepts before it gives up; they
+    /// do not use up `max_attempts`. Default 10.
+    pub max_throttled: u32,
+    /// The least wait after a throttled answer: the API's one-second window. The wait after
+    /// the n-th is this plus a random share of `throttle_wait × 2^(n-1)`, at most 8 ×
+    /// `throttle_wait`. Default 1 s.
+    pub throttle_wait: Duration,
+    /// Stop retrying once no HTTP response at all has come for this long (an endpoint that
+    /// accepts connections and never answers); the batch calls count this across requests.
+    /// Default 60 s.
+    pub give_up_after: Duration,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 3, base: Duration::from_millis(200), cap: Duration::from_secs(5) }
+        RetryPolicy {
+            max_attempts: 3,
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(5),
+            max_throttled: 10,
+            throttle_wait: Duration::from_secs(1),
+            give_up_after: Duration::from_secs(60),
+        }
     }
 }
 
 impl RetryPolicy {
     /// No retries: one attempt.
     pub fn none() -> Self {
-        RetryPolicy { max_attempts: 1, ..Self::default() }
+        RetryPolicy { max_attempts: 1, max_throttled: 1, ..Self::default() }
+    }
+
+    /// The default policy with `max_attempts` attempts after transient failures.
+    pub fn with_max_attempts(max_attempts: u32) -> Self {
+        RetryPolicy { max_attempts, ..Self::default() }
+    }
+
+    /// The same policy with no waits at all: for tests against fakes and local emulators.
+    pub fn without_waits(self) -> Self {
+        RetryPolicy { base: Duration::ZERO, cap: Duration::ZERO, throttle_wait: Duration::ZERO, ..self }
     }
 
     /// The wait after failed attempt `attempt` (1-based), given a uniformly random `u64`; `None`
@@ -37,12 +78,28 @@ impl RetryPolicy {
         }
         let doublings = attempt.saturating_sub(1).min(20);
         let bound = self.base.saturating_mul(1 << doublings).min(self.cap);
-        let nanos = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
-        Some(Duration::from_nanos(match nanos.checked_add(1) {
-            Some(span) => random % span,
-            None => random,
-        }))
+        Some(jitter(bound, random))
     }
+
+    /// The wait after the `throttled`-th throttled answer (1-based) of one call, given a
+    /// uniformly random `u64`; `None` once [`RetryPolicy::max_throttled`] is spent.
+    pub fn throttle_delay(&self, throttled: u32, random: u64) -> Option<Duration> {
+        if throttled >= self.max_throttled.max(1) {
+            return None;
+        }
+        let doublings = throttled.saturating_sub(1).min(3);
+        let bound = self.throttle_wait.saturating_mul(1 << doublings);
+        Some(self.throttle_wait.saturating_add(jitter(bound, random)))
+    }
+}
+
+/// A uniformly random duration from zero to `bound`, both included.
+fn jitter(bound: Duration, random: u64) -> Duration {
+    let nanos = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
+    Duration::from_nanos(match nanos.checked_add(1) {
+        Some(span) => random % span,
+        None => random,
+    })
 }
 
 /// A uniformly random `u64` from the system's secure generator (falling back to the clock,
@@ -67,6 +124,7 @@ mod tests {
             max_attempts: 10,
             base: Duration::from_millis(100),
             cap: Duration::from_millis(500),
+            ..RetryPolicy::default()
         };
         let max = u64::MAX;
         assert_eq!(p.delay(1, 100_000_000), Some(Duration::from_millis(100)));
@@ -82,11 +140,39 @@ mod tests {
     }
 
     #[test]
+    fn throttled_waits_last_at_least_the_window_and_grow_to_eight_times_it() {
+        let p = RetryPolicy::default();
+        let second = Duration::from_secs(1);
+        for n in 1..10 {
+            assert_eq!(p.throttle_delay(n, 0), Some(second), "never shorter than the window");
+        }
+        // A random value equal to the bound draws the whole bound.
+        let longest = |n: u32| p.throttle_delay(n, 1_000_000_000 << (n - 1).min(3));
+        assert_eq!(longest(1), Some(second * 2), "1 s plus up to 1 s");
+        assert_eq!(longest(2), Some(second * 3));
+        assert_eq!(longest(3), Some(second * 5));
+        assert_eq!(longest(4), Some(second * 9));
+        assert_eq!(longest(9), Some(second * 9), "the bound stops doubling at 8 s");
+        assert_eq!(p.throttle_delay(10, 5), None, "ten throttled answers, then it gives up");
+        let worst: Duration = (1..10).map(longest).map(Option::unwrap).sum();
+        assert_eq!(worst, second * 64, "the documented worst case");
+        assert!(p.max_throttled > p.max_attempts, "throttling has the larger budget");
+    }
+
+    #[test]
     fn extreme_settings_do_not_overflow() {
-        let huge = RetryPolicy { max_attempts: u32::MAX, base: Duration::MAX, cap: Duration::MAX };
+        let huge = RetryPolicy {
+            max_attempts: u32::MAX,
+            base: Duration::MAX,
+            cap: Duration::MAX,
+            max_throttled: u32::MAX,
+            throttle_wait: Duration::MAX,
+            give_up_after: Duration::MAX,
+        };
         for attempt in [0, 1, 2, 64, u32::MAX - 1] {
             for r in [0, 7, u64::MAX] {
                 assert!(huge.delay(attempt, r).is_some());
+                assert!(huge.throttle_delay(attempt, r).is_some());
             }
         }
         assert_eq!(RetryPolicy::default().delay(0, 5), Some(Duration::from_nanos(5)));

@@ -3,12 +3,11 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
-use cvm_keypairs::batch::{DeletionReport, STILL_PRESENT};
+use cvm_keypairs::batch::{BatchOptions, DeletionReport};
 use cvm_keypairs::emulator::{BoundBehavior, Emulator, EmulatorConfig, KeyPair};
 use cvm_keypairs::retry::RetryPolicy;
-use cvm_keypairs::{Client, Clock, Credentials, Error, KeyId, SystemClock};
+use cvm_keypairs::{Client, Clock, Credentials, Error, ErrorCode, Event, FailureCode, KeyId, SystemClock};
 
 fn id(prefix: char, n: usize) -> KeyId {
     format!("skey-{prefix}{n:07}").parse().unwrap()
@@ -65,10 +64,6 @@ fn client(emulator: &Emulator, clock: Arc<dyn Clock>, retry: RetryPolicy) -> Cli
         .unwrap()
 }
 
-fn patient() -> RetryPolicy {
-    RetryPolicy { max_attempts: 12, base: Duration::from_millis(10), cap: Duration::from_millis(100) }
-}
-
 fn assert_each_id_once(report: &DeletionReport, requested: &[String]) {
     let mut seen = HashSet::new();
     let listed = report
@@ -95,7 +90,8 @@ fn faulty_run(bound_behavior: BoundBehavior) {
         ..EmulatorConfig::default()
     })
     .unwrap();
-    let client = client(&emulator, Arc::new(SystemClock), patient());
+    // The default retry policy: the rounds, not a patient policy, must settle every key.
+    let client = client(&emulator, Arc::new(SystemClock), RetryPolicy::default());
     let requested = fleet.requested();
 
     let report = client.delete_key_pairs_all(requested.iter().map(String::as_str)).unwrap();
@@ -113,7 +109,7 @@ fn faulty_run(bound_behavior: BoundBehavior) {
     let stats = emulator.stats();
     assert!(stats.answers_with("fault:http-500") > 0 && stats.answers_with("fault:drop") > 0, "{stats:?}");
     if bound_behavior == BoundBehavior::Skip {
-        assert!(report.kept.iter().all(|k| k.code == STILL_PRESENT), "{:?}", report.kept);
+        assert!(report.kept.iter().all(|k| *k.code() == FailureCode::StillPresent), "{:?}", report.kept);
     }
 }
 
@@ -205,7 +201,10 @@ fn keys_bound_to_images_are_isolated_by_halving() {
     let kept: HashSet<KeyId> = report.kept.iter().map(|k| k.key_id).collect();
     assert_eq!(kept, hidden.iter().copied().collect());
     assert!(
-        report.kept.iter().all(|k| k.code == "InvalidParameterValue.KeyPairNotSupported"),
+        report
+            .kept
+            .iter()
+            .all(|k| k.code().api() == Some(&ErrorCode::InvalidParameterValueKeyPairNotSupported)),
         "{:?}",
         report.kept
     );
@@ -219,12 +218,23 @@ fn without_verification_nothing_is_described() {
         Emulator::start(EmulatorConfig { key_pairs: fleet.seed(), ..EmulatorConfig::default() }).unwrap();
     let client = client(&emulator, Arc::new(SystemClock), RetryPolicy::none());
     let requested = fleet.requested();
-    let options = cvm_keypairs::batch::BatchOptions { verify: false };
+    let mut options = BatchOptions::default();
+    options.verify = false;
     let mut progress = Vec::new();
     let report = client
-        .delete_key_pairs_all_with(requested.iter().map(String::as_str), options, |p| progress.push(*p))
+        .delete_key_pairs_all_with(requested.iter().map(String::as_str), &options, |e| {
+            if let Event::Progress(p) = e {
+                progress.push(*p)
+            }
+        })
         .unwrap();
     assert_eq!(report.deleted.len(), 150);
     assert_eq!(emulator.stats().requests_for("DescribeKeyPairs"), 0);
-    assert_eq!(progress.iter().map(|p| (p.done, p.total)).collect::<Vec<_>>(), [(100, 150), (150, 150)]);
+    let seen: Vec<_> = progress.iter().map(|p| (p.deleted, p.unverified, p.total)).collect();
+    assert_eq!(
+        seen,
+        [(0, 100, 150), (0, 150, 150), (150, 0, 150)],
+        "accepted, then reported deleted unverified"
+    );
+    assert_eq!(*progress.last().unwrap(), report.progress());
 }

@@ -182,7 +182,7 @@ pub struct DescribeKeyPairsOutput {
     #[serde(rename = "KeyPairSet", default, deserialize_with = "nullable")]
     pub key_pairs: Vec<KeyPair>,
     /// The request's id.
-    #[serde(rename = "RequestId")]
+    #[serde(rename = "RequestId", deserialize_with = "crate::response::request_id")]
     pub request_id: String,
 }
 

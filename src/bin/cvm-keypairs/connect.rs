@@ -12,8 +12,8 @@ use cvm_keypairs::credentials::{region_from_env, ProfileProvider};
 use cvm_keypairs::endpoint::Scheme;
 use cvm_keypairs::retry::RetryPolicy;
 use cvm_keypairs::{
-    Client, Endpoint, Error, ErrorCode, Language, Method, ProvideCredentials, SystemEnvironment,
-    UreqTransport,
+    Client, Endpoint, Error, ErrorCode, FailureCode, Language, Method, ProvideCredentials, SystemEnvironment,
+    TransportKind, UreqTransport,
 };
 
 use crate::args::{Args, UsageError};
@@ -161,7 +161,7 @@ impl Connection {
             builder = builder.language(language);
         }
         if let Some(retries) = self.max_retries {
-            builder = builder.retry(RetryPolicy { max_attempts: retries + 1, ..RetryPolicy::default() });
+            builder = builder.retry(RetryPolicy::with_max_attempts(retries + 1));
         }
         if let Some(per_second) = self.rate_limit {
             builder = builder.rate_limit(per_second);
@@ -208,7 +208,7 @@ pub fn error_code(error: &Error) -> Cow<'_, str> {
         Error::InvalidInput(_) => "InvalidInput".into(),
         Error::Credentials(_) => "Credentials".into(),
         Error::NoCredentials(_) => "NoCredentials".into(),
-        other => other.code_text(),
+        other => other.code_text().into(),
     }
 }
 
@@ -219,33 +219,29 @@ pub fn report_error(error: &Error) {
     if exit_code(error) == exit::USAGE {
         eprintln!("Nothing was sent.");
     }
-    if let Some(hint) = hint(&error.code_text()) {
+    if let Some(hint) = hint(&FailureCode::of(error)) {
         eprintln!("hint: {hint}");
     }
 }
 
 /// What to do about a failure with `code` (an [`Error::code_text`]), when there is something.
-pub fn hint(code: &str) -> Option<&'static str> {
+pub fn hint(code: &FailureCode) -> Option<&'static str> {
     match code {
-        "AuthFailure.SignatureExpire" => Some(
+        FailureCode::Api(ErrorCode::AuthFailureSignatureExpire) => Some(
             "the signature's timestamp is too far from the server's clock, even after correcting the \
              clock once from the server's Date header; check this machine's clock",
         ),
-        "Transport.Tls" => Some(
+        FailureCode::Transport(TransportKind::Tls) => Some(
             "the TLS handshake failed; if the endpoint serves plain http (as `cvm-keypairs emulate` \
              does), give it as http://HOST:PORT, which is allowed only for a loopback host",
         ),
-        _ if ErrorCode::new(code).is_auth() => {
-            Some("check the secret id and key (and token) the credentials chain found")
-        }
+        code if code.is_auth() => Some("check the secret id and key (and token) the credentials chain found"),
         _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use cvm_keypairs::TransportKind;
-
     use super::*;
 
     fn api(code: &str) -> Error {
@@ -291,8 +287,11 @@ mod tests {
         ] {
             assert_eq!(error_code(&error), code);
         }
-        assert!(hint("Transport.Tls").is_some_and(|h| h.contains("http://HOST:PORT")));
-        assert!(hint("AuthFailure.SecretIdNotFound").is_some_and(|h| h.contains("secret id")));
-        assert!(hint("InternalError").is_none());
+        assert!(
+            hint(&FailureCode::Transport(TransportKind::Tls)).is_some_and(|h| h.contains("http://HOST:PORT"))
+        );
+        let auth = FailureCode::Api(ErrorCode::AuthFailureSecretIdNotFound);
+        assert!(hint(&auth).is_some_and(|h| h.contains("secret id")));
+        assert!(hint(&FailureCode::Api(ErrorCode::InternalError)).is_none());
     }
 }

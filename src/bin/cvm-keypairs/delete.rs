@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal};
 
 use cvm_keypairs::actions::delete_key_pairs::MAX_IDS;
 use cvm_keypairs::batch::{BatchOptions, DeletionReport};
-use cvm_keypairs::{Client, DeleteKeyPairs, HttpRequest, KeyId};
+use cvm_keypairs::{Client, DeleteKeyPairs, Event, HttpRequest, KeyId};
 use serde_json::{json, Value};
 
 use crate::args::{unknown_option, Arg, Args, UsageError};
@@ -228,18 +228,21 @@ fn request_json(request: &HttpRequest<'_>) -> Value {
 /// (human or JSON) and returns the exit code. The demo runs this too.
 pub fn execute(client: &Client, ids: &[KeyId], verify: bool, json: bool) -> u8 {
     let mut progress = ProgressLine::new();
-    let result =
-        client.delete_key_pairs_all_with(ids.iter().map(KeyId::as_str), BatchOptions { verify }, |p| {
+    let mut options = BatchOptions::default();
+    options.verify = verify;
+    let result = client.delete_key_pairs_all_with(ids.iter().map(KeyId::as_str), &options, |event| {
+        if let Event::Progress(p) = event {
             progress.show(p)
-        });
+        }
+    });
     progress.finish();
     match result {
         Ok(report) => {
             print_report(&report, json);
-            let mut codes: Vec<&str> = report.failed.iter().map(|f| f.code.as_str()).collect();
-            codes.sort_unstable();
-            codes.dedup();
-            for hint in codes.into_iter().filter_map(connect::hint) {
+            let mut hints: Vec<&str> = report.failed.iter().filter_map(|f| connect::hint(f.code())).collect();
+            hints.sort_unstable();
+            hints.dedup();
+            for hint in hints {
                 eprintln!("hint: {hint}");
             }
             report::exit_code(&report)

@@ -97,11 +97,13 @@ fn parse(mut args: Args) -> Result<Option<(Connection, Ids, bool)>, UsageError> 
 /// Every key pair, or those of `ids` that exist (asked 100 ids at a time).
 pub fn list(client: &Client, ids: &[KeyId]) -> Result<Vec<KeyPair>, Error> {
     if ids.is_empty() {
-        return client.describe_all_key_pairs(&DescribeKeyPairs::all());
+        return Ok(client.describe_all_key_pairs(&DescribeKeyPairs::all())?.key_pairs);
     }
     let mut found = Vec::new();
     for chunk in ids.chunks(MAX_LIMIT as usize) {
-        found.extend(client.describe_all_key_pairs(&DescribeKeyPairs::by_ids(chunk.iter().copied())?)?);
+        found.extend(
+            client.describe_all_key_pairs(&DescribeKeyPairs::by_ids(chunk.iter().copied())?)?.key_pairs,
+        );
     }
     Ok(found)
 }

@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 
 use crate::exit;
 use crate::output::{count, for_people};
-use cvm_keypairs::batch::{DeletionReport, KeyFailure, Progress};
-use cvm_keypairs::ErrorCode;
+use cvm_keypairs::batch::{DeletionReport, KeyFailure};
+use cvm_keypairs::Progress;
 
 /// The exit code for a finished run: 0 when every key is absent, 3 when the only keys left
 /// failed authentication (credentials revoked midway), 4 when they are failures without any API
@@ -20,20 +20,13 @@ use cvm_keypairs::ErrorCode;
 pub fn exit_code(report: &DeletionReport) -> u8 {
     if report.all_absent() {
         exit::OK
-    } else if report.kept.is_empty() && report.failed.iter().all(|f| ErrorCode::new(&f.code).is_auth()) {
+    } else if report.kept.is_empty() && report.failed.iter().all(|f| f.code().is_auth()) {
         exit::CONFIG
-    } else if report.kept.is_empty() && report.failed.iter().all(is_transport_failure) {
+    } else if report.kept.is_empty() && report.failed.iter().all(|f| f.code().is_no_answer()) {
         exit::NETWORK
     } else {
         exit::FAILED
     }
-}
-
-/// Whether the batch gave `failure` one of its codes for a request that got no API answer:
-/// `Transport.<kind>`, `HTTP<status>` (a page that is not an API response) or `DecodeError`.
-fn is_transport_failure(failure: &KeyFailure) -> bool {
-    let code = failure.code.as_str();
-    code.starts_with("Transport.") || code.starts_with("HTTP") || code == "DecodeError"
 }
 
 /// The report for people: one section per outcome, each key with its code, message and
@@ -64,13 +57,13 @@ pub fn human(report: &DeletionReport) -> String {
         }
         let _ = writeln!(out, "\n{title}:");
         for f in failures {
-            let rid = f.request_id.as_deref().unwrap_or("none");
+            let rid = f.request_id().unwrap_or("none");
             let _ = writeln!(
                 out,
                 "  {}  {}: {} (RequestId: {})",
                 f.key_id,
-                for_people(&f.code),
-                for_people(&f.message),
+                for_people(&f.code().to_string()),
+                for_people(f.message()),
                 for_people(rid)
             );
         }
@@ -83,7 +76,7 @@ pub fn human(report: &DeletionReport) -> String {
 
 /// The one JSON object of `--json`.
 pub fn to_json(report: &DeletionReport) -> Value {
-    let failure = |f: &KeyFailure| json!({"key_id": f.key_id.as_str(), "code": f.code, "message": f.message, "request_id": f.request_id});
+    let failure = |f: &KeyFailure| json!({"key_id": f.key_id.as_str(), "code": f.code().to_string(), "message": f.message(), "request_id": f.request_id()});
     json!({
         "deleted": report.deleted.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
         "not_found": report.not_found.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
@@ -107,7 +100,8 @@ impl ProgressLine {
 
     /// Shows `p`.
     pub fn show(&mut self, p: &Progress) {
-        let line = format!("deleted {}/{}, {} kept, {} failed", p.deleted, p.total, p.kept, p.failed);
+        let line =
+            format!("deleted {}/{}, {} kept, {} failed", p.deleted + p.unverified, p.total, p.kept, p.failed);
         let mut err = io::stderr().lock();
         // Progress is a courtesy: a closed stderr must not stop a deletion.
         let _ = if self.terminal { write!(err, "\r\x1b[K{line}") } else { writeln!(err, "{line}") };
@@ -126,46 +120,59 @@ impl ProgressLine {
 
 #[cfg(test)]
 mod tests {
+    use cvm_keypairs::{ErrorCode, FailureCode, TransportKind};
+
     use super::*;
 
-    fn failure(id: &str, code: &str) -> KeyFailure {
-        KeyFailure { key_id: id.parse().unwrap(), code: code.into(), message: "m".into(), request_id: None }
+    fn failure(id: &str, code: FailureCode) -> KeyFailure {
+        KeyFailure::new(id.parse().unwrap(), code, "m", None)
+    }
+
+    fn api(code: &str) -> FailureCode {
+        FailureCode::Api(ErrorCode::new(code))
     }
 
     fn report(kept: Vec<KeyFailure>, failed: Vec<KeyFailure>) -> DeletionReport {
-        DeletionReport {
-            deleted: vec!["skey-aaaaaaaa".parse().unwrap()],
-            not_found: vec!["skey-bbbbbbbb".parse().unwrap()],
-            kept,
-            failed,
-            request_ids: vec!["r-1".into()],
-        }
+        let mut report = DeletionReport::default();
+        report.deleted = vec!["skey-aaaaaaaa".parse().unwrap()];
+        report.not_found = vec!["skey-bbbbbbbb".parse().unwrap()];
+        report.kept = kept;
+        report.failed = failed;
+        report.request_ids = vec!["r-1".into()];
+        report
     }
 
     #[test]
     fn exit_4_only_when_every_remaining_key_failed_without_an_api_answer() {
-        let net = |id| failure(id, "Transport.Io");
+        let net = |id| failure(id, FailureCode::Transport(TransportKind::Io));
         assert_eq!(exit_code(&report(vec![], vec![])), exit::OK);
         assert_eq!(
-            exit_code(&report(vec![], vec![net("skey-cccccccc"), failure("skey-dddddddd", "HTTP502")])),
+            exit_code(&report(
+                vec![],
+                vec![net("skey-cccccccc"), failure("skey-dddddddd", FailureCode::Http(502))]
+            )),
             4
         );
-        assert_eq!(exit_code(&report(vec![], vec![failure("skey-cccccccc", "DecodeError")])), 4);
-        let mixed = report(vec![], vec![net("skey-cccccccc"), failure("skey-dddddddd", "InternalError")]);
+        assert_eq!(exit_code(&report(vec![], vec![failure("skey-cccccccc", FailureCode::Decode)])), 4);
+        let mixed =
+            report(vec![], vec![net("skey-cccccccc"), failure("skey-dddddddd", api("InternalError"))]);
         assert_eq!(exit_code(&mixed), exit::FAILED);
-        let kept = report(vec![failure("skey-dddddddd", "KeyPairStillPresent")], vec![net("skey-cccccccc")]);
+        let kept =
+            report(vec![failure("skey-dddddddd", FailureCode::StillPresent)], vec![net("skey-cccccccc")]);
         assert_eq!(exit_code(&kept), exit::FAILED);
+        let unknown = report(vec![], vec![failure("skey-cccccccc", FailureCode::VerificationIncomplete)]);
+        assert_eq!(exit_code(&unknown), exit::FAILED);
     }
 
     #[test]
     fn exit_3_when_every_remaining_key_failed_authentication() {
-        let revoked = report(vec![], vec![failure("skey-cccccccc", "AuthFailure.SecretIdNotFound")]);
+        let revoked = report(vec![], vec![failure("skey-cccccccc", api("AuthFailure.SecretIdNotFound"))]);
         assert_eq!(exit_code(&revoked), exit::CONFIG);
         let mixed = report(
             vec![],
             vec![
-                failure("skey-cccccccc", "AuthFailure.SecretIdNotFound"),
-                failure("skey-dddddddd", "HTTP502"),
+                failure("skey-cccccccc", api("AuthFailure.SecretIdNotFound")),
+                failure("skey-dddddddd", FailureCode::Http(502)),
             ],
         );
         assert_eq!(exit_code(&mixed), exit::FAILED);
@@ -174,8 +181,8 @@ mod tests {
     #[test]
     fn json_puts_kept_keys_under_failed_with_their_code() {
         let r = report(
-            vec![failure("skey-cccccccc", "KeyPairStillPresent")],
-            vec![failure("skey-dddddddd", "X")],
+            vec![failure("skey-cccccccc", FailureCode::StillPresent)],
+            vec![failure("skey-dddddddd", api("X"))],
         );
         assert_eq!(
             to_json(&r),

@@ -1,0 +1,275 @@
+//! Verified deletion of any number of key pairs, with an honest result for every id.
+//!
+//! The API deletes at most 100 ids per request, fails a whole request for one unknown or bound
+//! id, and may answer success while silently keeping key pairs bound to an instance or image.
+//! [`Client::delete_key_pairs_all`] validates everything first, splits the ids into requests,
+//! isolates the ids that make a request fail (DescribeKeyPairs, then halving what it cannot
+//! see), deletes the rest, and checks with DescribeKeyPairs that every key it calls deleted is
+//! gone.
+//!
+//! # Evidence
+//! A key is called deleted only when a DeleteKeyPairs naming it succeeded and DescribeKeyPairs
+//! then showed it absent, and called not found only when DescribeKeyPairs showed it absent and
+//! no request of this run can have deleted it. Absence is proven only by a complete answer:
+//! DescribeKeyPairs is asked with `Limit` equal to the ids asked, its pages are followed with
+//! `Offset`, and the ids it returns must be exactly as many as its `TotalCount`; keys it
+//! returns that were not asked for are ignored. Anything less, and the ids it did not show are
+//! [`FailureCode::VerificationIncomplete`], never deleted.
+//!
+//! # Rounds
+//! Requests are paced, and retried by the client ([`crate::retry::RetryPolicy`]: transient
+//! failures a few times, throttling with its own larger budget, always waiting out the API's
+//! one-second window). A key whose request still failed transiently is not given up on while
+//! the run makes progress: after a pause ([`BatchOptions::round_pause`], doubling), the next
+//! round checks again with DescribeKeyPairs every key not yet settled and deletes those still
+//! present. Rounds end when every key is settled, when a round settles nothing new, or after
+//! [`BatchOptions::max_rounds`]; the keys left fail with their last error.
+//!
+//! # Stopping early
+//! The run stops sending when the credentials are refused midway (the keys left fail with
+//! that error), when nothing has answered for [`crate::retry::RetryPolicy::give_up_after`]
+//! (the keys left fail with the last network error), or when asked through a
+//! [`BatchControl`] (the keys left are [`FailureCode::Interrupted`]). Either way the report
+//! names every key already deleted.
+
+mod ledger;
+mod run;
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use crate::client::Client;
+use crate::error::{Error, FailureCode};
+use crate::key_id::{self, KeyId};
+use crate::observe::{Event, Hooks, Progress};
+use crate::DeleteKeyPairs;
+use ledger::{Ledger, Stop};
+
+/// What happened to every requested id. Each id appears in exactly one list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeletionReport {
+    /// Deleted now (verified absent unless verification was turned off).
+    pub deleted: Vec<KeyId>,
+    /// Did not exist.
+    pub not_found: Vec<KeyId>,
+    /// Still present afterwards, with the reason (e.g. bound to an instance or image).
+    pub kept: Vec<KeyFailure>,
+    /// Could not be settled: the error that stopped it, or why the evidence is incomplete.
+    pub failed: Vec<KeyFailure>,
+    /// The RequestId of every API answer that decided an outcome, in order.
+    pub request_ids: Vec<String>,
+}
+
+impl DeletionReport {
+    /// Whether every requested key pair is absent afterwards (deleted now, or not found).
+    pub fn all_absent(&self) -> bool {
+        self.kept.is_empty() && self.failed.is_empty()
+    }
+
+    /// The counts of this report, as the last [`Event::Progress`] of its run showed them.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            total: self.deleted.len() + self.not_found.len() + self.kept.len() + self.failed.len(),
+            deleted: self.deleted.len(),
+            not_found: self.not_found.len(),
+            kept: self.kept.len(),
+            failed: self.failed.len(),
+            ..Progress::default()
+        }
+    }
+}
+
+/// One key pair that was kept or failed, and why. Many keys failing for one reason share it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFailure {
+    /// The key pair.
+    pub key_id: KeyId,
+    reason: Arc<Reason>,
+}
+
+/// Why key pairs were kept or failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Reason {
+    code: FailureCode,
+    message: String,
+    request_id: Option<String>,
+}
+
+impl Reason {
+    fn of(error: &Error) -> Reason {
+        let message = match error {
+            Error::Api { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        Reason { code: FailureCode::of(error), message, request_id: error.request_id().map(str::to_owned) }
+    }
+
+    /// The same reason, its message preceded by `note`.
+    fn noted(&self, note: &str) -> Reason {
+        Reason { message: format!("{note}: {}", self.message), ..self.clone() }
+    }
+}
+
+impl KeyFailure {
+    /// A failure of `key_id` with `code`, `message` and the RequestId it is based on.
+    pub fn new(
+        key_id: KeyId,
+        code: FailureCode,
+        message: impl Into<String>,
+        request_id: Option<String>,
+    ) -> Self {
+        KeyFailure { key_id, reason: Arc::new(Reason { code, message: message.into(), request_id }) }
+    }
+
+    /// Why: the API's code, [`FailureCode::StillPresent`], [`FailureCode::VerificationIncomplete`],
+    /// or the kind of failure without an API answer.
+    pub fn code(&self) -> &FailureCode {
+        &self.reason.code
+    }
+
+    /// What happened, in words.
+    pub fn message(&self) -> &str {
+        &self.reason.message
+    }
+
+    /// The RequestId of the answer this is based on, when there was one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.reason.request_id.as_deref()
+    }
+}
+
+/// Options of [`Client::delete_key_pairs_all_with`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct BatchOptions {
+    /// Check with DescribeKeyPairs that deleted keys are gone (default true).
+    pub verify: bool,
+    /// Rounds at most (at least 1; default 4).
+    pub max_rounds: u32,
+    /// The pause before the second round; it doubles for each later one (default 1 s).
+    pub round_pause: Duration,
+    /// A handle to stop the run and read where it stands from another thread.
+    pub control: Option<BatchControl>,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions { verify: true, max_rounds: 4, round_pause: Duration::from_secs(1), control: None }
+    }
+}
+
+/// Stops a running batch deletion, and tells where it stands, from any thread.
+///
+/// Give a clone in [`BatchOptions::control`]. After [`BatchControl::stop`] the run sends
+/// nothing more; the request in flight, if any, is let finish, every wait ends at once, and
+/// the run returns its report with the keys not settled marked
+/// [`FailureCode::Interrupted`]. Use one control for one run at a time.
+///
+/// ```
+/// use cvm_keypairs::batch::{BatchControl, BatchOptions};
+/// let control = BatchControl::new();
+/// let mut options = BatchOptions::default();
+/// options.control = Some(control.clone());
+/// // ... run `client.delete_key_pairs_all_with(ids, &options, |_| {})` on one thread, and on
+/// // another, when told to stop:
+/// control.stop();
+/// assert!(control.report_so_far().failed.is_empty(), "no run, nothing to report");
+/// ```
+#[derive(Clone, Default)]
+pub struct BatchControl {
+    shared: Arc<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
+    stop: AtomicBool,
+    ledger: Mutex<Ledger>,
+}
+
+impl Shared {
+    // Nothing that holds the lock can panic between two related updates.
+    fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl BatchControl {
+    /// A control for one run.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks the run to stop sending.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+    }
+
+    /// The report as it would stand if the run ended now: what is settled as it is; keys not
+    /// yet settled are failed with [`FailureCode::Interrupted`], and the message of a key that
+    /// a DeleteKeyPairs accepted, or that a request in flight names, says so.
+    pub fn report_so_far(&self) -> DeletionReport {
+        self.shared.ledger().report(Some(&Stop::Interrupted))
+    }
+}
+
+impl fmt::Debug for BatchControl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchControl")
+            .field("stopped", &self.shared.stop.load(Ordering::SeqCst))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Deletes any number of key pairs, verified, with the default [`BatchOptions`].
+    ///
+    /// Every id is validated first: if any is malformed nothing is sent and the error lists
+    /// them all. Duplicates are removed; no ids give an empty report. Fails as a whole only
+    /// for errors that concern every id (credentials, configuration, authentication) met
+    /// before anything was done; everything else is reported per id (see the [module
+    /// documentation](crate::batch)).
+    pub fn delete_key_pairs_all<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<DeletionReport, Error> {
+        self.delete_key_pairs_all_with(ids, &BatchOptions::default(), |_| {})
+    }
+
+    /// [`Client::delete_key_pairs_all`] with options, telling `observer` about progress,
+    /// requests and waits as they happen.
+    pub fn delete_key_pairs_all_with<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+        options: &BatchOptions,
+        mut observer: impl FnMut(&Event<'_>),
+    ) -> Result<DeletionReport, Error> {
+        let mut ids = key_id::parse_all(ids)?;
+        key_id::dedup(&mut ids);
+        let Some(first) = ids.first() else { return Ok(DeletionReport::default()) };
+        // Credentials and configuration problems concern every id: report them once, before
+        // anything is sent, rather than as a thousand identical failures.
+        self.sign(&DeleteKeyPairs::new([*first])?)?;
+
+        let fresh;
+        let shared = match &options.control {
+            Some(control) => &control.shared,
+            None => {
+                fresh = Shared::default();
+                &fresh
+            }
+        };
+        *shared.ledger() = Ledger::new(ids, options.verify);
+        let mut hooks = Hooks::new(&mut observer, Some(&shared.stop));
+        let mut run = run::Run::new(self, shared, options, &mut hooks);
+        run.rounds()?;
+        let report = run.finish();
+        hooks.event(&Event::Progress(report.progress()));
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests;

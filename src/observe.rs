@@ -1,0 +1,167 @@
+//! What a long call tells its caller while it runs: [`Event`]s for progress, requests and waits.
+//!
+//! A batch deletion can take minutes on a busy account or a slow network. Its caller (the CLI
+//! prints these on stderr) must be able to say what is happening at any moment: what was
+//! settled, which request is in flight, and what a wait is for and how long it lasts.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
+
+/// Something a running call reports to its observer.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// Where a batch stands, after each step that settled key pairs.
+    Progress(Progress),
+    /// A request is about to be sent.
+    Sending {
+        /// The action.
+        action: &'static str,
+        /// Which attempt at this call this is, from 1.
+        attempt: u32,
+    },
+    /// The call is about to wait this long before going on.
+    Waiting {
+        /// How long.
+        duration: Duration,
+        /// What for.
+        reason: WaitReason<'a>,
+    },
+}
+
+/// Why a call waits.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum WaitReason<'a> {
+    /// The client paces `action` to its rate limit.
+    Pacing {
+        /// The action.
+        action: &'static str,
+    },
+    /// `action` failed with `error` and will be tried again (for throttling,
+    /// [`Error::is_throttling`], until the API's window has passed).
+    Retry {
+        /// The action.
+        action: &'static str,
+        /// The failure.
+        error: &'a Error,
+    },
+    /// A batch pauses before round `round`, which tries again the key pairs that failed
+    /// transiently.
+    NextRound {
+        /// The round about to start, from 2.
+        round: u32,
+        /// The key pairs it will look at.
+        key_pairs: usize,
+    },
+}
+
+/// How many key pairs of a batch are where. Every id is counted once, and when the batch
+/// ends the counts are those of its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Ids in all (repeats removed).
+    pub total: usize,
+    /// Deleted and verified absent (or deleted with verification turned off).
+    pub deleted: usize,
+    /// Did not exist.
+    pub not_found: usize,
+    /// Still present after deletion, or refused by the API for good (bound to an instance or
+    /// image).
+    pub kept: usize,
+    /// Failed for good.
+    pub failed: usize,
+    /// Accepted by a DeleteKeyPairs, not yet verified.
+    pub unverified: usize,
+    /// The round under way, from 1.
+    pub round: u32,
+}
+
+impl Progress {
+    /// Ids whose outcome is known: deleted, not found, kept or failed.
+    pub fn settled(&self) -> usize {
+        self.deleted + self.not_found + self.kept + self.failed
+    }
+}
+
+/// How long a pause sleeps at a time, so that a stop request ends it promptly.
+const STOP_CHECK: Duration = Duration::from_millis(50);
+
+/// What a call carries through its attempts: the observer, a stop request, and when an HTTP
+/// response last came (to give up on an endpoint that never answers).
+pub(crate) struct Hooks<'a> {
+    observer: &'a mut dyn FnMut(&Event<'_>),
+    stop: Option<&'a AtomicBool>,
+    last_answer: Instant,
+}
+
+impl<'a> Hooks<'a> {
+    pub(crate) fn new(observer: &'a mut dyn FnMut(&Event<'_>), stop: Option<&'a AtomicBool>) -> Self {
+        Hooks { observer, stop, last_answer: Instant::now() }
+    }
+
+    pub(crate) fn event(&mut self, event: &Event<'_>) {
+        (self.observer)(event);
+    }
+
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stop.is_some_and(|stop| stop.load(Ordering::SeqCst))
+    }
+
+    /// How long no HTTP response has come.
+    pub(crate) fn silent_for(&self) -> Duration {
+        self.last_answer.elapsed()
+    }
+
+    /// Notes that an HTTP response (any status) came.
+    pub(crate) fn answered(&mut self) {
+        self.last_answer = Instant::now();
+    }
+
+    /// Says it waits, then waits `duration`, ending early if a stop is requested.
+    pub(crate) fn wait(&mut self, duration: Duration, reason: WaitReason<'_>) {
+        if duration.is_zero() {
+            return;
+        }
+        self.event(&Event::Waiting { duration, reason });
+        let until = Instant::now() + duration;
+        while !self.stop_requested() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            std::thread::sleep(left.min(STOP_CHECK));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_is_announced_and_ends_early_on_a_stop_request() {
+        let stop = AtomicBool::new(false);
+        let mut seen = Vec::new();
+        let started = Instant::now();
+        {
+            let mut observer = |e: &Event<'_>| seen.push(format!("{e:?}"));
+            let mut hooks = Hooks::new(&mut observer, Some(&stop));
+            hooks.wait(Duration::ZERO, WaitReason::Pacing { action: "A" });
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    std::thread::sleep(Duration::from_millis(100));
+                    stop.store(true, Ordering::SeqCst);
+                });
+                hooks.wait(Duration::from_secs(30), WaitReason::Pacing { action: "A" });
+            });
+            assert!(hooks.stop_requested());
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert_eq!(seen.len(), 1, "a zero wait is not announced: {seen:?}");
+        assert!(seen[0].contains("Waiting") && seen[0].contains("30s"), "{seen:?}");
+    }
+}

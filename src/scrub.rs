@@ -1,0 +1,224 @@
+//! Keeps the secrets a request was signed with out of everything its response gives back.
+//!
+//! A server (or a gateway in front of it) may echo the session token, or even the secret key,
+//! in any field: the RequestId, an error code or message, an HTML page, a key pair's name. So
+//! the response body is scrubbed before anything is parsed out of it, in two passes: the raw
+//! bytes (which covers HTML, broken JSON and plain JSON strings), then, when the body holds an
+//! escape that could spell a secret in disguise (`\u0074ok…`, `\/`), every string of the parsed
+//! JSON. Texts that this crate cuts short are scrubbed once more after parsing, since a cut can
+//! leave the start of a secret that no longer matches it whole.
+
+use std::borrow::Cow;
+
+use crate::credentials::Credentials;
+use crate::error::Error;
+use crate::http::HttpResponse;
+
+/// What a secret is replaced with.
+pub(crate) const MASK: &str = "***";
+
+/// The shortest start of a secret that is masked at the end of a cut text: shorter ones are
+/// too likely to be ordinary text.
+const MIN_CUT_PREFIX: usize = 4;
+
+/// The secrets of one request.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Secrets<'a> {
+    token: Option<&'a str>,
+    key: Option<&'a str>,
+}
+
+impl<'a> Secrets<'a> {
+    /// The secret key and session token of `credentials`.
+    pub(crate) fn of(credentials: &'a Credentials) -> Self {
+        Secrets { token: credentials.token(), key: Some(credentials.secret_key()) }
+    }
+
+    /// Only a session token (what a signed request itself carries).
+    pub(crate) fn token(token: Option<&'a str>) -> Self {
+        Secrets { token, key: None }
+    }
+
+    fn each(&self) -> impl Iterator<Item = &'a str> {
+        [self.token, self.key].into_iter().flatten().filter(|s| !s.is_empty())
+    }
+
+    /// `response` with every secret masked in its body; borrowed when there was none.
+    pub(crate) fn response<'r>(&self, response: &'r HttpResponse) -> Cow<'r, HttpResponse> {
+        match self.body(&response.body) {
+            Cow::Borrowed(_) => Cow::Borrowed(response),
+            Cow::Owned(body) => Cow::Owned(HttpResponse { body, ..response.clone() }),
+        }
+    }
+
+    fn body<'b>(&self, body: &'b [u8]) -> Cow<'b, [u8]> {
+        let mut body = Cow::Borrowed(body);
+        for secret in self.each() {
+            if find(&body, secret.as_bytes()).is_some() {
+                body = Cow::Owned(replace_bytes(&body, secret.as_bytes()));
+            }
+        }
+        if body.contains(&b'\\') {
+            if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) {
+                if self.value(&mut value) {
+                    body = Cow::Owned(value.to_string().into_bytes());
+                }
+            }
+        }
+        body
+    }
+
+    /// Masks the secrets in every string of `value`, keys included; whether any was found.
+    fn value(&self, value: &mut serde_json::Value) -> bool {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => self.text(s),
+            Value::Array(items) => items.iter_mut().fold(false, |found, v| self.value(v) | found),
+            Value::Object(map) => {
+                let entries = std::mem::take(map);
+                let mut found = false;
+                for (mut key, mut v) in entries {
+                    found |= self.text(&mut key) | self.value(&mut v);
+                    map.insert(key, v);
+                }
+                found
+            }
+            _ => false,
+        }
+    }
+
+    /// Masks every whole occurrence of a secret in `text`; whether any was found.
+    pub(crate) fn text(&self, text: &mut String) -> bool {
+        let mut found = false;
+        for secret in self.each() {
+            if text.contains(secret) {
+                *text = text.replace(secret, MASK);
+                found = true;
+            }
+        }
+        found
+    }
+
+    /// Masks the secrets in `text`, and a start of one left at its end by a cut (with or
+    /// without the `…` that marks the cut).
+    pub(crate) fn cut_text(&self, text: &mut String) {
+        self.text(text);
+        for secret in self.each() {
+            let kept = text.strip_suffix('…').unwrap_or(text).len();
+            let cut = (MIN_CUT_PREFIX..secret.len())
+                .rev()
+                .filter(|&n| secret.is_char_boundary(n))
+                .find(|&n| text[..kept].ends_with(&secret[..n]));
+            if let Some(n) = cut {
+                text.replace_range(kept - n..kept, MASK);
+            }
+        }
+    }
+
+    /// `error` with the secrets masked in every text it took from a response.
+    pub(crate) fn error(&self, mut error: Error) -> Error {
+        match &mut error {
+            Error::Api { code, message, request_id, .. } => {
+                let mut text = code.as_str().to_owned();
+                self.cut_text(&mut text);
+                if text != code.as_str() {
+                    *code = crate::error::ErrorCode::new(&text);
+                }
+                self.cut_text(message);
+                request_id.iter_mut().for_each(|id| self.cut_text(id));
+            }
+            Error::Http { snippet: text, request_id, .. }
+            | Error::Decode { message: text, request_id, .. } => {
+                self.cut_text(text);
+                request_id.iter_mut().for_each(|id| self.cut_text(id));
+            }
+            Error::Transport { message, .. } => self.cut_text(message),
+            _ => {}
+        }
+        error
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || needle.len() > haystack.len() {
+        return None;
+    }
+    let first = needle[0];
+    (0..=haystack.len() - needle.len())
+        .find(|&i| haystack[i] == first && &haystack[i..i + needle.len()] == needle)
+}
+
+fn replace_bytes(haystack: &[u8], needle: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut rest = haystack;
+    while let Some(at) = find(rest, needle) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(MASK.as_bytes());
+        rest = &rest[at + needle.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "tok-SECRET-0123456789";
+    const KEY: &str = "key-SECRET-9876543210";
+
+    fn secrets() -> Secrets<'static> {
+        Secrets { token: Some(TOKEN), key: Some(KEY) }
+    }
+
+    fn scrubbed(body: &str) -> String {
+        String::from_utf8(secrets().body(body.as_bytes()).into_owned()).unwrap()
+    }
+
+    #[test]
+    fn raw_occurrences_of_either_secret_are_masked() {
+        let out = scrubbed(&format!("<html>{TOKEN} and {KEY}{TOKEN}</html>"));
+        assert_eq!(out, "<html>*** and ******</html>");
+        assert!(
+            matches!(secrets().body(b"{\"Response\":{}}"), Cow::Borrowed(_)),
+            "clean bodies are not copied"
+        );
+    }
+
+    #[test]
+    fn secrets_spelt_with_json_escapes_are_masked_in_every_string_and_key() {
+        let escaped: String = TOKEN.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+        let body = format!(
+            r#"{{"Response":{{"RequestId":"{escaped}","KeyPairSet":[{{"KeyName":"a\/{escaped}"}}],"{escaped}":1}}}}"#
+        );
+        let out = scrubbed(&body);
+        let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(value["Response"]["RequestId"], "***");
+        assert_eq!(value["Response"]["KeyPairSet"][0]["KeyName"], "a/***");
+        assert_eq!(value["Response"]["***"], 1);
+        assert!(!out.contains("SECRET"), "{out}");
+    }
+
+    #[test]
+    fn the_start_of_a_secret_left_by_a_cut_is_masked() {
+        let mut cut = format!("bad token {}…", &TOKEN[..9]);
+        secrets().cut_text(&mut cut);
+        assert_eq!(cut, "bad token ***…");
+        let mut short = String::from("ends with tok");
+        secrets().cut_text(&mut short);
+        assert_eq!(short, "ends with tok", "three characters are not masked");
+    }
+
+    #[test]
+    fn errors_are_scrubbed_in_code_message_and_request_id() {
+        let error = Error::Api {
+            status: 200,
+            code: crate::error::ErrorCode::new(&format!("Bad.{TOKEN}")),
+            message: format!("m {KEY}"),
+            request_id: Some(format!("r-{}", &TOKEN[..12])),
+            server_time: None,
+        };
+        let shown = format!("{:?}", secrets().error(error));
+        assert!(!shown.contains("SECRET") && shown.contains("Bad.***"), "{shown}");
+    }
+}
