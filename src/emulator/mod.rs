@@ -57,10 +57,20 @@
 //! ([`EmulatorConfig::drop_rate`]) — for `DeleteKeyPairs` half of those after the deletion was
 //! applied, so a retry sees `InvalidKeyPairId.NotFound` for keys it just deleted.
 //!
+//! # Connections
+//! At most [`EmulatorConfig::max_connections`] are open at once; a request must arrive whole
+//! within [`EmulatorConfig::request_timeout`] of its first byte, and a connection silent for
+//! [`EmulatorConfig::idle_timeout`] is closed. When all are taken, a new connection evicts the
+//! one that has waited longest on its client (idle, part-way through a request, or not reading
+//! its answer), so slow clients cannot lock out a prompt one even if they reconnect at once.
+//! Connections whose request is being answered, or whose first bytes the emulator has not yet
+//! read, are never evicted; only when all are such is a new one answered 503 and closed.
+//!
 //! # Seed file
 //! A JSON array whose items are key pair ids or objects with `KeyId` (required), `KeyName`,
 //! `ProjectId`, `Description`, `PublicKey`, `AssociatedInstanceIds`, `AssociatedImageIds`,
-//! `CreatedTime` and `Tags` (`[{"Key":…,"Value":…}]`); see [`parse_seed`]. A key pair with an
+//! `CreatedTime` and `Tags` (`[{"Key":…,"Value":…}]`), at most [`MAX_SEED_BYTES`]; see
+//! [`parse_seed`], whose errors name the entry, its `KeyId` and the field. A key pair with an
 //! associated instance or image is bound and cannot be deleted.
 //!
 //! ```json
@@ -91,7 +101,7 @@ use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
 use crate::key_id::KeyId;
 
-pub use store::{parse_seed, BoundBehavior, KeyPair, Tag};
+pub use store::{parse_seed, BoundBehavior, KeyPair, Tag, MAX_SEED_BYTES};
 
 /// A callback told about every complete request, after it was answered (or dropped).
 pub type OnRequest = Arc<dyn Fn(&RequestRecord) + Send + Sync>;

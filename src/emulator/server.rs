@@ -122,13 +122,14 @@ impl Shared {
 }
 
 /// Binds 127.0.0.1 and spawns the acceptor.
-pub(crate) fn start(config: EmulatorConfig) -> io::Result<(Arc<Shared>, SocketAddr, JoinHandle<()>)> {
+pub(crate) fn start(mut config: EmulatorConfig) -> io::Result<(Arc<Shared>, SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))?;
     let addr = listener.local_addr()?;
     let entropy =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     let shared = Arc::new(Shared {
-        store: Mutex::new(Store::new(config.key_pairs.clone(), config.bound_behavior)),
+        // The store owns the key pairs; a second copy in the config would double a large seed.
+        store: Mutex::new(Store::new(std::mem::take(&mut config.key_pairs), config.bound_behavior)),
         limiter: Mutex::new(RateLimiter::new(config.rate_limit)),
         stats: Mutex::new(Stats::default()),
         next_seq: AtomicU64::new(0),

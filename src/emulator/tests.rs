@@ -628,7 +628,8 @@ fn a_newcomer_is_refused_with_503_only_while_every_connection_is_being_answered(
 }
 
 /// Clients that each trickle a request head at one byte a second and, like a real slowloris,
-/// reconnect the moment they are dropped; they stop when dropped themselves (or after 20 s).
+/// reconnect the moment their connection is closed; they stop when this value is dropped, or
+/// after 20 s at most.
 struct Slowloris {
     stop: Arc<AtomicBool>,
     drops: Arc<AtomicUsize>,
