@@ -287,3 +287,28 @@ fn a_taken_port_exits_3() {
     assert_eq!(status, Some(3), "{stderr}");
     assert!(stdout.is_empty() && stderr.contains("cannot serve"), "{stderr}");
 }
+
+#[test]
+fn a_bad_seed_entry_exits_2_naming_the_file_the_entry_and_the_field() {
+    let seed = TempFile::new(
+        "wrong-field.json",
+        r#"["skey-aaaaaaaa", "skey-cccccccc", "skey-dddddddd",
+            {"KeyId": "skey-bbbbbbbb", "AssociatedInstanceIds": "ins-12345678"}]"#,
+    );
+    let path = seed.0.to_str().unwrap();
+    let (status, stdout, stderr) = run_to_end(&["emulate", "--seed", path]);
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(
+        stderr.lines().next().unwrap(),
+        format!(
+            "error: seed file {path:?}: entry 3 (skey-bbbbbbbb): AssociatedInstanceIds: expected an array of \
+             strings, got a string"
+        )
+    );
+
+    let huge = TempFile::new("huge.json", &format!("[{}]", "\"skey-aaaaaaaa\",".repeat(70_000)));
+    let (status, _, stderr) = run_to_end(&["emulate", "--seed", huge.0.to_str().unwrap()]);
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(stderr.contains("more than 1048576 bytes, the most a seed file may hold"), "{stderr}");
+}

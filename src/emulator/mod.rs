@@ -57,10 +57,20 @@
 //! ([`EmulatorConfig::drop_rate`]) — for `DeleteKeyPairs` half of those after the deletion was
 //! applied, so a retry sees `InvalidKeyPairId.NotFound` for keys it just deleted.
 //!
+//! # Connections
+//! At most [`EmulatorConfig::max_connections`] are open at once; a request must arrive whole
+//! within [`EmulatorConfig::request_timeout`] of its first byte, and a connection silent for
+//! [`EmulatorConfig::idle_timeout`] is closed. When all are taken, a new connection evicts the
+//! one that has waited longest on its client (idle, part-way through a request, or not reading
+//! its answer), so slow clients cannot lock out a prompt one even if they reconnect at once.
+//! Connections whose request is being answered, or whose first bytes the emulator has not yet
+//! read, are never evicted; only when all are such is a new one answered 503 and closed.
+//!
 //! # Seed file
 //! A JSON array whose items are key pair ids or objects with `KeyId` (required), `KeyName`,
 //! `ProjectId`, `Description`, `PublicKey`, `AssociatedInstanceIds`, `AssociatedImageIds`,
-//! `CreatedTime` and `Tags` (`[{"Key":…,"Value":…}]`); see [`parse_seed`]. A key pair with an
+//! `CreatedTime` and `Tags` (`[{"Key":…,"Value":…}]`), at most [`MAX_SEED_BYTES`]; see
+//! [`parse_seed`], whose errors name the entry, its `KeyId` and the field. A key pair with an
 //! associated instance or image is bound and cannot be deleted.
 //!
 //! ```json
@@ -91,7 +101,7 @@ use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
 use crate::key_id::KeyId;
 
-pub use store::{parse_seed, BoundBehavior, KeyPair, Tag};
+pub use store::{parse_seed, BoundBehavior, KeyPair, Tag, MAX_SEED_BYTES};
 
 /// A callback told about every complete request, after it was answered (or dropped).
 pub type OnRequest = Arc<dyn Fn(&RequestRecord) + Send + Sync>;
@@ -120,11 +130,18 @@ pub struct EmulatorConfig {
     pub slow: Duration,
     /// Seconds added to the system clock to get the emulator's clock.
     pub clock_offset: i64,
-    /// The most connections served at once; more are answered 503 and closed.
+    /// The most connections open at once (64 by default). When all are taken, a new one evicts
+    /// the connection that has waited longest on its client (idle, part-way through a request,
+    /// or not taking its answer); only if every one is being answered or was just accepted is
+    /// the new one answered 503 and closed.
     pub max_connections: usize,
     /// How long a connection may stay silent (between or within requests) before it is closed;
     /// 30 s by default, longer than HTTP clients keep idle pooled connections (ureq: 15 s).
+    /// Zero for no limit.
     pub idle_timeout: Duration,
+    /// How long one request (head and body) may take to arrive, from its first byte, before
+    /// the connection is closed without an answer; 5 s by default. Zero for no limit.
+    pub request_timeout: Duration,
     /// Told about every complete request.
     pub on_request: Option<OnRequest>,
 }
@@ -152,6 +169,7 @@ impl Default for EmulatorConfig {
             clock_offset: 0,
             max_connections: 64,
             idle_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(5),
             on_request: None,
         }
     }
@@ -172,6 +190,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("clock_offset", &self.clock_offset)
             .field("max_connections", &self.max_connections)
             .field("idle_timeout", &self.idle_timeout)
+            .field("request_timeout", &self.request_timeout)
             .field("on_request", &self.on_request.as_ref().map(|_| ".."))
             .finish()
     }
@@ -207,7 +226,7 @@ pub struct Stats {
     /// beyond 64 distinct names, further ones are counted under `(other)`.
     pub requests: BTreeMap<String, u64>,
     /// Outcomes by [`RequestRecord::code`]; also `http:<status>` for bytes that were not a
-    /// request and `http:503` for connections refused over the limit.
+    /// request and `http:503` for connections refused when none could be evicted to make room.
     pub answers: BTreeMap<String, u64>,
 }
 

@@ -1,9 +1,19 @@
 //! The listener, one thread per connection, and what is shared between them.
 //!
-//! Connections are bounded ([`EmulatorConfig::max_connections`]); each one is served
-//! request after request (keep-alive, pipelining) until the client closes it, stays silent for
-//! [`EmulatorConfig::idle_timeout`], sends something that is not a request, or the emulator
-//! stops. Stopping wakes the blocked `accept` with a connection of its own and shuts every open
+//! Each connection is served request after request (keep-alive, pipelining) until the client
+//! closes it, stays silent for [`EmulatorConfig::idle_timeout`], takes longer than
+//! [`EmulatorConfig::request_timeout`] to send one request, sends something that is not a
+//! request, is evicted, or the emulator stops.
+//!
+//! At most [`EmulatorConfig::max_connections`] are open at once. A connection that comes when
+//! all are taken evicts (closes) the one that has waited longest on its client — idle between
+//! requests, part-way through sending one, or not taking its answer — so slow or idle clients
+//! cannot lock out a prompt one, even when they reconnect at once. A connection is never
+//! evicted while its request is being answered, nor before its thread has read what the client
+//! sent with it: a client that sends its request at once is served. Only when every connection
+//! is in one of those two states is the newcomer answered 503 and closed.
+//!
+//! Stopping wakes the blocked `accept` with a connection of its own and shuts every open
 //! socket, so no thread is left behind.
 
 use std::collections::HashMap;
@@ -42,9 +52,28 @@ pub(crate) struct Shared {
     next_seq: AtomicU64,
     request_ids: Mutex<SplitMix64>,
     stopping: AtomicBool,
-    connections: Mutex<HashMap<u64, TcpStream>>,
+    connections: Mutex<HashMap<u64, Connection>>,
     next_connection: AtomicU64,
     all_closed: Condvar,
+}
+
+/// One open connection, as the budget sees it.
+struct Connection {
+    stream: TcpStream,
+    activity: Activity,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Activity {
+    /// Accepted; its thread has not yet read what came with it. Not evictable.
+    Opening,
+    /// Waiting on the client since then: for a request (idle, or since its first byte) or for
+    /// the client to take an answer. Evictable, the longest wait first.
+    Waiting(Instant),
+    /// A complete request is being decided and applied. Not evictable.
+    Serving,
+    /// Shut by an eviction; its thread is on its way out. Outside the budget.
+    Evicted,
 }
 
 // Nothing that holds these locks can panic between two related updates, so a lock poisoned by
@@ -93,13 +122,14 @@ impl Shared {
 }
 
 /// Binds 127.0.0.1 and spawns the acceptor.
-pub(crate) fn start(config: EmulatorConfig) -> io::Result<(Arc<Shared>, SocketAddr, JoinHandle<()>)> {
+pub(crate) fn start(mut config: EmulatorConfig) -> io::Result<(Arc<Shared>, SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))?;
     let addr = listener.local_addr()?;
     let entropy =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     let shared = Arc::new(Shared {
-        store: Mutex::new(Store::new(config.key_pairs.clone(), config.bound_behavior)),
+        // The store owns the key pairs; a second copy in the config would double a large seed.
+        store: Mutex::new(Store::new(std::mem::take(&mut config.key_pairs), config.bound_behavior)),
         limiter: Mutex::new(RateLimiter::new(config.rate_limit)),
         stats: Mutex::new(Stats::default()),
         next_seq: AtomicU64::new(0),
@@ -124,8 +154,8 @@ pub(crate) fn stop(shared: &Shared, addr: SocketAddr, acceptor: JoinHandle<()>) 
     let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
     let _ = acceptor.join();
     let mut open = lock(&shared.connections);
-    for stream in open.values() {
-        let _ = stream.shutdown(Shutdown::Both);
+    for connection in open.values() {
+        let _ = connection.stream.shutdown(Shutdown::Both);
     }
     let deadline = Instant::now() + STOP_GRACE;
     while !open.is_empty() {
@@ -156,7 +186,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         };
         let connection_shared = Arc::clone(shared);
         let spawned = thread::Builder::new().name("emulator-conn".into()).spawn(move || {
-            serve_connection(&connection_shared, stream);
+            serve_connection(&connection_shared, id, stream);
             unregister(&connection_shared, id);
         });
         if spawned.is_err() {
@@ -165,14 +195,39 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     }
 }
 
+/// Makes room for a new connection (evicting if the budget is full) and records it; `None`
+/// when every connection is opening or being answered.
 fn register(shared: &Shared, stream: &TcpStream) -> Option<u64> {
+    let clone = stream.try_clone().ok()?;
     let mut open = lock(&shared.connections);
-    if open.len() >= shared.config.max_connections {
-        return None;
+    let live = open.values().filter(|c| c.activity != Activity::Evicted).count();
+    if live >= shared.config.max_connections {
+        let longest = open
+            .values_mut()
+            .filter_map(|c| match c.activity {
+                Activity::Waiting(since) => Some((since, c)),
+                _ => None,
+            })
+            .min_by_key(|(since, _)| *since);
+        let (_, evicted) = longest?;
+        // Its thread wakes from a read or write that now fails, and leaves.
+        let _ = evicted.stream.shutdown(Shutdown::Both);
+        evicted.activity = Activity::Evicted;
     }
     let id = shared.next_connection.fetch_add(1, Ordering::Relaxed);
-    open.insert(id, stream.try_clone().ok()?);
+    open.insert(id, Connection { stream: clone, activity: Activity::Opening });
     Some(id)
+}
+
+/// Records what connection `id` does now; `false` when it was evicted and must stop.
+fn set_activity(shared: &Shared, id: u64, activity: Activity) -> bool {
+    match lock(&shared.connections).get_mut(&id) {
+        Some(c) if c.activity != Activity::Evicted => {
+            c.activity = activity;
+            true
+        }
+        _ => false,
+    }
 }
 
 fn unregister(shared: &Shared, id: u64) {
@@ -196,28 +251,73 @@ fn refuse(shared: &Shared, mut stream: TcpStream) {
     ));
 }
 
-fn serve_connection(shared: &Shared, mut stream: TcpStream) {
-    let timeout = Some(shared.config.idle_timeout).filter(|t| !t.is_zero());
-    let _ = stream.set_write_timeout(timeout);
+fn serve_connection(shared: &Shared, id: u64, mut stream: TcpStream) {
+    let nonzero = |t: Duration| Some(t).filter(|t| !t.is_zero());
+    let idle = nonzero(shared.config.idle_timeout);
+    let request_limit = nonzero(shared.config.request_timeout);
+    let _ = stream.set_write_timeout(idle);
     let _ = stream.set_nodelay(true);
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 8192];
-    // When the first byte of the pending request came: a request trickled in byte by byte
-    // must still arrive whole within the timeout.
-    let mut started: Option<Instant> = None;
+    // Since when the connection has waited on its client: the end of the last answer (or the
+    // accept), or the first byte of the pending request, which must then arrive whole within
+    // the request limit however it trickles in.
+    let mut since = Instant::now();
+    let mut started = false;
+    // Take what the client sent with the connection before becoming evictable (`Opening` is
+    // not), so a client that sends its request at once is never evicted before it is read.
+    if stream.set_nonblocking(true).is_err() {
+        return;
+    }
+    match stream.read(&mut chunk) {
+        Ok(0) => return,
+        Ok(n) => {
+            buf.extend_from_slice(&chunk[..n]);
+            started = true;
+        }
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+        Err(_) => return,
+    }
+    if stream.set_nonblocking(false).is_err() {
+        return;
+    }
+    let mut registered = None;
     loop {
         match wire::parse_request(&buf) {
             Ok((request, used)) => {
+                if !set_activity(shared, id, Activity::Serving) {
+                    return;
+                }
                 buf.drain(..used);
-                started = (!buf.is_empty()).then(Instant::now);
-                if !serve_request(shared, &request, &mut stream) || shared.stopping.load(Ordering::SeqCst) {
+                let Some((bytes, keep_alive)) = serve_request(shared, &request) else {
+                    let _ = stream.shutdown(Shutdown::Both);
+                    return;
+                };
+                since = Instant::now();
+                started = !buf.is_empty();
+                // From here the connection waits on the client to take the answer.
+                if !set_activity(shared, id, Activity::Waiting(since)) {
+                    return;
+                }
+                registered = Some(since);
+                if stream.write_all(&bytes).is_err() || !keep_alive || shared.stopping.load(Ordering::SeqCst)
+                {
                     return;
                 }
             }
             Err(ParseError::Incomplete) => {
-                let wait = match (timeout, started) {
-                    (Some(limit), Some(t)) => Some(limit.saturating_sub(t.elapsed())),
-                    (limit, _) => limit,
+                if registered != Some(since) {
+                    if !set_activity(shared, id, Activity::Waiting(since)) {
+                        return;
+                    }
+                    registered = Some(since);
+                }
+                let wait = match (started, request_limit) {
+                    (true, Some(limit)) => {
+                        let left = limit.saturating_sub(since.elapsed());
+                        Some(idle.map_or(left, |idle| idle.min(left)))
+                    }
+                    _ => idle,
                 };
                 if wait.is_some_and(|w| w.is_zero()) || stream.set_read_timeout(wait).is_err() {
                     return;
@@ -225,7 +325,10 @@ fn serve_connection(shared: &Shared, mut stream: TcpStream) {
                 match stream.read(&mut chunk) {
                     Ok(0) => return,
                     Ok(n) => {
-                        started = started.or_else(|| Some(Instant::now()));
+                        if !started {
+                            since = Instant::now();
+                            started = true;
+                        }
                         buf.extend_from_slice(&chunk[..n]);
                     }
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -256,8 +359,9 @@ struct Reply {
     body: Vec<u8>,
 }
 
-/// Answers one request; returns whether the connection stays open.
-fn serve_request(shared: &Shared, request: &ParsedRequest, stream: &mut TcpStream) -> bool {
+/// Answers one request: the response's bytes and whether the connection stays open after it,
+/// or `None` to drop the connection without a reply.
+fn serve_request(shared: &Shared, request: &ParsedRequest) -> Option<(Vec<u8>, bool)> {
     let seq = shared.next_seq.fetch_add(1, Ordering::SeqCst);
     let action = request.header("X-TC-Action").unwrap_or("").to_owned();
     {
@@ -282,17 +386,13 @@ fn serve_request(shared: &Shared, request: &ParsedRequest, stream: &mut TcpStrea
     if let Some(on_request) = &shared.config.on_request {
         on_request(&record);
     }
-    let Some(reply) = reply else {
-        let _ = stream.shutdown(Shutdown::Both);
-        return false;
-    };
+    let reply = reply?;
     if !shared.config.slow.is_zero() {
         thread::sleep(shared.config.slow);
     }
     let keep_alive = request.keep_alive() && !shared.stopping.load(Ordering::SeqCst);
     let date = wire::http_date(shared.now());
-    let bytes = wire::write_response(reply.status, &date, reply.content_type, keep_alive, &reply.body);
-    stream.write_all(&bytes).is_ok() && keep_alive
+    Some((wire::write_response(reply.status, &date, reply.content_type, keep_alive, &reply.body), keep_alive))
 }
 
 /// Decides the answer (applying the request) and fills `record`; `None` drops the connection.

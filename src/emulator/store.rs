@@ -5,7 +5,9 @@
 //! DescribeKeyPairs pages are stable.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
+use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -135,44 +137,261 @@ impl KeyPair {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum SeedEntry {
-    Id(KeyId),
-    KeyPair(Box<KeyPair>),
-}
+/// The largest seed text [`parse_seed`] accepts: 1 MiB, room for some 60,000 ids or 3,000 key
+/// pairs with every field. It bounds the memory a seed can take to a few tens of MiB.
+pub const MAX_SEED_BYTES: usize = 1 << 20;
+const SEED_FIELDS: &str = "KeyId, KeyName, ProjectId, Description, PublicKey, AssociatedInstanceIds, \
+                           AssociatedImageIds, CreatedTime, Tags";
 
 /// Parses a seed file: a JSON array of key pair ids, or of [`KeyPair`] objects (only `KeyId`
-/// required), or a mix. Repeated ids and unknown fields are errors.
+/// required), or a mix; at most [`MAX_SEED_BYTES`] long.
+///
+/// An error names the entry (counted from 0) and, when it is known, its id, then the field and
+/// what is wrong with it: `entry 3 (skey-bbbbbbbb): AssociatedInstanceIds[1]: expected a
+/// string, got the number 7`. Unknown fields, a missing or malformed `KeyId` and an id listed
+/// twice are errors; text that is not JSON is reported with its line and column.
 ///
 /// ```
 /// use cvm_keypairs::emulator::parse_seed;
 /// let seed = r#"["skey-aaaaaaaa", {"KeyId": "skey-bbbbbbbb", "AssociatedInstanceIds": ["ins-1"]}]"#;
 /// let pairs = parse_seed(seed)?;
 /// assert!(!pairs[0].is_bound() && pairs[1].is_bound());
+/// let wrong = r#"[{"KeyId": "skey-bbbbbbbb", "AssociatedInstanceIds": "ins-1"}]"#;
+/// assert_eq!(
+///     parse_seed(wrong).unwrap_err().to_string(),
+///     "invalid input: entry 0 (skey-bbbbbbbb): AssociatedInstanceIds: expected an array of strings, got a string"
+/// );
 /// # Ok::<(), cvm_keypairs::Error>(())
 /// ```
 pub fn parse_seed(json: &str) -> Result<Vec<KeyPair>, Error> {
-    let entries: Vec<SeedEntry> = serde_json::from_str(json).map_err(|e| {
-        Error::InvalidInput(format!(
-            "seed file: {e} (expected a JSON array of key pair ids or of objects with KeyId, KeyName, \
-             ProjectId, Description, PublicKey, AssociatedInstanceIds, AssociatedImageIds, CreatedTime, Tags)"
-        ))
-    })?;
-    let mut pairs = Vec::with_capacity(entries.len());
-    let mut seen = std::collections::HashSet::new();
-    for entry in entries {
-        let mut kp = match entry {
-            SeedEntry::Id(id) => KeyPair::new(id),
-            SeedEntry::KeyPair(kp) => *kp,
-        };
-        kp.fill_defaults();
-        if !seen.insert(kp.key_id) {
-            return Err(Error::InvalidInput(format!("seed file: key pair {} is listed twice", kp.key_id)));
-        }
-        pairs.push(kp);
+    if json.len() > MAX_SEED_BYTES {
+        return Err(Error::InvalidInput(format!(
+            "more than {MAX_SEED_BYTES} bytes, the most a seed file may hold"
+        )));
     }
-    Ok(pairs)
+    let mut seed = Seed::default();
+    let mut de = serde_json::Deserializer::from_str(json);
+    let parsed =
+        serde::Deserializer::deserialize_seq(&mut de, SeedVisitor(&mut seed)).and_then(|()| de.end());
+    match parsed {
+        Ok(()) => Ok(seed.pairs),
+        Err(e) => Err(Error::InvalidInput(seed.refused.unwrap_or_else(|| e.to_string()))),
+    }
+}
+
+/// What parsing a seed has gathered: the key pairs, where each id first came, and why an
+/// entry was refused.
+#[derive(Default)]
+struct Seed {
+    pairs: Vec<KeyPair>,
+    first_at: std::collections::HashMap<KeyId, usize>,
+    refused: Option<String>,
+}
+
+/// Takes the array one entry at a time, so memory follows the key pairs, not the text.
+struct SeedVisitor<'a>(&'a mut Seed);
+
+impl<'de> Visitor<'de> for SeedVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array of key pair ids and objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut entries: A) -> Result<(), A::Error> {
+        let seed = self.0;
+        while let Some(entry) = entries.next_element::<SeedEntry>()? {
+            let index = seed.pairs.len();
+            let checked = seed_key_pair(entry).and_then(|kp| match seed.first_at.insert(kp.key_id, index) {
+                Some(first) => Err((Some(kp.key_id), format!("KeyId: listed already as entry {first}"))),
+                None => Ok(kp),
+            });
+            match checked {
+                Ok(kp) => seed.pairs.push(kp),
+                Err((id, why)) => {
+                    let id = id.map(|id| format!(" ({id})")).unwrap_or_default();
+                    seed.refused = Some(format!("entry {index}{id}: {why}"));
+                    return Err(de::Error::custom("refused"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One entry of a seed array as written: an id, an object's fields in order (repeats kept, so
+/// they can be refused), or what else it was.
+enum SeedEntry {
+    Id(String),
+    Fields(Vec<(String, Value)>),
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for SeedEntry {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SeedEntryVisitor)
+    }
+}
+
+struct SeedEntryVisitor;
+
+impl<'de> Visitor<'de> for SeedEntryVisitor {
+    type Value = SeedEntry;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key pair id or an object")
+    }
+
+    fn visit_str<E>(self, id: &str) -> Result<SeedEntry, E> {
+        Ok(SeedEntry::Id(id.to_owned()))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<SeedEntry, A::Error> {
+        let mut fields = Vec::new();
+        while let Some(field) = map.next_entry()? {
+            fields.push(field);
+        }
+        Ok(SeedEntry::Fields(fields))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<SeedEntry, A::Error> {
+        while items.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(SeedEntry::Other("an array".into()))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<SeedEntry, E> {
+        Ok(SeedEntry::Other("a boolean".into()))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<SeedEntry, E> {
+        Ok(SeedEntry::Other(format!("the number {n}")))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<SeedEntry, E> {
+        Ok(SeedEntry::Other(format!("the number {n}")))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<SeedEntry, E> {
+        Ok(SeedEntry::Other(format!("the number {n}")))
+    }
+
+    fn visit_unit<E>(self) -> Result<SeedEntry, E> {
+        Ok(SeedEntry::Other("null".into()))
+    }
+}
+
+/// One seed entry as a key pair, or why not: its id when known, and what is wrong.
+fn seed_key_pair(entry: SeedEntry) -> Result<KeyPair, (Option<KeyId>, String)> {
+    let fields = match entry {
+        SeedEntry::Id(id) => return id.parse().map(KeyPair::new).map_err(|e: Error| (None, e.to_string())),
+        SeedEntry::Fields(fields) => fields,
+        SeedEntry::Other(what) => {
+            return Err((None, format!("expected a key pair id or an object, got {what}")))
+        }
+    };
+    let key_id = match fields.iter().find(|(name, _)| name == "KeyId") {
+        None => return Err((None, "KeyId: missing; every object needs one".into())),
+        Some((_, Value::String(id))) => id.parse().map_err(|e: Error| (None, format!("KeyId: {e}")))?,
+        Some((_, other)) => return Err((None, format!("KeyId: expected a string, got {}", kind(other)))),
+    };
+    let mut kp = KeyPair::new(key_id);
+    let refused = |why: String| (Some(key_id), why);
+    let mut seen: Vec<String> = Vec::new();
+    for (name, value) in fields {
+        if seen.contains(&name) {
+            return Err(refused(format!("{name}: given twice")));
+        }
+        // `why` goes on from the field's name: `: what is wrong`, or `[i]…` into an array.
+        let at = |why: String| refused(format!("{name}{why}"));
+        match name.as_str() {
+            "KeyId" => {}
+            "KeyName" => kp.key_name = seed_string(value).map_err(at)?,
+            "ProjectId" => {
+                kp.project_id = value
+                    .as_i64()
+                    .ok_or_else(|| at(format!(": expected a 64-bit integer, got {}", kind(&value))))?
+            }
+            "Description" => kp.description = seed_string(value).map_err(at)?,
+            "PublicKey" => kp.public_key = seed_string(value).map_err(at)?,
+            "AssociatedInstanceIds" => kp.associated_instance_ids = seed_strings(value).map_err(at)?,
+            "AssociatedImageIds" => kp.associated_image_ids = seed_strings(value).map_err(at)?,
+            "CreatedTime" => kp.created_time = seed_string(value).map_err(at)?,
+            "Tags" => kp.tags = seed_tags(value).map_err(at)?,
+            _ => {
+                return Err(refused(format!("unknown field {}; the fields are {SEED_FIELDS}", quoted(&name))))
+            }
+        }
+        seen.push(name);
+    }
+    kp.fill_defaults();
+    Ok(kp)
+}
+
+// The seed_* helpers' errors go on from the path of the value they were given: `: why`, or
+// `[i]…` / `.Name…` for the part at fault.
+
+fn seed_string(value: Value) -> Result<String, String> {
+    match value {
+        Value::String(text) => Ok(text),
+        other => Err(format!(": expected a string, got {}", kind(&other))),
+    }
+}
+
+fn seed_strings(value: Value) -> Result<Vec<String>, String> {
+    let Value::Array(items) = value else {
+        return Err(format!(": expected an array of strings, got {}", kind(&value)));
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| seed_string(item).map_err(|why| format!("[{i}]{why}")))
+        .collect()
+}
+
+fn seed_tags(value: Value) -> Result<Vec<Tag>, String> {
+    let Value::Array(items) = value else {
+        return Err(format!(
+            ": expected an array of {{\"Key\": …, \"Value\": …}} objects, got {}",
+            kind(&value)
+        ));
+    };
+    let tag = |item: Value| {
+        let Value::Object(fields) = item else {
+            return Err(format!(": expected an object with Key and Value, got {}", kind(&item)));
+        };
+        let (mut key, mut value) = (None, None);
+        for (name, field) in fields {
+            let slot = match name.as_str() {
+                "Key" => &mut key,
+                "Value" => &mut value,
+                _ => return Err(format!(": unknown field {}; a tag has Key and Value", quoted(&name))),
+            };
+            *slot = Some(seed_string(field).map_err(|why| format!(".{name}{why}"))?);
+        }
+        match (key, value) {
+            (Some(key), Some(value)) => Ok(Tag { key, value }),
+            (None, _) => Err(".Key: missing".into()),
+            (_, None) => Err(".Value: missing".into()),
+        }
+    };
+    items.into_iter().enumerate().map(|(i, item)| tag(item).map_err(|why| format!("[{i}]{why}"))).collect()
+}
+
+/// What a JSON value is, for errors; numbers are shown, strings are not.
+fn kind(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(_) => "a boolean".into(),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(_) => "a string".into(),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+/// Text from outside, quoted for a message: control characters escaped, at most 32 characters.
+fn quoted(text: &str) -> String {
+    format!("{:?}", text.chars().take(32).collect::<String>())
 }
 
 /// The key pairs, by id.
@@ -311,8 +530,7 @@ fn check_ids(ids: &[String]) -> Result<Vec<KeyId>, ApiError> {
     let malformed: Vec<&str> =
         ids.iter().filter(|id| id.parse::<KeyId>().is_err()).map(String::as_str).collect();
     if !malformed.is_empty() {
-        let shown: Vec<String> =
-            malformed.iter().map(|id| format!("{:?}", id.chars().take(32).collect::<String>())).collect();
+        let shown: Vec<String> = malformed.iter().map(|id| quoted(id)).collect();
         return Err(ApiError::new(
             "InvalidKeyPairId.Malformed",
             format!("Malformed key pair ids [{}]; an id is skey- and 8 of [0-9a-z].", shown.join(", ")),
@@ -502,15 +720,110 @@ mod tests {
         assert_eq!(pairs[0], kp("skey-aaaaaaaa"));
         assert_eq!((pairs[1].key_name.as_str(), pairs[1].project_id, pairs[1].is_bound()), ("n", 3, true));
         assert_eq!(pairs[1].created_time, DEFAULT_CREATED_TIME);
-        for bad in [
-            "{}",
-            r#"["skey-1122"]"#,
-            r#"[{"KeyName": "no id"}]"#,
-            r#"[{"KeyId": "skey-aaaaaaaa", "Typo": 1}]"#,
-            r#"["skey-aaaaaaaa", {"KeyId": "skey-aaaaaaaa"}]"#,
-        ] {
-            assert!(matches!(parse_seed(bad), Err(Error::InvalidInput(_))), "{bad}");
-        }
         assert!(parse_seed("[]").unwrap().is_empty());
+    }
+
+    fn seed_error(seed: &str) -> String {
+        match parse_seed(seed) {
+            Err(Error::InvalidInput(why)) => why,
+            other => panic!("{seed}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn seed_errors_name_the_entry_its_id_and_the_field() {
+        let id = r#""KeyId": "skey-bbbbbbbb""#;
+        for (seed, expected) in [
+            (r#"["skey-aaaaaaaa", 7]"#.to_owned(), "entry 1: expected a key pair id or an object, got the number 7"),
+            (r#"[[1, [2]]]"#.into(), "entry 0: expected a key pair id or an object, got an array"),
+            (r#"[null]"#.into(), "entry 0: expected a key pair id or an object, got null"),
+            (
+                r#"["skey-1122"]"#.into(),
+                r#"entry 0: invalid key pair id "skey-1122": a key pair id is "skey-" and 8 characters"#,
+            ),
+            (r#"["a", {"KeyName": "no id"}]"#.into(), r#"entry 0: invalid key pair id "a": a key pair id starts with "skey-""#),
+            (r#"[{"KeyName": "no id"}]"#.into(), "entry 0: KeyId: missing; every object needs one"),
+            (r#"[{"KeyId": 5}]"#.into(), "entry 0: KeyId: expected a string, got the number 5"),
+            (
+                r#"[{"KeyId": "skey-AAAAAAAA"}]"#.into(),
+                r#"entry 0: KeyId: invalid key pair id "skey-AAAAAAAA": after "skey-" only 0-9 and a-z are allowed"#,
+            ),
+            (
+                r#"["skey-aaaaaaaa", "skey-cccccccc", {"KeyId": "skey-aaaaaaaa"}]"#.into(),
+                "entry 2 (skey-aaaaaaaa): KeyId: listed already as entry 0",
+            ),
+            (
+                format!(r#"[{{"KeyName": "web", {id}, "KeyId": "skey-cccccccc"}}]"#),
+                "entry 0 (skey-bbbbbbbb): KeyId: given twice",
+            ),
+            (format!(r#"[{{{id}, "KeyName": 5}}]"#), "entry 0 (skey-bbbbbbbb): KeyName: expected a string, got the number 5"),
+            (
+                format!(r#"[{{{id}, "ProjectId": "7"}}]"#),
+                "entry 0 (skey-bbbbbbbb): ProjectId: expected a 64-bit integer, got a string",
+            ),
+            (
+                format!(r#"[{{{id}, "ProjectId": 1.5}}]"#),
+                "entry 0 (skey-bbbbbbbb): ProjectId: expected a 64-bit integer, got the number 1.5",
+            ),
+            (format!(r#"[{{{id}, "Description": null}}]"#), "entry 0 (skey-bbbbbbbb): Description: expected a string, got null"),
+            (format!(r#"[{{{id}, "PublicKey": []}}]"#), "entry 0 (skey-bbbbbbbb): PublicKey: expected a string, got an array"),
+            (format!(r#"[{{{id}, "CreatedTime": {{}}}}]"#), "entry 0 (skey-bbbbbbbb): CreatedTime: expected a string, got an object"),
+            (
+                format!(r#"["skey-aaaaaaaa", "skey-cccccccc", "skey-dddddddd", {{"AssociatedInstanceIds": "ins-1", {id}}}]"#),
+                "entry 3 (skey-bbbbbbbb): AssociatedInstanceIds: expected an array of strings, got a string",
+            ),
+            (
+                format!(r#"[{{{id}, "AssociatedImageIds": ["img-1", 7]}}]"#),
+                "entry 0 (skey-bbbbbbbb): AssociatedImageIds[1]: expected a string, got the number 7",
+            ),
+            (
+                format!(r#"[{{{id}, "Tags": {{"Key": "k"}}}}]"#),
+                r#"entry 0 (skey-bbbbbbbb): Tags: expected an array of {"Key": …, "Value": …} objects, got an object"#,
+            ),
+            (
+                format!(r#"[{{{id}, "Tags": [{{"Key": "k", "Value": "v"}}, "k=v"]}}]"#),
+                "entry 0 (skey-bbbbbbbb): Tags[1]: expected an object with Key and Value, got a string",
+            ),
+            (format!(r#"[{{{id}, "Tags": [{{"Key": "k"}}]}}]"#), "entry 0 (skey-bbbbbbbb): Tags[0].Value: missing"),
+            (
+                format!(r#"[{{{id}, "Tags": [{{"Key": 1, "Value": "v"}}]}}]"#),
+                "entry 0 (skey-bbbbbbbb): Tags[0].Key: expected a string, got the number 1",
+            ),
+            (
+                format!(r#"[{{{id}, "Tags": [{{"Key": "k", "Value": "v", "Owner": "x"}}]}}]"#),
+                r#"entry 0 (skey-bbbbbbbb): Tags[0]: unknown field "Owner"; a tag has Key and Value"#,
+            ),
+            (
+                format!("[{{{id}, \"Ty\\u001bpo\": 1}}]"),
+                "entry 0 (skey-bbbbbbbb): unknown field \"Ty\\u{1b}po\"; the fields are KeyId, KeyName, ProjectId, \
+                 Description, PublicKey, AssociatedInstanceIds, AssociatedImageIds, CreatedTime, Tags",
+            ),
+            ("{}".into(), "invalid type: map, expected a JSON array of key pair ids and objects at line 1 column 0"),
+            (r#"["skey-aaaaaaaa""#.into(), "EOF while parsing a list at line 1 column 16"),
+            (r#"["skey-aaaaaaaa"] x"#.into(), "trailing characters at line 1 column 19"),
+        ] {
+            assert_eq!(seed_error(&seed), expected, "{seed}");
+        }
+    }
+
+    #[test]
+    fn seed_files_are_bounded_in_size_and_depth() {
+        let most = format!("[{}\"skey-aaaaaaaa\"]", " ".repeat(MAX_SEED_BYTES - 17));
+        assert_eq!(most.len(), MAX_SEED_BYTES);
+        assert_eq!(parse_seed(&most).unwrap().len(), 1);
+        let more = format!(" {most}");
+        assert_eq!(seed_error(&more), "more than 1048576 bytes, the most a seed file may hold");
+        let deep_field = format!(
+            "[{{\"KeyId\": \"skey-aaaaaaaa\", \"Tags\": {}{}}}]",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
+        assert!(
+            seed_error(&deep_field).starts_with("recursion limit exceeded"),
+            "{}",
+            seed_error(&deep_field)
+        );
+        let deep_entry = format!("[{}{}]", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(seed_error(&deep_entry), "entry 0: expected a key pair id or an object, got an array");
     }
 }

@@ -1,10 +1,11 @@
 //! The running emulator over real loopback TCP: requests signed by the library, answers read
 //! back byte by byte.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -153,9 +154,12 @@ impl Conn {
         }
     }
 
-    /// Whether the server closed the connection (reads EOF).
+    /// Whether the server closed the connection (reads EOF or a reset, not a timeout).
     fn is_closed(&mut self) -> bool {
-        matches!(self.stream.read(&mut [0u8; 1]), Ok(0) | Err(_))
+        match self.stream.read(&mut [0u8; 1]) {
+            Ok(n) => n == 0,
+            Err(e) => !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        }
     }
 }
 
@@ -529,34 +533,223 @@ fn idle_connections_are_closed_after_the_timeout() {
     let mut conn = Conn::open(emulator.addr());
     conn.stream.write_all(b"GET / HTTP/1.1\r\n").unwrap();
     assert!(conn.is_closed(), "a half-sent request does not pin the thread");
+    let mut silent = Conn::open(emulator.addr());
+    assert!(silent.is_closed(), "nor does a connection that never sends a byte");
+}
 
-    let mut trickle = Conn::open(emulator.addr());
-    trickle.stream.write_all(b"GET / HTTP/1.1\r\nX-Slow: ").unwrap();
-    // One byte every 10 ms is never idle for 100 ms, yet the request must be whole in time.
-    let cut_off = (0..200).position(|_| {
-        std::thread::sleep(Duration::from_millis(10));
-        trickle.stream.write_all(b"a").is_err()
-    });
-    assert!(cut_off.is_some_and(|n| n < 100), "cut off after {cut_off:?} bytes");
+/// Sends one byte of `head` every `every` until the connection is closed; returns how long it
+/// stayed open after the first byte.
+fn trickle_until_closed(conn: &mut Conn, head: &[u8], every: Duration) -> Duration {
+    conn.stream.set_read_timeout(Some(every)).unwrap();
+    let first = Instant::now();
+    for byte in head {
+        if conn.stream.write_all(&[*byte]).is_err() {
+            break;
+        }
+        match conn.stream.read(&mut [0u8; 64]) {
+            Ok(_) => break,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => break,
+        }
+    }
+    first.elapsed()
 }
 
 #[test]
-fn connections_beyond_the_limit_are_refused_with_503() {
-    let emulator = start(EmulatorConfig { max_connections: 2, ..Default::default() });
-    let mut first = Conn::open(emulator.addr());
-    let mut second = Conn::open(emulator.addr());
-    // Make sure both are registered before the third arrives.
-    for conn in [&mut first, &mut second] {
+fn a_request_must_arrive_whole_within_the_request_timeout() {
+    let limit = Duration::from_millis(300);
+    let emulator = start(EmulatorConfig { request_timeout: limit, ..Default::default() });
+    // One byte every 20 ms is never idle for long, yet the request must be whole in time.
+    let head = [&b"GET / HTTP/1.1\r\nX-Slow: "[..], &[b'a'; 200]].concat();
+    let open_for = trickle_until_closed(&mut Conn::open(emulator.addr()), &head, Duration::from_millis(20));
+    assert!(open_for >= limit && open_for < limit * 3, "closed after {open_for:?}");
+
+    // The limit runs from the request's first byte: silence before it is idle time, and a
+    // kept-alive connection may idle between requests for longer than the limit.
+    let mut conn = Conn::open(emulator.addr());
+    std::thread::sleep(limit * 2);
+    for _ in 0..2 {
         let request = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
-        assert_eq!(conn.exchange(&wire(&request)).unwrap().code(), "OK");
+        assert_eq!(conn.exchange(&wire(&request)).map(|r| r.code()).as_deref(), Some("OK"));
+        std::thread::sleep(limit * 2);
     }
+    // A request that arrives in pieces within the limit is answered.
+    let request = wire(&build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now()));
+    let (head, body) = request.split_at(request.len() - 2);
+    conn.stream.write_all(head).unwrap();
+    std::thread::sleep(limit / 3);
+    assert_eq!(conn.exchange(body).map(|r| r.code()).as_deref(), Some("OK"));
+}
+
+#[test]
+fn a_full_budget_evicts_the_connection_waiting_longest() {
+    let emulator = start(EmulatorConfig { max_connections: 2, rate_limit: 0, ..Default::default() });
+    let request =
+        || wire(&build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now()));
+    let mut idle = Conn::open(emulator.addr());
+    assert_eq!(idle.exchange(&request()).unwrap().code(), "OK");
+    // The start of a second request in the same write: it is mid-request from its answer on,
+    // so the order of the waits does not hang on when the emulator notices the bytes.
+    let mut slow = Conn::open(emulator.addr());
+    let answer = slow.exchange(&[request(), b"GET / HTTP/1.1\r\nX-Slow: a".to_vec()].concat());
+    assert_eq!(answer.unwrap().code(), "OK");
+
+    // Idle since its answer, before the other's: the first to go.
     let mut third = Conn::open(emulator.addr());
-    assert_eq!(third.read_response().map(|r| r.status), Some(503));
-    drop((first, second));
-    let mut tries = 0;
-    while call_status(&emulator) != 200 {
-        tries += 1;
-        assert!(tries < 100, "slots are freed when connections close");
+    assert_eq!(third.exchange(&request()).unwrap().code(), "OK");
+    assert!(idle.is_closed(), "the longest idle connection was evicted");
+    // Part-way through a request since before the third's answer: next.
+    let mut fourth = Conn::open(emulator.addr());
+    assert_eq!(fourth.exchange(&request()).unwrap().code(), "OK");
+    assert!(slow.is_closed(), "the connection trickling a request was evicted");
+    assert_eq!(third.exchange(&request()).map(|r| r.code()).as_deref(), Some("OK"));
+    assert_eq!(emulator.stats().answers_with("http:503"), 0);
+}
+
+#[test]
+fn a_newcomer_is_refused_with_503_only_while_every_connection_is_being_answered() {
+    let (answering, being_answered) = std::sync::mpsc::channel();
+    let answering = Mutex::new(answering);
+    let emulator = start(EmulatorConfig {
+        max_connections: 1,
+        slow: Duration::from_millis(300),
+        on_request: Some(Arc::new(move |_: &RequestRecord| {
+            let _ = answering.lock().unwrap().send(());
+        })),
+        ..Default::default()
+    });
+    let request =
+        || wire(&build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now()));
+    let mut busy = Conn::open(emulator.addr());
+    busy.stream.write_all(&request()).unwrap();
+    // Told after the request was decided, before the delay: it is being answered now.
+    being_answered.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(Conn::open(emulator.addr()).read_response().map(|r| r.status), Some(503));
+    assert_eq!(busy.read_response().unwrap().code(), "OK");
+    // Answered, it only waits on its client now, and makes room.
+    assert_eq!(Conn::open(emulator.addr()).exchange(&request()).unwrap().code(), "OK");
+    assert!(busy.is_closed());
+    assert_eq!(emulator.stats().answers_with("http:503"), 1);
+}
+
+/// Clients that each trickle a request head at one byte a second and, like a real slowloris,
+/// reconnect the moment their connection is closed; they stop when this value is dropped, or
+/// after 20 s at most.
+struct Slowloris {
+    stop: Arc<AtomicBool>,
+    drops: Arc<AtomicUsize>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Slowloris {
+    fn start(addr: SocketAddr, clients: usize) -> Slowloris {
+        let stop = Arc::new(AtomicBool::new(false));
+        let drops = Arc::new(AtomicUsize::new(0));
+        let threads = (0..clients)
+            .map(|_| {
+                let (stop, drops) = (Arc::clone(&stop), Arc::clone(&drops));
+                std::thread::spawn(move || {
+                    let deadline = Instant::now() + Duration::from_secs(20);
+                    let going = || !stop.load(Ordering::Relaxed) && Instant::now() < deadline;
+                    while going() {
+                        let Ok(mut stream) = TcpStream::connect(addr) else {
+                            std::thread::sleep(Duration::from_millis(10));
+                            continue;
+                        };
+                        stream.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+                        let head = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaa";
+                        let mut next_byte = Instant::now();
+                        for byte in head {
+                            while going() && Instant::now() < next_byte {
+                                // Any answer (a 503) or end of stream means dropped.
+                                match stream.read(&mut [0u8; 256]) {
+                                    Err(e)
+                                        if matches!(
+                                            e.kind(),
+                                            ErrorKind::WouldBlock | ErrorKind::TimedOut
+                                        ) => {}
+                                    _ => break,
+                                }
+                            }
+                            if !going() || Instant::now() < next_byte || stream.write_all(&[*byte]).is_err() {
+                                break;
+                            }
+                            next_byte += Duration::from_secs(1);
+                        }
+                        drops.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        Slowloris { stop, drops, threads }
+    }
+
+    fn drops(&self) -> usize {
+        self.drops.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Slowloris {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn slow_clients_that_reconnect_cannot_lock_out_a_prompt_one() {
+    let emulator = start(EmulatorConfig { rate_limit: 0, ..Default::default() });
+    assert_eq!(EmulatorConfig::default().max_connections, 64);
+    let request =
+        || wire(&build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now()));
+    let mut pooled = Conn::open(emulator.addr());
+    assert_eq!(pooled.exchange(&request()).unwrap().code(), "OK");
+    // The library's client, its one connection pooled and idle when the slow clients come.
+    #[cfg(feature = "ureq")]
+    let client = {
+        let client = crate::Client::builder()
+            .credentials(default_credentials())
+            .parsed_endpoint(emulator.endpoint())
+            .region("ap-guangzhou")
+            .retry(crate::retry::RetryPolicy { max_attempts: 1, ..Default::default() })
+            .build()
+            .unwrap();
+        client.describe_key_pairs(&crate::DescribeKeyPairs::all()).unwrap();
+        client
+    };
+
+    let attack = Slowloris::start(emulator.addr(), 80);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while attack.drops() < 16 {
+        assert!(Instant::now() < deadline, "80 slow clients never overflowed 64 connections");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for _ in 0..3 {
+        let asked = Instant::now();
+        let answer = Conn::open(emulator.addr()).exchange(&request());
+        let took = asked.elapsed();
+        assert_eq!(answer.map(|r| r.code()).as_deref(), Some("OK"));
+        assert!(took < Duration::from_secs(1), "answered after {took:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(pooled.is_closed(), "the pooled connection, idle longest, was evicted");
+    // The library client's pooled connection was evicted too: ureq sees it closed before
+    // reuse and connects anew, with no retry.
+    #[cfg(feature = "ureq")]
+    {
+        let asked = Instant::now();
+        client.describe_key_pairs(&crate::DescribeKeyPairs::all()).unwrap();
+        assert!(asked.elapsed() < Duration::from_secs(1), "answered after {:?}", asked.elapsed());
+    }
+    let dropped_before_stop = attack.drops();
+    let stopping = Instant::now();
+    emulator.stop();
+    assert!(stopping.elapsed() < Duration::from_secs(1), "stopped after {:?}", stopping.elapsed());
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while attack.drops() < dropped_before_stop + 64 {
+        assert!(Instant::now() < deadline, "stop closed every slow connection");
         std::thread::sleep(Duration::from_millis(10));
     }
 }

@@ -1,11 +1,13 @@
 //! `cvm-keypairs emulate`: serve the local emulator of the key-pair API on 127.0.0.1.
 
-use std::io;
+use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cvm_keypairs::emulator::{parse_seed, BoundBehavior, Emulator, EmulatorConfig, RequestRecord};
-use cvm_keypairs::Credentials;
+use cvm_keypairs::emulator::{
+    parse_seed, BoundBehavior, Emulator, EmulatorConfig, KeyPair, RequestRecord, MAX_SEED_BYTES,
+};
+use cvm_keypairs::{Credentials, Error};
 
 use crate::args::{unknown_option, Args, UsageError};
 use crate::exit;
@@ -27,6 +29,10 @@ Options:
                              KeyId (required), KeyName, ProjectId, Description, PublicKey,
                              AssociatedInstanceIds, AssociatedImageIds, CreatedTime, Tags.
                              A key pair with an associated instance or image is bound.
+                             At most 1 MiB. An error names the entry (counted from 0), its
+                             KeyId when known, the field and what is wrong, e.g. `entry 3
+                             (skey-bbbbbbbb): AssociatedInstanceIds: expected an array of
+                             strings, got a string`
   --secret-id <ID>           Secret id accepted [default: AKIDEMULATOR00000000000000000000]
   --secret-key <KEY>         Secret key accepted [default: emulator-secret-key-not-for-production]
                              (give both or neither; this opens only the local emulator)
@@ -53,6 +59,15 @@ Options:
                              deleted
   --exit-on-stdin-close      Stop cleanly and exit 0 when stdin reaches end of file
   -h, --help                 Print this help
+
+Connections: at most 64 are open at once. A request (head and body) must arrive within 5 s of
+its first byte, and a connection silent for 30 s is closed. When all 64 are taken, a new
+connection evicts the one that has waited longest on its client (idle between requests,
+part-way through sending a request, or not reading its answer), so slow or idle clients cannot
+lock out a prompt one, even if they reconnect at once. A connection is never evicted while its
+request is being answered, nor before the emulator has read what came with it; only when every
+connection is in one of those states is a new one answered 503. An evicted or timed-out
+connection is closed without an answer; a client opens a new one for its next request.
 
 The emulator runs until it is killed; SIGINT and SIGTERM end the process (there is no signal
 handler). Use --exit-on-stdin-close to stop it from a parent process by closing its stdin.
@@ -91,12 +106,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
         match name.as_str() {
             "h" | "help" => return Ok(None),
             "port" => config.port = args.parsed(&name, "a port number from 0 to 65535")?,
-            "seed" => {
-                let path = args.value(&name)?;
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| UsageError(format!("cannot read seed file {path:?}: {e}")))?;
-                config.key_pairs = parse_seed(&text).map_err(|e| UsageError(format!("{path}: {e}")))?;
-            }
+            "seed" => config.key_pairs = read_seed(&args.value(&name)?)?,
             "secret-id" => secret_id = Some(args.value(&name)?),
             "secret-key" => secret_key = Some(args.value(&name)?),
             "token" => token = Some(args.value(&name)?),
@@ -140,6 +150,22 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
         config.on_request = Some(Arc::new(print_record));
     }
     Ok(Some(Options { config, log, exit_on_stdin_close }))
+}
+
+/// Reads and parses a seed file, never more than one byte past the size limit.
+fn read_seed(path: &str) -> Result<Vec<KeyPair>, UsageError> {
+    let unreadable = |e: io::Error| UsageError(format!("cannot read seed file {path:?}: {e}"));
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_SEED_BYTES as u64 + 1).read_to_string(&mut text))
+        .map_err(unreadable)?;
+    parse_seed(&text).map_err(|e| {
+        let why = match e {
+            Error::InvalidInput(why) => why,
+            other => other.to_string(),
+        };
+        UsageError(format!("seed file {path:?}: {why}"))
+    })
 }
 
 fn rate(args: &mut Args, name: &str) -> Result<f64, UsageError> {
@@ -245,6 +271,15 @@ mod tests {
                 && HELP.contains(EmulatorConfig::DEFAULT_SECRET_KEY)
         );
         assert!(!o.log && !o.exit_on_stdin_close);
+        for promise in [
+            format!("at most {} are open at once", c.max_connections),
+            format!("within {} s of\nits first byte", c.request_timeout.as_secs()),
+            format!("silent for {} s is closed", c.idle_timeout.as_secs()),
+            format!("When all {} are taken", c.max_connections),
+        ] {
+            assert!(HELP.contains(&promise), "{promise}");
+        }
+        assert_eq!(MAX_SEED_BYTES, 1 << 20, "the help says 1 MiB");
     }
 
     #[test]
