@@ -74,7 +74,9 @@ pub struct Progress {
     pub kept: usize,
     /// Failed for good.
     pub failed: usize,
-    /// Accepted by a DeleteKeyPairs, not yet verified.
+    /// Not yet deleted or not found, though no more is sent for them: accepted by a
+    /// DeleteKeyPairs and not yet verified, or found absent after a request whose answer was
+    /// lost (whether that request deleted them is decided at the end).
     pub unverified: usize,
     /// The round under way, from 1.
     pub round: u32,

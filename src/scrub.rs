@@ -20,6 +20,9 @@ pub(crate) const MASK: &str = "***";
 /// The shortest start of a secret that is masked at the end of a cut text: shorter ones are
 /// too likely to be ordinary text.
 const MIN_CUT_PREFIX: usize = 4;
+/// The shortest secret that is masked at all: a shorter one (real secret keys have 32
+/// characters) would turn ordinary words into `***` and tells nothing when echoed.
+const MIN_SECRET: usize = 8;
 
 /// The secrets of one request.
 #[derive(Clone, Copy, Default)]
@@ -40,7 +43,7 @@ impl<'a> Secrets<'a> {
     }
 
     fn each(&self) -> impl Iterator<Item = &'a str> {
-        [self.token, self.key].into_iter().flatten().filter(|s| !s.is_empty())
+        [self.token, self.key].into_iter().flatten().filter(|s| s.len() >= MIN_SECRET)
     }
 
     /// `response` with every secret masked in its body; borrowed when there was none.
@@ -197,6 +200,13 @@ mod tests {
         assert_eq!(value["Response"]["KeyPairSet"][0]["KeyName"], "a/***");
         assert_eq!(value["Response"]["***"], 1);
         assert!(!out.contains("SECRET"), "{out}");
+    }
+
+    #[test]
+    fn secrets_too_short_to_be_real_leave_text_alone() {
+        let mut text = String::from("io: Broken pipe");
+        Secrets { token: Some("k"), key: Some("pipe") }.cut_text(&mut text);
+        assert_eq!(text, "io: Broken pipe");
     }
 
     #[test]

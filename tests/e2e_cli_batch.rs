@@ -56,13 +56,39 @@ fn faults_in_mode(mode: &str, bound_code: &str) {
     assert_same(&not_found, &unknown, &format!("{mode}: not found"));
     assert_same(&failed.keys().cloned().collect(), &bound, &format!("{mode}: kept"));
     assert!(failed.values().all(|code| code == bound_code), "{mode}: {failed:?}");
-    assert!(out.stderr.lines().any(|l| l.starts_with("deleted ") && l.contains("/1000, ")), "{}", out.stderr);
+    assert_progress_agrees(&out.stderr, &report);
     assert_same(&present(&emu), &bound, &format!("{mode}: the key pairs left"));
     let records = emu.finish();
     assert!(
         count_code(&records, "fault:http-500") > 0 && count_code(&records, "fault:drop") > 0,
         "faults happened"
     );
+}
+
+/// The progress lines on stderr never call more keys deleted, not found or kept than the
+/// report does (a bound key is never shown deleted), and the last one is the report's counts.
+fn assert_progress_agrees(stderr: &str, report: &Value) {
+    let count = |list: &str| report[list].as_array().unwrap().len();
+    let failed = report["failed"].as_array().unwrap();
+    let kept = failed
+        .iter()
+        .filter(|f| {
+            f["code"] == "KeyPairStillPresent" || f["code"] == "InvalidParameterValue.KeyPairNotSupported"
+        })
+        .count();
+    let (deleted, not_found) = (count("deleted"), count("not_found"));
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("deleted ")).collect();
+    let last =
+        format!("deleted {deleted}/1000, {not_found} not found, {kept} kept, {} failed", failed.len() - kept);
+    assert_eq!(lines.last(), Some(&last.as_str()), "{stderr}");
+    for line in lines {
+        let numbers: Vec<usize> = line
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+            .map(|n| n.parse().unwrap())
+            .collect();
+        assert!(numbers[0] <= deleted && numbers[2] <= not_found && numbers[3] <= kept, "{line} vs {last}");
+    }
 }
 
 #[test]
@@ -83,8 +109,18 @@ fn a_thousand_healthy_deletions_with_verification_are_never_throttled() {
     assert_eq!(out.code, 0, "{out:?}");
     let (deleted, _, _) = check_json(&out.json(), &asked);
     assert_eq!(deleted.len(), 1000);
-    let progress: Vec<String> =
-        (1..=10).map(|n| format!("deleted {}/1000, 0 kept, 0 failed", n * 100)).collect();
+    // Accepted first (awaiting verification), then verified a hundred at a time.
+    let mut progress: Vec<String> = (1..=10)
+        .map(|n| format!("deleted 0/1000, 0 not found, 0 kept, 0 failed, {} awaiting verification", n * 100))
+        .collect();
+    progress.extend((1..10).map(|n| {
+        format!(
+            "deleted {}/1000, 0 not found, 0 kept, 0 failed, {} awaiting verification",
+            n * 100,
+            1000 - n * 100
+        )
+    }));
+    progress.push("deleted 1000/1000, 0 not found, 0 kept, 0 failed".into());
     assert_eq!(out.stderr.lines().collect::<Vec<_>>(), progress, "plain lines when stderr is not a terminal");
     let records = emu.finish();
     assert_eq!(count_code(&records, "RequestLimitExceeded"), 0, "{records:?}");

@@ -45,9 +45,9 @@ impl State {
     fn count(&self, p: &mut Progress, add: bool) {
         let slot = match self {
             State::Pending { .. } => return,
-            State::Accepted { .. } => &mut p.unverified,
-            // Absent either way; most likely deleted by this run.
-            State::Unsure { .. } | State::Deleted => &mut p.deleted,
+            // Absent, but deleted or not found is known only at the end: not yet in either.
+            State::Accepted { .. } | State::Unsure { .. } => &mut p.unverified,
+            State::Deleted => &mut p.deleted,
             State::NotFound => &mut p.not_found,
             State::Kept(_) => &mut p.kept,
             State::Failed(_) => &mut p.failed,
@@ -82,6 +82,8 @@ pub(super) struct Ledger {
     /// The RequestId of every API answer that decided something, in order.
     pub(super) request_ids: Vec<String>,
     counts: Progress,
+    /// How many ids are [`State::Unsure`].
+    unsure: usize,
     /// Whether deletions are verified (otherwise an accepted id counts as deleted).
     pub(super) verify: bool,
 }
@@ -92,7 +94,16 @@ impl Ledger {
         let index = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         let states = vec![State::Pending { last: None, request: 0, lost: false }; ids.len()];
         let counts = Progress { total: ids.len(), round: 1, ..Progress::default() };
-        Ledger { ids, states, index, in_flight: Vec::new(), request_ids: Vec::new(), counts, verify }
+        Ledger {
+            ids,
+            states,
+            index,
+            in_flight: Vec::new(),
+            request_ids: Vec::new(),
+            counts,
+            unsure: 0,
+            verify,
+        }
     }
 
     pub(super) fn progress(&self) -> Progress {
@@ -103,9 +114,10 @@ impl Ledger {
         self.counts.round = round;
     }
 
-    /// How many ids are settled (an id found absent after a lost answer counts).
+    /// How many ids are settled (an id found absent after a lost answer counts: nothing more
+    /// is done about it).
     pub(super) fn settled(&self) -> usize {
-        self.counts.settled()
+        self.counts.settled() + self.unsure
     }
 
     pub(super) fn state(&self, id: &KeyId) -> &State {
@@ -114,6 +126,8 @@ impl Ledger {
 
     pub(super) fn set(&mut self, id: &KeyId, state: State) {
         let i = self.index[id];
+        let unsure = |s: &State| usize::from(matches!(s, State::Unsure { .. }));
+        self.unsure = self.unsure + unsure(&state) - unsure(&self.states[i]);
         self.states[i].count(&mut self.counts, false);
         state.count(&mut self.counts, true);
         self.states[i] = state;

@@ -35,9 +35,12 @@ Connection options:
                              $TENCENTCLOUD_PROFILE or `default`, then the CVM instance role.
                              The file must be a regular file; one readable by group or
                              others is used with a warning (chmod 600 it)
-  --timeout <SECS>           Give up on a silent connection after SECS [default: 60]
+  --timeout <SECS>           Give up on a request after SECS of silence while sending it,
+                             waiting for its answer or receiving it (more than 0, at most
+                             3600; connecting: at most 10 s) [default: 60]
   --max-retries <N>          Retries of a request after a transient failure (network, HTTP
-                             5xx, rate limit, internal error) [default: 2]
+                             5xx, internal error), 0 to 100; throttling (RequestLimitExceeded)
+                             has its own budget of 10 [default: 2]
   --rate-limit <N>           Requests per second per action sent at most [default: 10]
 
 Proxy: the first of ALL_PROXY, HTTPS_PROXY and HTTP_PROXY (each before its lower-case form)
@@ -130,6 +133,11 @@ impl Connection {
         self.client_with(credentials, &region)
     }
 
+    /// How long one stage of a request may take: `--timeout`, or the transport's default.
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(cvm_keypairs::transport::DEFAULT_TIMEOUT)
+    }
+
     /// The client for these options with `credentials` (`None`: the default chain) and `region`.
     pub fn client_with(
         &self,
@@ -160,9 +168,10 @@ impl Connection {
         if let Some(language) = self.language {
             builder = builder.language(language);
         }
-        if let Some(retries) = self.max_retries {
-            builder = builder.retry(RetryPolicy::with_max_attempts(retries + 1));
-        }
+        let mut retry = RetryPolicy::with_max_attempts(self.max_retries.map_or(3, |retries| retries + 1));
+        // A request is given at least its whole timeout before the run calls the endpoint dead.
+        retry.give_up_after = retry.give_up_after.max(self.timeout());
+        builder = builder.retry(retry);
         if let Some(per_second) = self.rate_limit {
             builder = builder.rate_limit(per_second);
         }

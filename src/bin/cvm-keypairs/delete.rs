@@ -5,8 +5,11 @@ use std::fmt::Write as _;
 use std::io::{self, IsTerminal};
 
 use cvm_keypairs::actions::delete_key_pairs::MAX_IDS;
-use cvm_keypairs::batch::{BatchOptions, DeletionReport};
-use cvm_keypairs::{Client, DeleteKeyPairs, Event, HttpRequest, KeyId};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use cvm_keypairs::batch::{BatchControl, BatchOptions, DeletionReport};
+use cvm_keypairs::{Client, DeleteKeyPairs, HttpRequest, KeyId};
 use serde_json::{json, Value};
 
 use crate::args::{unknown_option, Arg, Args, UsageError};
@@ -14,7 +17,9 @@ use crate::connect::{self, Connection};
 use crate::exit;
 use crate::ids::Ids;
 use crate::output::{self, count};
-use crate::report::{self, ProgressLine};
+use crate::report;
+use crate::signals;
+use crate::status::Status;
 
 pub const HELP: &str = "\
 Delete CVM key pairs, any number of them, and report what became of each.
@@ -24,9 +29,24 @@ Usage: cvm-keypairs delete [OPTIONS] <KEY_ID>...
 
 Every id is checked first (skey- and 8 of 0-9a-z); if any is malformed nothing is sent.
 Repeated ids count once. Requests carry up to 100 ids and are paced to the API's limit; a
-request failing because of some ids is split so the others are still deleted; transient
-failures are retried; afterwards DescribeKeyPairs confirms each deleted key is gone (a key
-bound to an instance or image can be kept silently by the API).
+request failing because of some ids is split so the others are still deleted; afterwards
+DescribeKeyPairs confirms each deleted key is gone (a key bound to an instance or image can be
+kept silently by the API). A key is called deleted or not found only on DescribeKeyPairs'
+complete answer; otherwise it fails as VerificationIncomplete.
+
+Transient failures are retried (--max-retries); throttling (RequestLimitExceeded: the account's
+10 requests per second are used up, maybe by another job) is waited out apart from that, at
+least 1 s at a time, up to 10 times per request. Keys still failing transiently are checked
+again and retried in up to 3 more rounds, 1, 2 and 4 s apart, while a round settles something.
+When nothing at all has answered for 60 s (or --timeout, if longer), the run sends nothing
+more and the keys left fail with the network error.
+
+While it runs, stderr shows progress after every request, every wait of a second or more with
+what it is for, and, whenever nothing was said for 10 s, what the run is still waiting for.
+On SIGINT or SIGTERM (Ctrl-C, a CI job cancelled) nothing more is sent: the request in flight
+is given 2 s to return, then the report of what was settled is printed, the keys not settled
+failed as Interrupted (the message says whether a DeleteKeyPairs had accepted them or was in
+flight), and the exit code is 130 or 143.
 
 Ids from stdin are separated by any whitespace (spaces, tabs, newlines, CRLF); `#` starts a
 comment that runs to the end of the line; a UTF-8 byte order mark at the start is skipped.
@@ -52,7 +72,9 @@ Options:
 
 /// The exit-code section of `delete --help`, also the README's.
 pub const EXIT_HELP: &str = "
-Progress goes to stderr (`deleted 300/1000, 0 kept, 0 failed`), the report to stdout.
+Progress goes to stderr (`deleted 300/1000, 2 not found, 1 kept, 0 failed, 100 awaiting
+verification`, counting as the report will: `deleted` only once verified, kept keys as kept),
+the report to stdout.
 
 Exit codes:
   0  every requested key pair is absent afterwards (deleted now, or not found); also stdin
@@ -67,6 +89,7 @@ Exit codes:
      (connection refused or dropped, timeout, gateway error page), after the retries
   5  the report could not be written to stdout (e.g. disk full); key pairs the run deleted
      are deleted all the same
+  130, 143  interrupted by SIGINT or SIGTERM; the report of what was settled is printed
 A reader that stops reading early (`| head`) is not an error: the exit code is the run's own.
 
 With --json, stdout holds one line:
@@ -131,7 +154,7 @@ pub fn run(args: Vec<String>) -> u8 {
     if dry_run {
         return self::dry_run(&client, &ids, timestamp, json);
     }
-    execute(&client, &ids, verify, json)
+    execute(&client, &ids, verify, json, connection.timeout())
 }
 
 /// Parses the options; `None` means help was asked for.
@@ -224,20 +247,50 @@ fn request_json(request: &HttpRequest<'_>) -> Value {
     })
 }
 
-/// Deletes `ids` through the batch call with progress on stderr, prints the report on stdout
-/// (human or JSON) and returns the exit code. The demo runs this too.
-pub fn execute(client: &Client, ids: &[KeyId], verify: bool, json: bool) -> u8 {
-    let mut progress = ProgressLine::new();
+/// Deletes `ids` through the batch call with progress, waits and a heartbeat on stderr
+/// (`timeout` is the transport's, for the heartbeat), prints the report on stdout (human or
+/// JSON) and returns the exit code. The demo runs this too.
+///
+/// On SIGINT or SIGTERM nothing more is sent: the run is stopped, given a moment to let the
+/// request in flight return, and what it settled is printed as the report, the keys not
+/// settled marked `Interrupted`; the exit code is 130 or 143. Should the request in flight not
+/// return in that moment, the report as it stands is printed and the process exits.
+pub fn execute(client: &Client, ids: &[KeyId], verify: bool, json: bool, timeout: Duration) -> u8 {
+    let control = BatchControl::new();
     let mut options = BatchOptions::default();
     options.verify = verify;
-    let result = client.delete_key_pairs_all_with(ids.iter().map(KeyId::as_str), &options, |event| {
-        if let Event::Progress(p) = event {
-            progress.show(p)
+    options.control = Some(control.clone());
+    signals::catch();
+    let status = &Status::start(timeout);
+    let (done, finished) = mpsc::channel();
+    let interrupted = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let result = client
+                .delete_key_pairs_all_with(ids.iter().map(KeyId::as_str), &options, |e| status.event(e));
+            let _ = done.send(result);
+        });
+        loop {
+            if let Ok(result) = finished.recv_timeout(SIGNAL_POLL) {
+                return result.map(|report| (report, None));
+            }
+            let Some(signal) = signals::caught() else { continue };
+            control.stop();
+            status.say("interrupted: sending nothing more; the report shows what was settled");
+            return match finished.recv_timeout(IN_FLIGHT_GRACE) {
+                Ok(result) => result.map(|report| (report, Some(signal))),
+                // The request in flight is slow to return: report what stands and leave it.
+                Err(_) => {
+                    status.finish();
+                    let report = control.report_so_far();
+                    print_report(&report, json);
+                    std::process::exit(output::finish(signals::exit_code(signal)).into());
+                }
+            };
         }
     });
-    progress.finish();
-    match result {
-        Ok(report) => {
+    status.finish();
+    match interrupted {
+        Ok((report, signal)) => {
             print_report(&report, json);
             let mut hints: Vec<&str> = report.failed.iter().filter_map(|f| connect::hint(f.code())).collect();
             hints.sort_unstable();
@@ -245,11 +298,16 @@ pub fn execute(client: &Client, ids: &[KeyId], verify: bool, json: bool) -> u8 {
             for hint in hints {
                 eprintln!("hint: {hint}");
             }
-            report::exit_code(&report)
+            signal.map_or_else(|| report::exit_code(&report), signals::exit_code)
         }
         Err(e) => crate::fail(&e, json),
     }
 }
+
+/// How often the command looks for a signal while the run goes on.
+const SIGNAL_POLL: Duration = Duration::from_millis(20);
+/// How long an interrupted run may take to let its request in flight return.
+const IN_FLIGHT_GRACE: Duration = Duration::from_secs(2);
 
 fn print_report(report: &DeletionReport, json: bool) {
     if json {

@@ -140,7 +140,7 @@ fn demo(method: Method, bound_behavior: BoundBehavior) -> Result<u8, Error> {
     output::print(&shown);
 
     step("4. delete: each request as the emulator answered it, then the report");
-    let code = delete::execute(&client, &targets, true, false);
+    let code = delete::execute(&client, &targets, true, false, cvm_keypairs::transport::DEFAULT_TIMEOUT);
 
     step("5. describe: what is left");
     let left = describe::list(&client, &[])?;

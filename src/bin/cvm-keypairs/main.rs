@@ -12,6 +12,8 @@ mod emulate;
 mod ids;
 mod output;
 mod report;
+mod signals;
+mod status;
 
 use std::process::ExitCode;
 

@@ -5,14 +5,12 @@
 //! that property (kept keys go under `failed` in JSON, with the code saying why).
 
 use std::fmt::Write as _;
-use std::io::{self, IsTerminal, Write};
 
 use serde_json::{json, Value};
 
 use crate::exit;
 use crate::output::{count, for_people};
 use cvm_keypairs::batch::{DeletionReport, KeyFailure};
-use cvm_keypairs::Progress;
 
 /// The exit code for a finished run: 0 when every key is absent, 3 when the only keys left
 /// failed authentication (credentials revoked midway), 4 when they are failures without any API
@@ -83,39 +81,6 @@ pub fn to_json(report: &DeletionReport) -> Value {
         "failed": report.kept.iter().chain(&report.failed).map(failure).collect::<Vec<_>>(),
         "request_ids": report.request_ids,
     })
-}
-
-/// Prints progress on stderr: one line per update, or one line rewritten in place when stderr
-/// is a terminal.
-pub struct ProgressLine {
-    terminal: bool,
-    printed: bool,
-}
-
-impl ProgressLine {
-    /// A progress printer for this process's stderr.
-    pub fn new() -> Self {
-        ProgressLine { terminal: io::stderr().is_terminal(), printed: false }
-    }
-
-    /// Shows `p`.
-    pub fn show(&mut self, p: &Progress) {
-        let line =
-            format!("deleted {}/{}, {} kept, {} failed", p.deleted + p.unverified, p.total, p.kept, p.failed);
-        let mut err = io::stderr().lock();
-        // Progress is a courtesy: a closed stderr must not stop a deletion.
-        let _ = if self.terminal { write!(err, "\r\x1b[K{line}") } else { writeln!(err, "{line}") };
-        let _ = err.flush();
-        self.printed = true;
-    }
-
-    /// Ends the in-place line, if one was drawn.
-    pub fn finish(&mut self) {
-        if self.terminal && self.printed {
-            eprintln!();
-        }
-        self.printed = false;
-    }
 }
 
 #[cfg(test)]
