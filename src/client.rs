@@ -122,20 +122,21 @@ impl Client {
     /// that did take effect ([`Attempted::may_have_taken_effect`] says so): use this for
     /// actions that are safe to repeat, or check the outcome, as the batch deletion does.
     pub fn execute_retrying<T: DeserializeOwned>(&self, action: &(impl Action + ?Sized)) -> Attempted<T> {
-        self.execute_hooked(action, &mut Hooks::new(&mut |_| {}, None))
+        self.execute_hooked(action, &mut Hooks::new(&mut |_| {}, None), as_parsed)
     }
 
-    /// [`Client::execute_retrying`], telling `hooks` about each attempt and wait, and stopping
-    /// when they ask.
+    /// [`Client::execute_retrying`], telling `hooks` about each attempt and wait, stopping
+    /// when they ask, and scrubbing each output with `scrub`.
     pub(crate) fn execute_hooked<T: DeserializeOwned>(
         &self,
         action: &(impl Action + ?Sized),
         hooks: &mut Hooks<'_>,
+        scrub: Scrub<T>,
     ) -> Attempted<T> {
         let (mut request_ids, mut may_have_taken_effect) = (Vec::new(), false);
         let mut tries = Tries::default();
         let error = loop {
-            let error = match self.attempt(action, tries.attempts() + 1, hooks) {
+            let error = match self.attempt(action, tries.attempts() + 1, hooks, scrub) {
                 Ok(value) => return Attempted { result: Ok(value), request_ids, may_have_taken_effect },
                 Err(error) => error,
             };
@@ -173,12 +174,14 @@ impl Client {
     }
 
     /// One attempt: paced, signed at the current time, sent, parsed, with the secrets of the
-    /// credentials it was signed with masked in whatever comes back.
+    /// credentials it was signed with masked in whatever comes back (`scrub` masks them in
+    /// what parsing cut short).
     fn attempt<T: DeserializeOwned>(
         &self,
         action: &(impl Action + ?Sized),
         attempt: u32,
         hooks: &mut Hooks<'_>,
+        scrub: Scrub<T>,
     ) -> Result<T, Error> {
         if let Some(limiter) = &self.limiter {
             hooks.wait(limiter.book(action.name()), WaitReason::Pacing { action: action.name() });
@@ -192,7 +195,10 @@ impl Client {
         if response.is_ok() {
             hooks.answered();
         }
-        parse_masked(response, Secrets::of(&credentials))
+        let secrets = Secrets::of(&credentials);
+        let mut output = parse_masked(response, secrets)?;
+        scrub(&mut output, secrets);
+        Ok(output)
     }
 
     /// The signed request for `action` at the clock's time, as it would be sent: what a dry
@@ -247,7 +253,16 @@ impl Client {
 
     /// Signs `action` at the clock's time, sends it once and parses the response.
     pub fn execute<T: DeserializeOwned>(&self, action: &(impl Action + ?Sized)) -> Result<T, Error> {
-        self.attempt(action, 1, &mut Hooks::new(&mut |_| {}, None))
+        self.once(action, as_parsed)
+    }
+
+    /// One attempt at `action`, its output scrubbed with `scrub`.
+    fn once<T: DeserializeOwned>(
+        &self,
+        action: &(impl Action + ?Sized),
+        scrub: Scrub<T>,
+    ) -> Result<T, Error> {
+        self.attempt(action, 1, &mut Hooks::new(&mut |_| {}, None), scrub)
     }
 
     /// Signs `action` at `timestamp`, sends it once and parses the response.
@@ -288,12 +303,12 @@ impl Client {
     /// Success means the API accepted the request; a key bound to an instance or image is not
     /// deleted, so verify with [`Client::describe_key_pairs`] where it matters.
     pub fn delete_key_pairs(&self, request: &DeleteKeyPairs) -> Result<String, Error> {
-        Ok(self.execute::<RequestIdOnly>(request)?.request_id)
+        Ok(self.once(request, RequestIdOnly::scrub)?.request_id)
     }
 
     /// Lists one page of key pairs.
     pub fn describe_key_pairs(&self, request: &DescribeKeyPairs) -> Result<DescribeKeyPairsOutput, Error> {
-        self.execute(request)
+        self.once(request, scrub_listing)
     }
 
     /// Lists every key pair matching `request` (its ids or filters, from its offset on), page
@@ -325,7 +340,7 @@ impl Client {
         let mut seen = HashSet::new();
         for _ in 0..MAX_LISTING_PAGES {
             let page_request = request.clone().with_offset(offset).with_limit(limit)?;
-            let attempted: Attempted<DescribeKeyPairsOutput> = self.execute_hooked(&page_request, hooks);
+            let attempted = self.execute_hooked(&page_request, hooks, scrub_listing);
             list.request_ids.extend(attempted.request_ids);
             let page = attempted.result?;
             list.request_ids.push(page.request_id.clone());
@@ -357,6 +372,18 @@ impl Client {
             request_id: None,
         })
     }
+}
+
+/// What an output needs after parsing, given the secrets of its request: one that holds a
+/// text the parser cut short (a RequestId, see [`response::ID_CHARS`]) masks the start of a
+/// secret that the cut may have left ([`Secrets::cut_text`]), as errors do.
+pub(crate) type Scrub<T> = for<'s> fn(&mut T, Secrets<'s>);
+
+/// The [`Scrub`] of outputs of the caller's choosing, which this crate does not cut.
+fn as_parsed<T>(_: &mut T, _: Secrets<'_>) {}
+
+fn scrub_listing(output: &mut DescribeKeyPairsOutput, secrets: Secrets<'_>) {
+    secrets.cut_text(&mut output.request_id);
 }
 
 /// What came back, parsed, with `secrets` masked everywhere in it.
@@ -420,6 +447,13 @@ impl Tries {
 pub(crate) struct RequestIdOnly {
     #[serde(rename = "RequestId", deserialize_with = "response::request_id")]
     pub(crate) request_id: String,
+}
+
+impl RequestIdOnly {
+    /// The [`Scrub`] of this output.
+    pub(crate) fn scrub(&mut self, secrets: Secrets<'_>) {
+        secrets.cut_text(&mut self.request_id);
+    }
 }
 
 /// Whether the request behind `error` may have been carried out although it failed.
@@ -1114,6 +1148,7 @@ mod tests {
         let outcome: Attempted<Value> = client.execute_hooked(
             &DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap(),
             &mut Hooks::new(&mut observer, None),
+            as_parsed,
         );
         assert!(outcome.result.is_ok());
         assert_eq!(waits.len(), 2, "{waits:?}");

@@ -7,7 +7,7 @@ use super::ledger::{Ledger, State, Stop};
 use super::{BatchOptions, DeletionReport, Reason, Shared};
 use crate::actions::delete_key_pairs::MAX_IDS;
 use crate::actions::describe_key_pairs::{DescribeKeyPairs, KeyPair};
-use crate::client::{Attempted, Client, RequestIdOnly};
+use crate::client::{Client, RequestIdOnly};
 use crate::error::{Error, ErrorCode, FailureCode};
 use crate::key_id::KeyId;
 use crate::observe::{Event, Hooks, WaitReason};
@@ -133,7 +133,7 @@ impl<'r, 'h> Run<'r, 'h> {
             self.requests += 1;
             self.ledger().sending(&ids, self.requests);
             let action = DeleteKeyPairs::new(ids.iter().copied())?;
-            let outcome: Attempted<RequestIdOnly> = self.client.execute_hooked(&action, self.hooks);
+            let outcome = self.client.execute_hooked(&action, self.hooks, RequestIdOnly::scrub);
             self.ledger().sent(&ids, outcome.may_have_taken_effect, outcome.request_ids);
             let error = match outcome.result {
                 Ok(RequestIdOnly { request_id }) => {

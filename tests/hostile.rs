@@ -1,0 +1,560 @@
+//! The library over real HTTP against hostile servers on 127.0.0.1: verification and the
+//! culprit search trust only complete evidence, keys nobody asked for are ignored, listings end
+//! on their own and stay bounded, secrets echoed in any field of any answer never come back
+//! out, and an endpoint that accepts connections and never answers is given up on promptly.
+//!
+//! The command line is run against the same servers: what `describe` and `delete` print, for
+//! people and as JSON.
+//!
+//! Every library call runs under [`within`], so a regression fails the test instead of hanging
+//! it, and the servers stop cooperating after a bounded number of requests for the same reason.
+
+mod cli_support;
+mod support;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cli_support::ids;
+use cvm_keypairs::batch::{DeletionReport, KeyFailure};
+use cvm_keypairs::response::{ID_CHARS, MESSAGE_CHARS, SNIPPET_CHARS};
+use cvm_keypairs::retry::RetryPolicy;
+use cvm_keypairs::{Client, Credentials, DeleteKeyPairs, DescribeKeyPairs, Error, KeyId, UreqTransport};
+use serde_json::{json, Value};
+use support::{Reply, Request, Server};
+
+/// Secrets with a `/` (so `\/` can spell them) and no run of five characters that ordinary
+/// output could hold.
+const TOKEN: &str = "Vx7/Qw2Lp9Zr4Ty8Un3Mb6Kc1Hd5";
+const SECRET_KEY: &str = "Gu5t9xGARNpq86cd98joQYCN3wq";
+
+/// Runs `f` on its own thread; fails the test if it takes longer than `limit` or panics.
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(value) => value,
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("still running after {limit:?}"),
+        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the call panicked"),
+    }
+}
+
+/// The action and the JSON parameters of a request.
+fn action_and_params(r: &Request) -> (String, Value) {
+    let action = r.all("X-TC-Action").first().copied().unwrap_or_default().to_owned();
+    (action, serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+}
+
+/// The `KeyIds` of DescribeKeyPairs or DeleteKeyPairs parameters.
+fn key_ids(params: &Value) -> Vec<String> {
+    params["KeyIds"]
+        .as_array()
+        .map_or_else(Vec::new, |ids| ids.iter().map(|id| id.as_str().unwrap().to_owned()).collect())
+}
+
+fn number(params: &Value, name: &str) -> usize {
+    params[name].as_u64().unwrap_or(0) as usize
+}
+
+/// Every request a server got: action and parameters.
+type Log = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// A server answering each request with `{"Response": answer(action, params)}` (a RequestId
+/// added when missing), logging every request; after `cap` requests it answers only errors.
+fn api_server(cap: usize, answer: impl Fn(&str, &Value) -> Value + Send + Sync + 'static) -> (Server, Log) {
+    let log: Log = Arc::default();
+    let seen = log.clone();
+    let server = Server::start(move |r| {
+        let (action, params) = action_and_params(r);
+        let count = {
+            let mut seen = seen.lock().unwrap();
+            seen.push((action.clone(), params.clone()));
+            seen.len()
+        };
+        let mut body = if count > cap {
+            json!({"Error": {"Code": "Hostile.TooManyRequests", "Message": "the test server stopped"}})
+        } else {
+            answer(&action, &params)
+        };
+        if body.get("RequestId").is_none() {
+            body["RequestId"] = format!("r-{count}").into();
+        }
+        Reply::json(&json!({ "Response": body }).to_string())
+    });
+    (server, log)
+}
+
+fn transport(timeout: Duration) -> Arc<UreqTransport> {
+    Arc::new(UreqTransport::builder().no_proxy().connect_timeout(timeout).timeout(timeout).build().unwrap())
+}
+
+/// A client of `server` with a token, unpaced (a test server has no rate limit to respect),
+/// retrying by the default policy without its waits.
+fn client(server: &Server) -> Client {
+    client_with(server, "ap-guangzhou", RetryPolicy::default().without_waits(), Duration::from_secs(5))
+}
+
+fn client_with(server: &Server, region: &str, retry: RetryPolicy, timeout: Duration) -> Client {
+    Client::builder()
+        .credentials(Credentials::new("AKIDhostile", SECRET_KEY).unwrap().with_token(TOKEN).unwrap())
+        .endpoint(&server.url())
+        .region(region)
+        .rate_limit(0)
+        .retry(retry)
+        .transport(transport(timeout))
+        .build()
+        .unwrap()
+}
+
+/// Deletes `asked` through `client` on a thread, bounded in time.
+fn delete_all(client: Client, asked: &[String]) -> Result<DeletionReport, Error> {
+    let asked = asked.to_vec();
+    within(Duration::from_secs(30), move || client.delete_key_pairs_all(asked.iter().map(String::as_str)))
+}
+
+fn code(failure: &KeyFailure) -> String {
+    failure.code().to_string()
+}
+
+fn id_set<'a>(ids: impl IntoIterator<Item = &'a KeyId>) -> HashSet<String> {
+    ids.into_iter().map(|id| id.to_string()).collect()
+}
+
+/// Asserts every id of `asked` is in exactly one list of `report`, and no other id is.
+fn assert_each_asked_id_once(report: &DeletionReport, asked: &[String]) {
+    let listed: Vec<String> = report
+        .deleted
+        .iter()
+        .chain(&report.not_found)
+        .chain(report.kept.iter().chain(&report.failed).map(|f| &f.key_id))
+        .map(|id| id.to_string())
+        .collect();
+    let unique: HashSet<&String> = listed.iter().collect();
+    assert_eq!(unique.len(), listed.len(), "an id is reported twice: {report:?}");
+    assert_eq!(unique, asked.iter().collect::<HashSet<_>>(), "exactly the ids asked for");
+}
+
+/// The `Limit` and `KeyIds` count of every DescribeKeyPairs in `log`.
+fn describe_limits(log: &Log) -> Vec<(usize, usize)> {
+    let log = log.lock().unwrap();
+    log.iter()
+        .filter(|(action, _)| action == "DescribeKeyPairs")
+        .map(|(_, p)| (number(p, "Limit"), key_ids(p).len()))
+        .collect()
+}
+
+#[test]
+fn a_total_count_without_key_pairs_is_no_evidence_that_anything_was_deleted() {
+    let (server, log) = api_server(100, |action, _| match action {
+        "DeleteKeyPairs" => json!({}),
+        _ => json!({"TotalCount": 30, "KeyPairSet": null}),
+    });
+    let asked = ids("n", 30);
+    let report = delete_all(client(&server), &asked).unwrap();
+    assert_each_asked_id_once(&report, &asked);
+    assert!(report.deleted.is_empty() && report.not_found.is_empty(), "{report:?}");
+    assert_eq!(report.failed.len(), 30, "{report:?}");
+    assert!(report.failed.iter().all(|f| code(f) == "VerificationIncomplete"), "{:?}", report.failed);
+    assert!(report.failed[0].message().contains("30"), "the message gives the count: {:?}", report.failed[0]);
+    assert!(
+        describe_limits(&log).iter().all(|&(limit, asked)| limit == asked && asked == 30),
+        "verification asks for as many as it checks: {:?}",
+        describe_limits(&log)
+    );
+}
+
+#[test]
+fn a_verification_showing_twenty_of_thirty_keys_leaves_the_other_ten_unproven() {
+    let asked = ids("t", 30);
+    // The server shows only the first 20 of the batch, on the first page, and counts every
+    // id asked for.
+    let visible: HashSet<String> = asked[..20].iter().cloned().collect();
+    let (server, log) = api_server(100, move |action, params| {
+        if action == "DeleteKeyPairs" {
+            return json!({});
+        }
+        let asked = key_ids(params);
+        let shown: Vec<Value> = asked
+            .iter()
+            .filter(|id| visible.contains(*id))
+            .skip(number(params, "Offset"))
+            .map(|id| json!({"KeyId": id}))
+            .collect();
+        json!({"TotalCount": asked.len(), "KeyPairSet": shown})
+    });
+    let report = delete_all(client(&server), &asked).unwrap();
+    assert_each_asked_id_once(&report, &asked);
+    assert!(report.deleted.is_empty() && report.not_found.is_empty(), "{report:?}");
+    assert_eq!(id_set(report.kept.iter().map(|f| &f.key_id)), asked[..20].iter().cloned().collect());
+    assert!(report.kept.iter().all(|f| code(f) == "KeyPairStillPresent"), "{:?}", report.kept);
+    assert_eq!(id_set(report.failed.iter().map(|f| &f.key_id)), asked[20..].iter().cloned().collect());
+    assert!(report.failed.iter().all(|f| code(f) == "VerificationIncomplete"), "{:?}", report.failed);
+    let offsets: Vec<usize> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(action, p)| action == "DescribeKeyPairs" && key_ids(p).len() == 30)
+        .map(|(_, p)| number(p, "Offset"))
+        .collect();
+    assert_eq!(offsets, [0, 20], "the page short of its TotalCount is followed with Offset");
+}
+
+#[test]
+fn keys_not_asked_for_are_ignored_and_cannot_fill_the_count() {
+    let (server, _) = api_server(100, |action, params| match action {
+        "DeleteKeyPairs" => json!({}),
+        // As many key pairs as asked for, none of them the ones asked for.
+        _ => {
+            let n = key_ids(params).len();
+            let others: Vec<Value> = ids("zz", n).iter().map(|id| json!({"KeyId": id})).collect();
+            json!({"TotalCount": n, "KeyPairSet": others})
+        }
+    });
+    let asked = ids("a", 3);
+    let report = delete_all(client(&server), &asked).unwrap();
+    assert_each_asked_id_once(&report, &asked);
+    assert!(report.deleted.is_empty(), "{report:?}");
+    assert!(report.failed.iter().all(|f| code(f) == "VerificationIncomplete"), "{report:?}");
+    assert!(!format!("{report:?}").contains("skey-zz"), "{report:?}");
+
+    // A listing by ids keeps only the ids asked for, whatever else the server adds.
+    let (server, _) = api_server(100, intruding);
+    let client = client(&server);
+    let asked = ids("a", 2);
+    let by_ids = DescribeKeyPairs::by_ids(asked.iter().map(|id| id.parse().unwrap())).unwrap();
+    let listed = within(Duration::from_secs(10), move || client.describe_all_key_pairs(&by_ids).unwrap());
+    let listed: Vec<String> = listed.key_pairs.iter().map(|k| k.key_id.to_string()).collect();
+    assert_eq!(listed, asked);
+}
+
+/// A DescribeKeyPairs answer that counts, before each id asked for, a key pair not asked for
+/// (named `intruder`), and pages through them by `Offset` and `Limit`.
+fn intruding(_: &str, params: &Value) -> Value {
+    let asked = key_ids(params);
+    let intruders = ids("zz", asked.len());
+    let all: Vec<Value> = intruders
+        .iter()
+        .zip(&asked)
+        .flat_map(|(other, id)| [json!({"KeyId": other, "KeyName": "intruder"}), json!({"KeyId": id})])
+        .collect();
+    let page: Vec<&Value> = all.iter().skip(number(params, "Offset")).take(number(params, "Limit")).collect();
+    json!({"TotalCount": all.len(), "KeyPairSet": page})
+}
+
+#[test]
+fn a_culprit_search_without_complete_evidence_calls_no_key_not_found() {
+    for shown in [0, 20] {
+        let asked = ids("c", 30);
+        let visible: HashSet<String> = asked[..shown].iter().cloned().collect();
+        let (server, log) = api_server(500, move |action, params| {
+            if action == "DeleteKeyPairs" {
+                return json!({"Error": {"Code": "InvalidKeyPairId.NotFound", "Message": "some id is unknown"}});
+            }
+            let asked = key_ids(params);
+            let set: Vec<Value> = asked
+                .iter()
+                .filter(|id| visible.contains(*id))
+                .skip(number(params, "Offset"))
+                .map(|id| json!({"KeyId": id}))
+                .collect();
+            json!({"TotalCount": asked.len(), "KeyPairSet": if shown == 0 { Value::Null } else { set.into() }})
+        });
+        let report = delete_all(client(&server), &asked).unwrap();
+        assert_each_asked_id_once(&report, &asked);
+        assert!(report.not_found.is_empty() && report.deleted.is_empty(), "{shown} shown: {report:?}");
+        let unproven = id_set(report.failed.iter().map(|f| &f.key_id));
+        assert_eq!(unproven, asked[shown..].iter().cloned().collect(), "{shown} shown: {report:?}");
+        // Present, and refused by the API for a reason the listing does not show.
+        let kept = id_set(report.kept.iter().map(|f| &f.key_id));
+        assert_eq!(kept, asked[..shown].iter().cloned().collect(), "{shown} shown: {report:?}");
+        assert!(report.failed.iter().all(|f| code(f) == "VerificationIncomplete"), "{:?}", report.failed);
+        assert!(log.lock().unwrap().len() < 500, "{shown} shown: the search is bounded");
+        assert!(
+            describe_limits(&log).iter().all(|&(limit, asked)| limit == asked),
+            "{:?}",
+            describe_limits(&log)
+        );
+    }
+}
+
+#[test]
+fn a_listing_that_repeats_one_page_of_an_endless_total_ends() {
+    let (server, log) = api_server(100, |_, _| {
+        let page: Vec<Value> = ids("r", 100).iter().map(|id| json!({"KeyId": id})).collect();
+        json!({"TotalCount": 1_000_000_000_000_000_000u64, "KeyPairSet": page})
+    });
+    let client = client(&server);
+    let listed =
+        within(Duration::from_secs(20), move || client.describe_all_key_pairs(&DescribeKeyPairs::all()));
+    let listed = listed.unwrap();
+    assert_eq!(listed.key_pairs.len(), 100);
+    assert!(!listed.is_complete(), "10^18 counted, 100 listed");
+    assert_eq!(log.lock().unwrap().len(), 2, "the repeated page ends the listing");
+}
+
+#[test]
+fn a_listing_that_invents_thousands_of_new_keys_a_page_is_refused_at_once() {
+    let (server, log) = api_server(50, |_, params| {
+        let from = number(params, "Offset");
+        let page: Vec<Value> =
+            (from..from + 3000).map(|i| json!({"KeyId": format!("skey-{i:08}")})).collect();
+        json!({"TotalCount": 1_000_000_000_000_000_000u64, "KeyPairSet": page})
+    });
+    let client = client(&server);
+    let error =
+        within(Duration::from_secs(20), move || client.describe_all_key_pairs(&DescribeKeyPairs::all()))
+            .unwrap_err();
+    assert!(matches!(error, Error::Decode { .. }), "{error:?}");
+    let shown = error.to_string();
+    assert!(shown.contains("a page of 3000 key pairs, 100 asked for"), "it says what was wrong: {shown}");
+    assert_eq!(log.lock().unwrap().len(), 1, "nothing more is asked for, nothing piles up");
+}
+
+/// How the echoing server answers, chosen by the region the client sends.
+const ECHO_MODES: [&str; 10] = [
+    "request-id",
+    "code",
+    "message",
+    "html",
+    "names",
+    "escaped",
+    "cut-message",
+    "cut-code",
+    "cut-request-id",
+    "cut-html",
+];
+
+/// `s` with every character as a JSON `\u00xx` escape.
+fn escaped(s: &str) -> String {
+    s.chars().map(|c| format!("\\u{:04x}", c as u32)).collect()
+}
+
+/// `s` with every `/` as the JSON escape `\/`, and its first character as `\u00xx`.
+fn slashed(s: &str) -> String {
+    let s = s.replace('/', "\\/");
+    let first = s.chars().next().unwrap();
+    format!("{}{}", escaped(&first.to_string()), &s[first.len_utf8()..])
+}
+
+/// Padding, then `echoed`: a text cut at `n` characters keeps only the first six characters
+/// of `echoed`.
+fn cut_at(n: usize, echoed: &str) -> String {
+    format!("{}{echoed}", "x".repeat(n - 6))
+}
+
+/// The answer of a server that echoes the request's token and the secret key in the field
+/// `mode` names. The `cut-` modes put them where a bounded text is cut: whole, or only their
+/// first 12 characters with more text after (a partial echo, which no whole-secret match
+/// finds). Bodies are written by hand so the escapes are exactly as the server sends them.
+fn echo(mode: &str, action: &str, params: &Value, token: &str, key: &str) -> Reply {
+    let error = |code: &str, message: &str, request_id: &str| {
+        Reply::json(&format!(
+            r#"{{"Response":{{"Error":{{"Code":"{code}","Message":"{message}"}},"RequestId":"{request_id}"}}}}"#
+        ))
+    };
+    let ok = |request_id: &str| {
+        if action == "DescribeKeyPairs" {
+            Reply::json(&format!(
+                r#"{{"Response":{{"TotalCount":0,"KeyPairSet":[],"RequestId":"{request_id}"}}}}"#
+            ))
+        } else {
+            Reply::json(&format!(r#"{{"Response":{{"RequestId":"{request_id}"}}}}"#))
+        }
+    };
+    let partial = |secret: &str| format!("{}tail", &secret[..12]);
+    match mode {
+        "request-id" => ok(&format!("r-{token}-{key}")),
+        "code" => error(&format!("Hostile.{token}.{key}"), "m", "r"),
+        "message" => error("FailedOperation", &format!("echo {token} and {key}"), "r"),
+        "html" => Reply::with_status(502, "text/html", format!("<html>{token} {key}</html>").as_bytes()),
+        "names" | "escaped" if action == "DescribeKeyPairs" => {
+            let escape = mode == "escaped";
+            let (t, k) = if escape { (escaped(token), slashed(key)) } else { (token.into(), key.into()) };
+            let pairs: Vec<String> = key_ids(params)
+                .iter()
+                .map(|id| {
+                    format!(r#"{{"KeyId":"{id}","KeyName":"{t}","Description":"{k}","CreatedTime":"{t}"}}"#)
+                })
+                .collect();
+            Reply::json(&format!(
+                r#"{{"Response":{{"TotalCount":{},"KeyPairSet":[{}],"RequestId":"{}"}}}}"#,
+                pairs.len(),
+                pairs.join(","),
+                if escape { slashed(token) } else { token.into() }
+            ))
+        }
+        "names" => ok("r"),
+        "escaped" => error(&format!("Hostile.{}", escaped(token)), &slashed(token), &escaped(key)),
+        "cut-message" => error("FailedOperation", &cut_at(MESSAGE_CHARS, &partial(token)), "r"),
+        "cut-code" => error(&cut_at(ID_CHARS, token), "m", &cut_at(ID_CHARS, &partial(key))),
+        "cut-request-id" => ok(&cut_at(ID_CHARS, &partial(token))),
+        "cut-html" => Reply::with_status(502, "text/html", cut_at(SNIPPET_CHARS, &partial(key)).as_bytes()),
+        other => panic!("no mode {other}"),
+    }
+}
+
+/// A server answering as [`echo`] does with `key`, its mode the request's `X-TC-Region`.
+fn echo_server(key: &'static str) -> Server {
+    Server::start(move |r| {
+        let (action, params) = action_and_params(r);
+        let token = r.all("X-TC-Token").first().copied().unwrap_or_default().to_owned();
+        echo(r.all("X-TC-Region")[0], &action, &params, &token, key)
+    })
+}
+
+/// Fails if `shown` holds any five consecutive characters of the token or the secret key.
+fn assert_clean(what: &str, shown: &str) {
+    for secret in [TOKEN, SECRET_KEY] {
+        let chars: Vec<char> = secret.chars().collect();
+        for window in chars.windows(5) {
+            let part: String = window.iter().collect();
+            assert!(!shown.contains(&part), "{what} shows part of a secret ({part}): {shown}");
+        }
+    }
+}
+
+#[test]
+fn secrets_echoed_in_any_field_never_come_out_of_the_library() {
+    let server = echo_server(SECRET_KEY);
+    let asked = ids("s", 3);
+    for mode in ECHO_MODES {
+        let client = client_with(&server, mode, RetryPolicy::none(), Duration::from_secs(5));
+        let asked = asked.clone();
+        let shown = within(Duration::from_secs(20), move || {
+            let report = client.delete_key_pairs_all(asked.iter().map(String::as_str));
+            let by_ids = DescribeKeyPairs::by_ids(asked.iter().map(|id| id.parse().unwrap())).unwrap();
+            let listed = client.describe_all_key_pairs(&by_ids);
+            let one = client.delete_key_pairs(&DeleteKeyPairs::parse([asked[0].as_str()]).unwrap());
+            let mut shown = format!("{report:?} {listed:?} {one:?}");
+            for error in [report.err(), listed.err(), one.err()].into_iter().flatten() {
+                shown.push_str(&format!(" {error} {error:#?}"));
+            }
+            shown
+        });
+        assert_clean(mode, &shown);
+        assert!(shown.contains("***"), "{mode}: the echo arrived and was masked: {shown}");
+    }
+}
+
+#[test]
+fn an_endpoint_that_never_answers_is_given_up_on_after_a_handful_of_requests() {
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
+    let server = Server::start(move |_| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        Reply::Hang
+    });
+    let mut retry = RetryPolicy::default();
+    retry.give_up_after = Duration::from_secs(1);
+    let client = client_with(&server, "ap-guangzhou", retry, Duration::from_millis(300));
+    let asked = ids("h", 1000);
+    let started = Instant::now();
+    let report = delete_all(client, &asked).unwrap();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_each_asked_id_once(&report, &asked);
+    assert_eq!(report.failed.len(), 1000, "{report:?}");
+    let codes: HashSet<String> = report.failed.iter().map(code).collect();
+    assert_eq!(codes, HashSet::from(["Transport.Timeout".to_owned()]));
+    let sent = requests.load(Ordering::SeqCst);
+    eprintln!("{sent} requests, {took:?}");
+    assert!((1..=6).contains(&sent), "{sent} requests sent to a silent endpoint");
+}
+
+/// `cvm-keypairs <command> --region <region> --endpoint <server> --max-retries 0 <extra>...`
+/// with this file's secret key and token in its environment.
+fn cli(command: &str, region: &str, server: &Server, extra: &[&str]) -> cli_support::Out {
+    let url = server.url();
+    let mut args = vec![command, "--region", region, "--endpoint", &url, "--max-retries", "0"];
+    args.extend_from_slice(extra);
+    cli_support::run_with(&args, cli_support::Creds::Key(SECRET_KEY), None, &[("TENCENTCLOUD_TOKEN", TOKEN)])
+}
+
+#[test]
+fn describe_prints_no_key_pair_that_was_not_asked_for() {
+    let (server, _) = api_server(100, intruding);
+    let asked = ids("a", 2);
+    for json in [false, true] {
+        let mut extra: Vec<&str> = asked.iter().map(String::as_str).collect();
+        if json {
+            extra.push("--json");
+        }
+        let out = cli("describe", "ap-guangzhou", &server, &extra);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(asked.iter().all(|id| out.stdout.contains(id.as_str())), "{}", out.stdout);
+        assert!(!out.stdout.contains("skey-zz") && !out.stdout.contains("intruder"), "{}", out.stdout);
+        if json {
+            assert_eq!(
+                cli_support::ids_of(&out.json()["key_pairs"], "KeyId"),
+                asked.iter().cloned().collect()
+            );
+            assert_eq!(out.json()["not_found"], json!([]));
+        } else {
+            assert!(out.stdout.contains("2 key pairs"), "{}", out.stdout);
+        }
+    }
+}
+
+#[test]
+fn describe_ends_on_an_endless_listing_and_refuses_one_that_invents_keys() {
+    let (endless, log) = api_server(100, |_, _| {
+        let page: Vec<Value> = ids("r", 100).iter().map(|id| json!({"KeyId": id})).collect();
+        json!({"TotalCount": 1_000_000_000_000_000_000u64, "KeyPairSet": page})
+    });
+    let (inventing, invented) = api_server(50, |_, params| {
+        let from = number(params, "Offset");
+        let page: Vec<Value> =
+            (from..from + 3000).map(|i| json!({"KeyId": format!("skey-{i:08}")})).collect();
+        json!({"TotalCount": 1_000_000_000_000_000_000u64, "KeyPairSet": page})
+    });
+    for json in [false, true] {
+        let extra: &[&str] = if json { &["--json"] } else { &[] };
+        let sent = log.lock().unwrap().len();
+        let out = cli("describe", "ap-guangzhou", &endless, extra);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(log.lock().unwrap().len() - sent, 2, "two pages, then the repeat ends it");
+        if json {
+            assert_eq!(out.json()["key_pairs"].as_array().unwrap().len(), 100);
+        } else {
+            assert!(out.stdout.ends_with("100 key pairs\n"), "{}", out.stdout);
+        }
+
+        let sent = invented.lock().unwrap().len();
+        let out = cli("describe", "ap-guangzhou", &inventing, extra);
+        assert_eq!(out.code, 4, "{out:?}");
+        assert_eq!(invented.lock().unwrap().len() - sent, 1, "refused at the first page");
+        let message = if json {
+            assert_eq!(out.json()["error"]["code"], "DecodeError");
+            out.json()["error"]["message"].as_str().unwrap().to_owned()
+        } else {
+            out.stderr.clone()
+        };
+        assert!(message.contains("a page of 3000 key pairs, 100 asked for"), "{message}");
+    }
+}
+
+#[test]
+fn secrets_echoed_in_any_field_never_reach_the_command_line_output() {
+    let server = echo_server(SECRET_KEY);
+    let asked = ids("s", 3);
+    for mode in ECHO_MODES {
+        let mut masked = false;
+        for command in ["delete", "describe"] {
+            for json in [false, true] {
+                let mut extra: Vec<&str> = asked.iter().map(String::as_str).collect();
+                if json {
+                    extra.push("--json");
+                }
+                let out = cli(command, mode, &server, &extra);
+                let shown = format!("{}\n{}", out.stdout, out.stderr);
+                assert_clean(&format!("{mode}: {command} (json: {json})"), &shown);
+                masked |= shown.contains("***");
+            }
+        }
+        assert!(masked, "{mode}: the echo arrived and was masked");
+    }
+}
