@@ -5,8 +5,8 @@
 
 mod common;
 
-use cvm_keypairs::emulator::{Emulator, EmulatorConfig, KeyPair};
 use cvm_keypairs::{Client, Credentials};
+use cvm_keypairs_emulator::{Emulator, EmulatorConfig, KeyPair};
 
 const SAMPLES: usize = 5;
 
@@ -14,7 +14,7 @@ fn main() {
     let ids: Vec<String> = (0..1000).map(|n| format!("skey-{n:08}")).collect();
     let run = || {
         let emulator = Emulator::start(EmulatorConfig {
-            key_pairs: ids.iter().map(|id| KeyPair::new(id.parse().expect("valid id"))).collect(),
+            key_pairs: ids.iter().map(|id| KeyPair::new(id).expect("valid id")).collect(),
             ..EmulatorConfig::default()
         })
         .expect("emulator starts");
@@ -23,7 +23,7 @@ fn main() {
                 Credentials::new(EmulatorConfig::DEFAULT_SECRET_ID, EmulatorConfig::DEFAULT_SECRET_KEY)
                     .expect("valid credentials"),
             )
-            .parsed_endpoint(emulator.endpoint())
+            .endpoint(&emulator.url())
             .region("ap-guangzhou")
             .build()
             .expect("client");

@@ -8,22 +8,22 @@
 //! an [`Error`]; [`Client`] does all three in one call, and [`batch`] deletes any number of key
 //! pairs with pacing, retries and verification.
 //!
-//! Deleting key pairs, here against the built-in emulator (feature `emulator`) so the example
-//! runs anywhere; against Tencent Cloud, leave out the endpoint and the credentials come from
-//! the environment, the profile file or the instance role:
+//! Deleting key pairs, here against the local emulator of the API (the `cvm-keypairs-emulator`
+//! crate) so the example runs anywhere; against Tencent Cloud, leave out the endpoint and the
+//! credentials come from the environment, the profile file or the instance role:
 //!
 //! ```
-//! # #[cfg(all(feature = "ureq", feature = "emulator"))] {
-//! use cvm_keypairs::emulator::{Emulator, EmulatorConfig, KeyPair};
+//! # #[cfg(feature = "ureq")] {
 //! use cvm_keypairs::{Client, Credentials};
+//! use cvm_keypairs_emulator::{Emulator, EmulatorConfig, KeyPair};
 //!
 //! let emulator = Emulator::start(EmulatorConfig {
-//!     key_pairs: vec![KeyPair::new("skey-mv9yzyjj".parse()?)],
+//!     key_pairs: vec![KeyPair::new("skey-mv9yzyjj")?],
 //!     ..EmulatorConfig::default()
 //! })?;
 //! let client = Client::builder()
 //!     .credentials(Credentials::new(EmulatorConfig::DEFAULT_SECRET_ID, EmulatorConfig::DEFAULT_SECRET_KEY)?)
-//!     .parsed_endpoint(emulator.endpoint())
+//!     .endpoint(&emulator.url())
 //!     .region("ap-guangzhou")
 //!     .build()?;
 //!
@@ -68,8 +68,6 @@ pub mod batch;
 pub mod client;
 pub mod clock;
 pub mod credentials;
-#[cfg(feature = "emulator")]
-pub mod emulator;
 pub mod endpoint;
 pub mod error;
 pub mod http;

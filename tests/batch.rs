@@ -5,12 +5,16 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use cvm_keypairs::batch::{BatchOptions, DeletionReport};
-use cvm_keypairs::emulator::{BoundBehavior, Emulator, EmulatorConfig, KeyPair};
 use cvm_keypairs::retry::RetryPolicy;
 use cvm_keypairs::{Client, Clock, Credentials, Error, ErrorCode, Event, FailureCode, KeyId, SystemClock};
+use cvm_keypairs_emulator::{BoundBehavior, Emulator, EmulatorConfig, KeyPair};
 
 fn id(prefix: char, n: usize) -> KeyId {
     format!("skey-{prefix}{n:07}").parse().unwrap()
+}
+
+fn key_pair(id: &KeyId) -> KeyPair {
+    KeyPair::new(id.as_str()).unwrap()
 }
 
 struct Fleet {
@@ -29,9 +33,9 @@ impl Fleet {
     }
 
     fn seed(&self) -> Vec<KeyPair> {
-        let mut pairs: Vec<KeyPair> = self.deletable.iter().map(|&k| KeyPair::new(k)).collect();
-        pairs.extend(self.bound.iter().map(|&k| {
-            let mut pair = KeyPair::new(k);
+        let mut pairs: Vec<KeyPair> = self.deletable.iter().map(key_pair).collect();
+        pairs.extend(self.bound.iter().map(|k| {
+            let mut pair = key_pair(k);
             pair.associated_instance_ids = vec![format!("ins-{}", &k.as_str()[5..])];
             pair
         }));
@@ -56,7 +60,7 @@ fn client(emulator: &Emulator, clock: Arc<dyn Clock>, retry: RetryPolicy) -> Cli
         .credentials(
             Credentials::new(EmulatorConfig::DEFAULT_SECRET_ID, EmulatorConfig::DEFAULT_SECRET_KEY).unwrap(),
         )
-        .parsed_endpoint(emulator.endpoint())
+        .endpoint(&emulator.url())
         .region("ap-guangzhou")
         .clock(clock)
         .retry(retry)
@@ -99,8 +103,8 @@ fn faulty_run(bound_behavior: BoundBehavior) {
     assert_each_id_once(&report, &requested);
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert_eq!(report.deleted.len(), 900);
-    assert!(fleet.deletable.iter().all(|k| !emulator.contains(k)), "every deletable key is gone");
-    assert!(fleet.bound.iter().all(|k| emulator.contains(k)), "every bound key is still there");
+    assert!(fleet.deletable.iter().all(|k| !emulator.contains(k.as_str())), "every deletable key is gone");
+    assert!(fleet.bound.iter().all(|k| emulator.contains(k.as_str())), "every bound key is still there");
     let kept: HashSet<KeyId> = report.kept.iter().map(|k| k.key_id).collect();
     assert_eq!(kept, fleet.bound.iter().copied().collect(), "bound keys are reported kept");
     let not_found: HashSet<KeyId> = report.not_found.iter().copied().collect();
@@ -187,7 +191,7 @@ fn keys_bound_to_images_are_isolated_by_halving() {
     let mut seed = fleet.seed();
     let hidden: Vec<KeyId> = (0..3).map(|n| id('i', n)).collect();
     for &k in &hidden {
-        let mut pair = KeyPair::new(k);
+        let mut pair = key_pair(&k);
         pair.associated_image_ids = vec!["img-12345678".into()];
         seed.push(pair);
     }
@@ -208,7 +212,7 @@ fn keys_bound_to_images_are_isolated_by_halving() {
         "{:?}",
         report.kept
     );
-    assert!(hidden.iter().all(|k| emulator.contains(k)));
+    assert!(hidden.iter().all(|k| emulator.contains(k.as_str())));
 }
 
 #[test]

@@ -13,9 +13,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use cvm_keypairs::emulator::wire::parse_request;
 use cvm_keypairs::request::{Action, Language, RequestConfig, SignedHeaderSet};
 use cvm_keypairs::{Credentials, DeleteKeyPairs, DescribeKeyPairs, Endpoint, Filter, Method, Signer};
+use cvm_keypairs_emulator::wire::parse_request;
 use cvm_keypairs_fuzz::SignCase;
 use serde_json::Value;
 

@@ -8,7 +8,7 @@
 //! - `Invalid` is final, with one of the documented statuses: no bytes added make it valid.
 #![no_main]
 
-use cvm_keypairs::emulator::wire::{
+use cvm_keypairs_emulator::wire::{
     parse_request, ParseError, ParsedRequest, MAX_BODY_BYTES, MAX_HEADERS, MAX_HEAD_BYTES,
 };
 use libfuzzer_sys::fuzz_target;

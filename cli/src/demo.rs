@@ -7,8 +7,8 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use cvm_keypairs::emulator::{BoundBehavior, Emulator, EmulatorConfig, KeyPair, RequestRecord};
 use cvm_keypairs::{Credentials, DeleteKeyPairs, Error, KeyId, Method};
+use cvm_keypairs_emulator::{BoundBehavior, Emulator, EmulatorConfig, KeyPair, RequestRecord};
 
 use crate::args::{unknown_option, Args, UsageError};
 use crate::connect::{self, Connection};
@@ -88,13 +88,17 @@ fn ids(list: &[&str]) -> Vec<KeyId> {
         .collect()
 }
 
+fn demo_key_pair(id: &str) -> KeyPair {
+    KeyPair::new(id).unwrap_or_else(|_| unreachable!("the demo's ids are well-formed"))
+}
+
 fn step(text: &str) {
     output::print(&format!("\n=== {text}\n"));
 }
 
 fn demo(method: Method, bound_behavior: BoundBehavior) -> Result<u8, Error> {
-    let mut key_pairs: Vec<KeyPair> = ids(&FREE).into_iter().map(KeyPair::new).collect();
-    let mut bound = KeyPair::new(ids(&[BOUND])[0]);
+    let mut key_pairs: Vec<KeyPair> = FREE.iter().map(|id| demo_key_pair(id)).collect();
+    let mut bound = demo_key_pair(BOUND);
     bound.key_name = "web-server".into();
     bound.associated_instance_ids.push("ins-demo0001".into());
     key_pairs.push(bound);
@@ -111,7 +115,7 @@ fn demo(method: Method, bound_behavior: BoundBehavior) -> Result<u8, Error> {
             return Ok(exit::CONFIG);
         }
     };
-    let endpoint = format!("http://{}", emulator.addr());
+    let endpoint = emulator.url();
     step(&format!(
         "1. Emulator listening on {endpoint} (bound keys: {}); demo credentials, secret id {}",
         match bound_behavior {

@@ -29,8 +29,7 @@ use serde_json::{json, Value};
 use super::faults::{self, Fault, FaultRates, RateLimiter, SplitMix64};
 use super::store::Store;
 use super::wire::{self, ParseError, ParsedRequest};
-use super::{api, EmulatorConfig, RequestRecord, Stats};
-use crate::clock::{Clock, SystemClock};
+use super::{api, unix_now, EmulatorConfig, RequestRecord, Stats};
 
 const HTML_500: &str = "<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n\
 <center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>emulated gateway</center>\r\n</body>\r\n</html>\r\n";
@@ -97,7 +96,7 @@ impl Shared {
 
     /// The emulator's clock: the system clock shifted by the configured offset.
     fn now(&self) -> i64 {
-        SystemClock.now().saturating_add(self.config.clock_offset)
+        unix_now().saturating_add(self.config.clock_offset)
     }
 
     /// A fresh request id shaped like a version-4 UUID.

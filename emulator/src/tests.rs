@@ -1,5 +1,5 @@
-//! The running emulator over real loopback TCP: requests signed by the library, answers read
-//! back byte by byte.
+//! The running emulator over real loopback TCP: requests signed by the test client
+//! ([`crate::test_support`]), answers read back byte by byte.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -10,31 +10,12 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::*;
-use crate::clock::{Clock, SystemClock};
-use crate::error::Error;
-use crate::request::Action;
-use crate::{DeleteKeyPairs, HttpRequest, Method, RequestConfig, Signer};
+use crate::test_support::{set_header, to_wire, TestRequest};
 
-/// Any action, from a JSON object of parameters.
+/// Any action, with a JSON object of parameters.
 struct Raw {
     name: &'static str,
     params: Value,
-}
-
-impl Action for Raw {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-
-    fn write_query(&self, out: &mut String) -> Result<(), Error> {
-        out.push_str(&crate::query::encode_object(self.params.as_object().expect("an object")));
-        Ok(())
-    }
-
-    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-        out.extend_from_slice(self.params.to_string().as_bytes());
-        Ok(())
-    }
 }
 
 fn delete(ids: &[&str]) -> Raw {
@@ -46,44 +27,25 @@ fn describe(params: Value) -> Raw {
 }
 
 fn key_pairs(ids: &[&str]) -> Vec<KeyPair> {
-    ids.iter().map(|id| KeyPair::new(id.parse().unwrap())).collect()
+    ids.iter().map(|id| KeyPair::new(id).unwrap()).collect()
 }
 
 fn bound(id: &str) -> KeyPair {
-    KeyPair { associated_instance_ids: vec!["ins-00000001".into()], ..KeyPair::new(id.parse().unwrap()) }
+    KeyPair { associated_instance_ids: vec!["ins-00000001".into()], ..KeyPair::new(id).unwrap() }
 }
 
 fn start(config: EmulatorConfig) -> Emulator {
     Emulator::start(config).expect("the emulator starts")
 }
 
-fn default_credentials() -> Credentials {
-    EmulatorConfig::default().credentials
+/// `action` over `method` (`GET` or `POST`), for the default credentials, now.
+fn build(method: &'static str, action: &Raw) -> TestRequest {
+    TestRequest::new(method, action.name, action.params.clone())
 }
 
-fn build(
-    emulator: &Emulator,
-    method: Method,
-    credentials: &Credentials,
-    action: &Raw,
-    timestamp: i64,
-) -> HttpRequest<'static> {
-    let config = RequestConfig {
-        endpoint: emulator.endpoint(),
-        region: "ap-guangzhou".into(),
-        method,
-        ..RequestConfig::default()
-    };
-    config.build(&Signer::new(), credentials, action, timestamp).expect("the request builds").into_owned()
-}
-
-/// The request's wire bytes, with the real token where `Display` masks it.
-fn wire(request: &HttpRequest) -> Vec<u8> {
-    let mut text = request.to_string();
-    if let Some(token) = request.header("X-TC-Token") {
-        text = text.replace("x-tc-token: ***", &format!("x-tc-token: {token}"));
-    }
-    text.into_bytes()
+/// The request's wire bytes.
+fn wire(request: &TestRequest) -> Vec<u8> {
+    request.wire()
 }
 
 #[derive(Debug)]
@@ -164,16 +126,15 @@ impl Conn {
 }
 
 fn now() -> i64 {
-    SystemClock.now()
+    unix_now()
 }
 
-fn call(emulator: &Emulator, method: Method, action: &Raw) -> Response {
-    let request = build(emulator, method, &default_credentials(), action, now());
-    Conn::open(emulator.addr()).exchange(&wire(&request)).expect("an answer")
+fn call(emulator: &Emulator, method: &'static str, action: &Raw) -> Response {
+    Conn::open(emulator.addr()).exchange(&wire(&build(method, action))).expect("an answer")
 }
 
 fn ids_left(emulator: &Emulator) -> Vec<String> {
-    emulator.key_pairs().iter().map(|kp| kp.key_id.to_string()).collect()
+    emulator.key_pairs().into_iter().map(|kp| kp.key_id).collect()
 }
 
 #[test]
@@ -182,7 +143,7 @@ fn get_and_post_deletes_answer_the_documented_shape() {
         key_pairs: key_pairs(&["skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc"]),
         ..Default::default()
     });
-    for (method, id) in [(Method::Get, "skey-aaaaaaaa"), (Method::Post, "skey-bbbbbbbb")] {
+    for (method, id) in [("GET", "skey-aaaaaaaa"), ("POST", "skey-bbbbbbbb")] {
         let response = call(&emulator, method, &delete(&[id]));
         assert_eq!(response.status, 200);
         assert_eq!(response.header("Content-Type"), Some("application/json"));
@@ -201,7 +162,7 @@ fn get_and_post_deletes_answer_the_documented_shape() {
 #[test]
 fn errors_carry_code_message_and_request_id() {
     let emulator = start(EmulatorConfig { key_pairs: key_pairs(&["skey-aaaaaaaa"]), ..Default::default() });
-    let response = call(&emulator, Method::Post, &delete(&["skey-aaaaaaaa", "skey-zzzzzzzz"]));
+    let response = call(&emulator, "POST", &delete(&["skey-aaaaaaaa", "skey-zzzzzzzz"]));
     assert_eq!(response.status, 200);
     let body = response.json();
     assert_eq!(body["Response"]["Error"]["Code"], "InvalidKeyPairId.NotFound");
@@ -240,7 +201,7 @@ fn every_action_error_code_is_reachable_over_http() {
             "InvalidParameter",
         ),
     ];
-    for method in [Method::Get, Method::Post] {
+    for method in ["GET", "POST"] {
         for (action, expected) in &cases {
             assert_eq!(call(&emulator, method, action).code(), *expected, "{method} {}", action.params);
         }
@@ -254,7 +215,7 @@ fn bound_key_pairs_in_skip_mode_are_silently_kept() {
     pairs.push(bound("skey-cccccccc"));
     let emulator =
         start(EmulatorConfig { key_pairs: pairs, bound_behavior: BoundBehavior::Skip, ..Default::default() });
-    assert_eq!(call(&emulator, Method::Post, &delete(&["skey-aaaaaaaa", "skey-cccccccc"])).code(), "OK");
+    assert_eq!(call(&emulator, "POST", &delete(&["skey-aaaaaaaa", "skey-cccccccc"])).code(), "OK");
     assert_eq!(ids_left(&emulator), ["skey-cccccccc"]);
 }
 
@@ -266,19 +227,19 @@ fn describe_lists_pages_and_filters() {
         rate_limit: 0,
         ..Default::default()
     });
-    let first = call(&emulator, Method::Post, &describe(json!({}))).json();
+    let first = call(&emulator, "POST", &describe(json!({}))).json();
     assert_eq!(first["Response"]["TotalCount"], 25);
     assert_eq!(first["Response"]["KeyPairSet"].as_array().unwrap().len(), 20);
-    let rest = call(&emulator, Method::Get, &describe(json!({"Offset": 20, "Limit": 100}))).json();
+    let rest = call(&emulator, "GET", &describe(json!({"Offset": 20, "Limit": 100}))).json();
     assert_eq!(rest["Response"]["KeyPairSet"].as_array().unwrap().len(), 5);
     assert_eq!(rest["Response"]["KeyPairSet"][0]["KeyId"], "skey-00000020");
     let by_name = json!({"Filters": [{"Name": "key-name", "Values": ["key-00000003", "key-00000007"]}]});
-    for method in [Method::Get, Method::Post] {
+    for method in ["GET", "POST"] {
         let found = call(&emulator, method, &describe(by_name.clone())).json();
         assert_eq!(found["Response"]["TotalCount"], 2, "{method}");
     }
     let by_id =
-        call(&emulator, Method::Get, &describe(json!({"KeyIds": ["skey-00000001", "skey-zzzzzzzz"]}))).json();
+        call(&emulator, "GET", &describe(json!({"KeyIds": ["skey-00000001", "skey-zzzzzzzz"]}))).json();
     assert_eq!(by_id["Response"]["TotalCount"], 1);
     let pair = &by_id["Response"]["KeyPairSet"][0];
     for field in [
@@ -305,14 +266,14 @@ fn many_requests_share_one_connection() {
     });
     let mut conn = Conn::open(emulator.addr());
     for (i, id) in ids.iter().enumerate() {
-        let method = if i % 2 == 0 { Method::Get } else { Method::Post };
-        let request = build(&emulator, method, &default_credentials(), &delete(&[id]), now());
+        let method = if i % 2 == 0 { "GET" } else { "POST" };
+        let request = build(method, &delete(&[id]));
         let response = conn.exchange(&wire(&request)).expect("an answer on the same connection");
         assert_eq!((response.code(), response.header("Connection")), ("OK".to_owned(), Some("keep-alive")));
     }
     // Two pipelined requests in one write are answered in order.
-    let a = wire(&build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now()));
-    let b = wire(&build(&emulator, Method::Get, &default_credentials(), &delete(&["skey-00000000"]), now()));
+    let a = wire(&build("POST", &describe(json!({}))));
+    let b = wire(&build("GET", &delete(&["skey-00000000"])));
     let both = conn.exchange(&[a, b].concat()).unwrap();
     assert_eq!(both.json()["Response"]["TotalCount"], 0);
     assert_eq!(conn.read_response().unwrap().code(), "InvalidKeyPairId.NotFound");
@@ -322,7 +283,7 @@ fn many_requests_share_one_connection() {
 #[test]
 fn connection_close_is_honoured() {
     let emulator = start(EmulatorConfig::default());
-    let request = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
+    let request = build("POST", &describe(json!({})));
     let bytes = String::from_utf8(wire(&request)).unwrap().replacen("\r\n", "\r\nConnection: close\r\n", 1);
     let mut conn = Conn::open(emulator.addr());
     let response = conn.exchange(bytes.as_bytes()).unwrap();
@@ -332,22 +293,17 @@ fn connection_close_is_honoured() {
 
 #[test]
 fn session_token_is_checked_both_ways() {
-    let with_token = default_credentials().with_token("session-token-1").unwrap();
-    let emulator = start(EmulatorConfig { credentials: with_token.clone(), ..Default::default() });
-    let ok = build(&emulator, Method::Post, &with_token, &describe(json!({})), now());
+    let emulator = start(EmulatorConfig { token: Some("session-token-1".into()), ..Default::default() });
+    let with_token =
+        |token: &str| TestRequest { token: Some(token.into()), ..build("POST", &describe(json!({}))) };
+    let ok = with_token("session-token-1");
     assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&ok)).unwrap().code(), "OK");
-    let wrong = build(
-        &emulator,
-        Method::Post,
-        &default_credentials().with_token("other").unwrap(),
-        &describe(json!({})),
-        now(),
-    );
+    let wrong = with_token("other");
     assert_eq!(
         Conn::open(emulator.addr()).exchange(&wire(&wrong)).unwrap().code(),
         "AuthFailure.TokenFailure"
     );
-    let none = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
+    let none = build("POST", &describe(json!({})));
     assert_eq!(
         Conn::open(emulator.addr()).exchange(&wire(&none)).unwrap().code(),
         "AuthFailure.TokenFailure"
@@ -358,44 +314,42 @@ fn session_token_is_checked_both_ways() {
 fn authentication_failures_are_answered_and_change_nothing() {
     let emulator = start(EmulatorConfig { key_pairs: key_pairs(&["skey-aaaaaaaa"]), ..Default::default() });
     let action = delete(&["skey-aaaaaaaa"]);
-    let wrong_key = Credentials::new(EmulatorConfig::DEFAULT_SECRET_ID, "wrong").unwrap();
-    let wrong_id = Credentials::new("AKIDnobody", EmulatorConfig::DEFAULT_SECRET_KEY).unwrap();
     let cases = [
-        (build(&emulator, Method::Post, &wrong_key, &action, now()), "AuthFailure.SignatureFailure"),
-        (build(&emulator, Method::Get, &wrong_id, &action, now()), "AuthFailure.SecretIdNotFound"),
         (
-            build(&emulator, Method::Post, &default_credentials(), &action, now() - 400),
-            "AuthFailure.SignatureExpire",
+            TestRequest { secret_key: "wrong".into(), ..build("POST", &action) },
+            "AuthFailure.SignatureFailure",
         ),
+        (
+            TestRequest { secret_id: "AKIDnobody".into(), ..build("GET", &action) },
+            "AuthFailure.SecretIdNotFound",
+        ),
+        (TestRequest { timestamp: now() - 400, ..build("POST", &action) }, "AuthFailure.SignatureExpire"),
     ];
     for (request, expected) in cases {
         let response = Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap();
         assert_eq!(response.code(), expected);
     }
-    let mut request = build(&emulator, Method::Post, &default_credentials(), &action, now());
-    request.headers.retain(|(n, _)| *n != "X-TC-Version");
-    request.headers.push(("X-TC-Version", "2020-01-01".into()));
-    assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap().code(), "NoSuchVersion");
+    let mut request = build("POST", &action).sign();
+    set_header(&mut request, "X-TC-Version", "2020-01-01");
+    assert_eq!(Conn::open(emulator.addr()).exchange(&to_wire(&request)).unwrap().code(), "NoSuchVersion");
     assert_eq!(ids_left(&emulator), ["skey-aaaaaaaa"]);
 }
 
 #[test]
 fn missing_region_fails_a_delete() {
     let emulator = start(EmulatorConfig { key_pairs: key_pairs(&["skey-aaaaaaaa"]), ..Default::default() });
-    let config = RequestConfig { endpoint: emulator.endpoint(), ..RequestConfig::default() };
-    let request =
-        config.build(&Signer::new(), &default_credentials(), &delete(&["skey-aaaaaaaa"]), now()).unwrap();
+    let request = TestRequest { region: None, ..build("POST", &delete(&["skey-aaaaaaaa"])) };
     assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap().code(), "MissingParameter");
 }
 
 #[test]
 fn clock_offset_shifts_date_and_signature_window() {
     let emulator = start(EmulatorConfig { clock_offset: 3_600, ..Default::default() });
-    let late = call(&emulator, Method::Post, &describe(json!({})));
+    let late = call(&emulator, "POST", &describe(json!({})));
     assert_eq!(late.code(), "AuthFailure.SignatureExpire");
     let date = late.header("Date").unwrap();
     assert!((-2..=2).any(|d| date == wire::http_date(now() + 3_600 + d)), "{date}");
-    let skewed = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now() + 3_600);
+    let skewed = TestRequest { timestamp: now() + 3_600, ..build("POST", &describe(json!({}))) };
     assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&skewed)).unwrap().code(), "OK");
 }
 
@@ -404,16 +358,12 @@ fn rate_limit_refuses_the_eleventh_request_in_a_second_per_action() {
     let emulator = start(EmulatorConfig::default());
     let mut conn = Conn::open(emulator.addr());
     // Pipelined in one write, so all twelve arrive well within one second.
-    let burst: Vec<u8> = (0..12)
-        .flat_map(|_| {
-            wire(&build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now()))
-        })
-        .collect();
+    let burst: Vec<u8> = (0..12).flat_map(|_| wire(&build("POST", &describe(json!({}))))).collect();
     conn.stream.write_all(&burst).unwrap();
     let codes: Vec<String> = (0..12).map(|_| conn.read_response().unwrap().code()).collect();
     assert_eq!(codes.iter().filter(|c| *c == "OK").count(), 10, "{codes:?}");
     assert_eq!(codes[10..], ["RequestLimitExceeded", "RequestLimitExceeded"]);
-    let other = build(&emulator, Method::Post, &default_credentials(), &delete(&["skey-aaaaaaaa"]), now());
+    let other = build("POST", &delete(&["skey-aaaaaaaa"]));
     assert_eq!(
         conn.exchange(&wire(&other)).unwrap().code(),
         "InvalidKeyPairId.NotFound",
@@ -437,7 +387,7 @@ fn fault_run(seed: u64, n: usize) -> (Vec<String>, Emulator) {
     let mut codes = Vec::new();
     let mut conn = Conn::open(emulator.addr());
     for id in &ids {
-        let request = build(&emulator, Method::Post, &default_credentials(), &delete(&[id]), now());
+        let request = build("POST", &delete(&[id]));
         match conn.exchange(&wire(&request)) {
             Some(r) if r.status == 500 => {
                 assert_eq!(r.header("Content-Type"), Some("text/html"));
@@ -446,9 +396,7 @@ fn fault_run(seed: u64, n: usize) -> (Vec<String>, Emulator) {
             }
             Some(r) => codes.push(r.code()),
             None => {
-                codes.push(
-                    if emulator.contains(&id.parse().unwrap()) { "drop" } else { "drop-after" }.to_owned(),
-                );
+                codes.push(if emulator.contains(id) { "drop" } else { "drop-after" }.to_owned());
                 conn = Conn::open(emulator.addr());
             }
         }
@@ -478,7 +426,7 @@ fn faults_are_deterministic_for_a_seed_and_drops_may_follow_the_deletion() {
 fn slow_mode_delays_answers() {
     let emulator = start(EmulatorConfig { slow: Duration::from_millis(150), ..Default::default() });
     let started = std::time::Instant::now();
-    assert_eq!(call(&emulator, Method::Post, &describe(json!({}))).code(), "OK");
+    assert_eq!(call(&emulator, "POST", &describe(json!({}))).code(), "OK");
     assert!(started.elapsed() >= Duration::from_millis(150));
 }
 
@@ -508,21 +456,19 @@ fn bad_http_is_answered_with_a_status_and_closed() {
         (stats.answers_with("http:400"), stats.answers_with("http:413"), stats.answers_with("http:431")),
         (2, 1, 1)
     );
-    assert_eq!(call(&emulator, Method::Post, &describe(json!({}))).code(), "OK", "still serving");
+    assert_eq!(call(&emulator, "POST", &describe(json!({}))).code(), "OK", "still serving");
 }
 
 #[test]
 fn post_must_be_json_and_bad_json_is_invalid_parameter() {
     let emulator = start(EmulatorConfig::default());
-    let mut request = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
+    let mut request = build("POST", &describe(json!({}))).sign();
     request.body = b"{not json".to_vec();
-    let config =
-        RequestConfig { endpoint: emulator.endpoint(), unsigned_payload: true, ..RequestConfig::default() };
-    let unsigned = config.build(&Signer::new(), &default_credentials(), &describe(json!({})), now()).unwrap();
-    let bad_body = HttpRequest { body: b"{not json".to_vec(), ..unsigned };
-    assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&bad_body)).unwrap().code(), "InvalidParameter");
+    let mut bad_body = TestRequest { unsigned_payload: true, ..build("POST", &describe(json!({}))) }.sign();
+    bad_body.body = b"{not json".to_vec();
+    assert_eq!(Conn::open(emulator.addr()).exchange(&to_wire(&bad_body)).unwrap().code(), "InvalidParameter");
     assert_eq!(
-        Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap().code(),
+        Conn::open(emulator.addr()).exchange(&to_wire(&request)).unwrap().code(),
         "AuthFailure.SignatureFailure"
     );
 }
@@ -569,12 +515,12 @@ fn a_request_must_arrive_whole_within_the_request_timeout() {
     let mut conn = Conn::open(emulator.addr());
     std::thread::sleep(limit * 2);
     for _ in 0..2 {
-        let request = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
+        let request = build("POST", &describe(json!({})));
         assert_eq!(conn.exchange(&wire(&request)).map(|r| r.code()).as_deref(), Some("OK"));
         std::thread::sleep(limit * 2);
     }
     // A request that arrives in pieces within the limit is answered.
-    let request = wire(&build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now()));
+    let request = wire(&build("POST", &describe(json!({}))));
     let (head, body) = request.split_at(request.len() - 2);
     conn.stream.write_all(head).unwrap();
     std::thread::sleep(limit / 3);
@@ -584,8 +530,7 @@ fn a_request_must_arrive_whole_within_the_request_timeout() {
 #[test]
 fn a_full_budget_evicts_the_connection_waiting_longest() {
     let emulator = start(EmulatorConfig { max_connections: 2, rate_limit: 0, ..Default::default() });
-    let request =
-        || wire(&build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now()));
+    let request = || wire(&build("POST", &describe(json!({}))));
     let mut idle = Conn::open(emulator.addr());
     assert_eq!(idle.exchange(&request()).unwrap().code(), "OK");
     // The start of a second request in the same write: it is mid-request from its answer on,
@@ -618,8 +563,7 @@ fn a_newcomer_is_refused_with_503_only_while_every_connection_is_being_answered(
         })),
         ..Default::default()
     });
-    let request =
-        || wire(&build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now()));
+    let request = || wire(&build("POST", &describe(json!({}))));
     let mut busy = Conn::open(emulator.addr());
     busy.stream.write_all(&request()).unwrap();
     // Told after the request was decided, before the delay: it is being answered now.
@@ -702,23 +646,9 @@ impl Drop for Slowloris {
 fn slow_clients_that_reconnect_cannot_lock_out_a_prompt_one() {
     let emulator = start(EmulatorConfig { rate_limit: 0, ..Default::default() });
     assert_eq!(EmulatorConfig::default().max_connections, 64);
-    let request =
-        || wire(&build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now()));
+    let request = || wire(&build("POST", &describe(json!({}))));
     let mut pooled = Conn::open(emulator.addr());
     assert_eq!(pooled.exchange(&request()).unwrap().code(), "OK");
-    // The library's client, its one connection pooled and idle when the slow clients come.
-    #[cfg(feature = "ureq")]
-    let client = {
-        let client = crate::Client::builder()
-            .credentials(default_credentials())
-            .parsed_endpoint(emulator.endpoint())
-            .region("ap-guangzhou")
-            .retry(crate::retry::RetryPolicy { max_attempts: 1, ..Default::default() })
-            .build()
-            .unwrap();
-        client.describe_key_pairs(&crate::DescribeKeyPairs::all()).unwrap();
-        client
-    };
 
     let attack = Slowloris::start(emulator.addr(), 80);
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -735,14 +665,6 @@ fn slow_clients_that_reconnect_cannot_lock_out_a_prompt_one() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert!(pooled.is_closed(), "the pooled connection, idle longest, was evicted");
-    // The library client's pooled connection was evicted too: ureq sees it closed before
-    // reuse and connects anew, with no retry.
-    #[cfg(feature = "ureq")]
-    {
-        let asked = Instant::now();
-        client.describe_key_pairs(&crate::DescribeKeyPairs::all()).unwrap();
-        assert!(asked.elapsed() < Duration::from_secs(1), "answered after {:?}", asked.elapsed());
-    }
     let dropped_before_stop = attack.drops();
     let stopping = Instant::now();
     emulator.stop();
@@ -755,7 +677,7 @@ fn slow_clients_that_reconnect_cannot_lock_out_a_prompt_one() {
 }
 
 fn call_status(emulator: &Emulator) -> u16 {
-    let request = build(emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
+    let request = build("POST", &describe(json!({})));
     Conn::open(emulator.addr()).exchange(&wire(&request)).map_or(0, |r| r.status)
 }
 
@@ -768,8 +690,8 @@ fn every_request_is_reported_to_the_callback() {
         on_request: Some(Arc::new(move |r: &RequestRecord| sink.lock().unwrap().push(r.clone()))),
         ..Default::default()
     });
-    let answer = call(&emulator, Method::Get, &delete(&["skey-aaaaaaaa", "skey-bbbbbbbb"]));
-    call(&emulator, Method::Post, &delete(&["skey-1122"]));
+    let answer = call(&emulator, "GET", &delete(&["skey-aaaaaaaa", "skey-bbbbbbbb"]));
+    call(&emulator, "POST", &delete(&["skey-1122"]));
     let records = records.lock().unwrap();
     assert_eq!(records.len(), 2);
     let first = &records[0];
@@ -797,7 +719,7 @@ fn stop_closes_open_connections_and_frees_the_port() {
     let emulator = start(EmulatorConfig::default());
     let addr = emulator.addr();
     let mut idle = Conn::open(addr);
-    let request = build(&emulator, Method::Post, &default_credentials(), &describe(json!({})), now());
+    let request = build("POST", &describe(json!({})));
     assert!(idle.exchange(&wire(&request)).is_some());
     emulator.stop();
     assert!(idle.is_closed());
@@ -809,7 +731,7 @@ fn request_ids_are_fresh() {
     let emulator = start(EmulatorConfig { rate_limit: 0, ..Default::default() });
     let ids: std::collections::HashSet<String> = (0..20)
         .map(|_| {
-            call(&emulator, Method::Post, &describe(json!({}))).json()["Response"]["RequestId"]
+            call(&emulator, "POST", &describe(json!({}))).json()["Response"]["RequestId"]
                 .as_str()
                 .unwrap()
                 .to_owned()
@@ -820,21 +742,22 @@ fn request_ids_are_fresh() {
 
 #[test]
 fn debug_output_hides_the_secret_key_and_token() {
-    let credentials =
-        Credentials::new("AKIDvisible", "SECRET-KEY-x").unwrap().with_token("SECRET-TOKEN-y").unwrap();
-    let config = EmulatorConfig { credentials, ..Default::default() };
+    let config = EmulatorConfig {
+        secret_id: "AKIDvisible".into(),
+        secret_key: "SECRET-KEY-x".into(),
+        token: Some("SECRET-TOKEN-y".into()),
+        ..Default::default()
+    };
     let shown = format!("{config:?}");
     assert!(shown.contains("AKIDvisible") && !shown.contains("SECRET"), "{shown}");
     let emulator = start(config);
     let shown = format!("{emulator:?}");
     assert!(!shown.contains("SECRET"), "{shown}");
-    let request = build(
-        &emulator,
-        Method::Post,
-        &Credentials::new("AKIDvisible", "SECRET-KEY-x").unwrap(),
-        &describe(json!({})),
-        now(),
-    );
+    let request = TestRequest {
+        secret_id: "AKIDvisible".into(),
+        secret_key: "SECRET-KEY-x".into(),
+        ..build("POST", &describe(json!({})))
+    };
     let response = Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap();
     assert!(!String::from_utf8_lossy(&response.body).contains("SECRET"));
 }
@@ -849,30 +772,40 @@ fn invalid_rates_and_taken_ports_fail_to_start() {
 }
 
 #[test]
-fn seeded_key_pairs_can_be_added_and_read_while_running() {
-    let emulator = start(EmulatorConfig::default());
-    let id: KeyId = "skey-aaaaaaaa".parse().unwrap();
-    assert!(!emulator.contains(&id));
-    emulator.insert(bound("skey-aaaaaaaa"));
-    assert!(emulator.contains(&id) && emulator.key_pairs()[0].is_bound());
+fn malformed_key_pair_ids_are_refused_wherever_they_come_in() {
+    let malformed = KeyPair { key_id: "skey-AAAAAAAA".into(), ..KeyPair::new("skey-aaaaaaaa").unwrap() };
+    let refused =
+        Emulator::start(EmulatorConfig { key_pairs: vec![malformed.clone()], ..Default::default() });
+    let error = refused.expect_err("a malformed seed id is refused");
+    assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
     assert_eq!(
-        call(&emulator, Method::Post, &delete(&["skey-aaaaaaaa"])).code(),
-        "InvalidParameterValue.KeyPairNotSupported"
+        error.to_string(),
+        r#"invalid key pair id "skey-AAAAAAAA": after "skey-" only 0-9 and a-z are allowed"#
     );
+    let emulator = start(EmulatorConfig::default());
+    assert_eq!(emulator.insert(malformed).map_err(|e| e.to_string()), Err(error.to_string()));
+    assert!(emulator.key_pairs().is_empty());
+    for (id, why) in [
+        ("skey-1122", r#"a key pair id is "skey-" and 8 characters"#),
+        ("key-aaaaaaaa", r#"a key pair id starts with "skey-""#),
+        ("skey-aaaaaaa\u{e9}", r#"a key pair id is "skey-" and 8 characters"#),
+        ("skey-aaaa aaa", r#"after "skey-" only 0-9 and a-z are allowed"#),
+    ] {
+        let error = KeyPair::new(id).expect_err(id).to_string();
+        assert_eq!(error, format!("invalid key pair id {id:?}: {why}"));
+    }
 }
 
 #[test]
-fn delete_key_pairs_from_the_library_is_accepted_as_is() {
-    let emulator = start(EmulatorConfig { key_pairs: key_pairs(&["skey-aaaaaaaa"]), ..Default::default() });
-    let config = RequestConfig {
-        endpoint: emulator.endpoint(),
-        region: "ap-guangzhou".into(),
-        ..RequestConfig::default()
-    };
-    let action = DeleteKeyPairs::parse(["skey-aaaaaaaa"]).unwrap();
-    let request = config.build(&Signer::new(), &default_credentials(), &action, now()).unwrap();
-    assert_eq!(Conn::open(emulator.addr()).exchange(request.to_string().as_bytes()).unwrap().code(), "OK");
-    assert!(emulator.key_pairs().is_empty());
+fn seeded_key_pairs_can_be_added_and_read_while_running() {
+    let emulator = start(EmulatorConfig::default());
+    assert!(!emulator.contains("skey-aaaaaaaa"));
+    emulator.insert(bound("skey-aaaaaaaa")).unwrap();
+    assert!(emulator.contains("skey-aaaaaaaa") && emulator.key_pairs()[0].is_bound());
+    assert_eq!(
+        call(&emulator, "POST", &delete(&["skey-aaaaaaaa"])).code(),
+        "InvalidParameterValue.KeyPairNotSupported"
+    );
 }
 
 #[test]

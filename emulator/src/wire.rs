@@ -81,7 +81,7 @@ fn invalid(status: u16, reason: &'static str) -> ParseError {
 /// Parses one request from the start of `buf`; returns it and the number of bytes it used.
 ///
 /// ```
-/// use cvm_keypairs::emulator::wire::{parse_request, ParseError};
+/// use cvm_keypairs_emulator::wire::{parse_request, ParseError};
 /// let bytes = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}GET";
 /// let (request, used) = parse_request(bytes).unwrap();
 /// assert_eq!((request.method.as_str(), request.body.as_slice()), ("POST", &b"{}"[..]));
@@ -318,16 +318,18 @@ pub fn write_response(status: u16, date: &str, content_type: &str, keep_alive: b
 /// `timestamp` as an HTTP date (IMF-fixdate), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
 ///
 /// ```
-/// assert_eq!(cvm_keypairs::emulator::wire::http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+/// assert_eq!(cvm_keypairs_emulator::wire::http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
 /// ```
 pub fn http_date(timestamp: i64) -> String {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let t = time::OffsetDateTime::from_unix_timestamp(timestamp).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
         "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
         DAYS[t.weekday().number_days_from_monday() as usize],
         t.day(),
-        crate::response::MONTHS[u8::from(t.month()) as usize - 1],
+        MONTHS[u8::from(t.month()) as usize - 1],
         t.year(),
         t.hour(),
         t.minute(),
@@ -482,7 +484,7 @@ mod tests {
     #[test]
     fn random_and_mutated_bytes_never_panic() {
         let valid = b"POST /?a=b HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nbody";
-        let mut rng = crate::emulator::faults::SplitMix64::new(7);
+        let mut rng = crate::faults::SplitMix64::new(7);
         for _ in 0..20_000 {
             let mut bytes = valid.to_vec();
             for _ in 0..(rng.next_u64() % 4 + 1) {

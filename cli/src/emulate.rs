@@ -4,10 +4,10 @@ use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cvm_keypairs::emulator::{
+use cvm_keypairs::Credentials;
+use cvm_keypairs_emulator::{
     parse_seed, BoundBehavior, Emulator, EmulatorConfig, KeyPair, RequestRecord, MAX_SEED_BYTES,
 };
-use cvm_keypairs::{Credentials, Error};
 
 use crate::args::{unknown_option, Args, UsageError};
 use crate::exit;
@@ -137,15 +137,20 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
     if config.fail_rate + config.drop_rate > 1.0 {
         return Err(UsageError("--fail-rate and --drop-rate add up to more than 1".into()));
     }
+    // The library's rules for credentials (no whitespace, no control characters, ...), so
+    // that the emulator takes exactly what a client can send.
     let mut credentials = match (secret_id, secret_key) {
-        (None, None) => config.credentials.clone(),
-        (Some(id), Some(key)) => Credentials::new(id, key).map_err(|e| UsageError(e.to_string()))?,
+        (None, None) => Credentials::new(&config.secret_id, &config.secret_key),
+        (Some(id), Some(key)) => Credentials::new(id, key),
         _ => return Err(UsageError("give --secret-id and --secret-key together".into())),
-    };
+    }
+    .map_err(|e| UsageError(e.to_string()))?;
     if let Some(token) = token {
         credentials = credentials.with_token(token).map_err(|e| UsageError(e.to_string()))?;
     }
-    config.credentials = credentials;
+    config.secret_id = credentials.secret_id().to_owned();
+    config.secret_key = credentials.secret_key().to_owned();
+    config.token = credentials.token().map(str::to_owned);
     if log {
         config.on_request = Some(Arc::new(print_record));
     }
@@ -159,13 +164,7 @@ fn read_seed(path: &str) -> Result<Vec<KeyPair>, UsageError> {
     std::fs::File::open(path)
         .and_then(|file| file.take(MAX_SEED_BYTES as u64 + 1).read_to_string(&mut text))
         .map_err(unreadable)?;
-    parse_seed(&text).map_err(|e| {
-        let why = match e {
-            Error::InvalidInput(why) => why,
-            other => other.to_string(),
-        };
-        UsageError(format!("seed file {path:?}: {why}"))
-    })
+    parse_seed(&text).map_err(|why| UsageError(format!("seed file {path:?}: {why}")))
 }
 
 fn rate(args: &mut Args, name: &str) -> Result<f64, UsageError> {
@@ -185,7 +184,7 @@ fn print_record(record: &RequestRecord) {
 
 fn serve(options: Options) -> u8 {
     let key_pairs = options.config.key_pairs.len();
-    let secret_id = options.config.credentials.secret_id().to_owned();
+    let secret_id = options.config.secret_id.clone();
     let emulator = match Emulator::start(options.config) {
         Ok(emulator) => emulator,
         Err(e) => {
@@ -250,7 +249,7 @@ mod tests {
         .unwrap();
         let c = &o.config;
         assert_eq!(
-            (c.port, c.credentials.secret_id(), c.credentials.secret_key(), c.credentials.token()),
+            (c.port, c.secret_id.as_str(), c.secret_key.as_str(), c.token.as_deref()),
             (8080, "AKIDx", "k", Some("t"))
         );
         assert_eq!((c.rate_limit, c.fail_rate, c.drop_rate, c.slow), (3, 0.2, 0.1, Duration::from_millis(5)));
@@ -263,7 +262,7 @@ mod tests {
         let o = parse_list(&[]).unwrap().unwrap();
         let c = &o.config;
         assert_eq!(
-            (c.port, c.rate_limit, c.bound_behavior, c.credentials.token()),
+            (c.port, c.rate_limit, c.bound_behavior, c.token.as_deref()),
             (0, 10, BoundBehavior::Error, None)
         );
         assert!(

@@ -6,6 +6,7 @@
 //! and no secret in any output (checked by every run).
 
 mod cli_support;
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::collections::HashSet;
@@ -486,7 +487,7 @@ fn the_demo_runs_with_no_configuration_at_all() {
         }
         assert!(out.stdout.contains("x-tc-action: DeleteKeyPairs"), "the signed request is shown");
         assert!(out.stdout.contains("[emulator] #") && out.stdout.contains("RequestId "), "{}", out.stdout);
-        assert!(!out.stdout.contains(cvm_keypairs::emulator::EmulatorConfig::DEFAULT_SECRET_KEY));
+        assert!(!out.stdout.contains(cvm_keypairs_emulator::EmulatorConfig::DEFAULT_SECRET_KEY));
         assert!(
             out.stdout.contains("TENCENTCLOUD_SECRET_ID and\nTENCENTCLOUD_SECRET_KEY set"),
             "{}",

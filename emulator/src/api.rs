@@ -14,7 +14,9 @@ use super::auth;
 use super::params::Params;
 use super::server::Shared;
 use super::wire::ParsedRequest;
-use crate::request::VERSION;
+
+/// The API version of the actions emulated.
+const VERSION: &str = "2017-03-12";
 
 /// The actions the emulator implements.
 pub(crate) const ACTIONS: [&str; 2] = ["DeleteKeyPairs", "DescribeKeyPairs"];
@@ -62,7 +64,7 @@ fn run(
 ) -> Result<Map<String, Value>, ApiError> {
     let action = request.header("X-TC-Action").ok_or_else(|| missing("X-TC-Action"))?;
     let version = request.header("X-TC-Version").ok_or_else(|| missing("X-TC-Version"))?;
-    auth::verify(request, &shared.config.credentials, now)?;
+    auth::verify(request, &shared.config, now)?;
     if version != VERSION {
         return Err(ApiError::new("NoSuchVersion", format!("The API version must be {VERSION}.")));
     }

@@ -206,7 +206,7 @@ fn json_integer(value: &Value, name: &str) -> Result<i64, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::encode_params;
+    use crate::test_support::{encode_query, query_vectors};
     use serde_json::json;
 
     fn code(result: Result<Params, ApiError>) -> &'static str {
@@ -214,7 +214,7 @@ mod tests {
     }
 
     #[test]
-    fn form_decoding_undoes_the_library_encoder() {
+    fn form_decoding_reads_what_clients_encode() {
         let pairs = decode_query("a+b=c%2Bd%26&e=%E4%B8%AD%F0%9F%98%80&&flag&x=%7e").unwrap();
         let expected = [("a b", "c+d&"), ("e", "中😀"), ("flag", ""), ("x", "~")];
         assert_eq!(pairs, expected.map(|(n, v)| (n.to_owned(), v.to_owned())));
@@ -227,7 +227,7 @@ mod tests {
     fn query_and_json_give_the_same_params() {
         let ids = json!(["skey-aaaaaaaa", "skey-bbbbbbbb"]);
         let filters = json!([{"Name": "key-name", "Values": ["my key", "b&c"]}, {"Name": "project-id", "Values": ["0"]}]);
-        let query = encode_params([
+        let query = encode_query([
             ("Filters", &filters),
             ("KeyIds", &ids),
             ("Offset", &json!(5)),
@@ -243,6 +243,20 @@ mod tests {
             ("key-name", &["my key".to_owned(), "b&c".to_owned()][..])
         );
         assert_eq!((from_query.offset, from_query.limit), (Some(5), Some(50)));
+    }
+
+    #[test]
+    fn every_query_vector_decodes_to_its_params_as_json_does() {
+        for case in query_vectors() {
+            let mut flattened = Vec::new();
+            for (name, value) in &case.params {
+                crate::test_support::flatten(name, value, &mut flattened);
+            }
+            assert_eq!(decode_query(&case.expected_query).unwrap(), flattened, "{}", case.name);
+            let body = Value::Object(case.params.iter().cloned().collect()).to_string();
+            let from_json = Params::from_json(body.as_bytes()).unwrap();
+            assert_eq!(Params::from_query(&case.expected_query).unwrap(), from_json, "{}", case.name);
+        }
     }
 
     #[test]

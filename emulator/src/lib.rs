@@ -1,36 +1,48 @@
-//! A local emulator of the CVM key-pair API (`DeleteKeyPairs`, `DescribeKeyPairs`), in-process.
+//! A local emulator of the Tencent Cloud CVM key-pair API (`DeleteKeyPairs`,
+//! `DescribeKeyPairs`) on 127.0.0.1, in-process.
 //!
-//! It lets the whole path — signing, HTTP, error handling, retries — be run and tested on
-//! 127.0.0.1 with no cloud account: `cvm-keypairs emulate` serves it from the command line, and
-//! tests, benches and the demo start it with [`Emulator::start`].
+//! It lets a client's whole path — signing, HTTP, error handling, retries — be run and tested
+//! with no cloud account: `cvm-keypairs emulate` serves it from the command line, and tests,
+//! benches and the demo start it with [`Emulator::start`] and point any TC3-HMAC-SHA256 client
+//! at [`Emulator::url`] with [`EmulatorConfig::DEFAULT_SECRET_ID`] and
+//! [`EmulatorConfig::DEFAULT_SECRET_KEY`].
+//!
+//! The emulator is an oracle for the `cvm-keypairs` library and shares no code with it: it
+//! verifies signatures with its own implementation of the documented algorithm on `ring`
+//! (proven on the official SDK's signing vectors), parses requests with its own HTTP parser and
+//! checks key pair ids with its own rule, so a bug in the client's signer or encoder fails
+//! here as it would against the real API.
 //!
 //! ```
-//! use cvm_keypairs::emulator::{Emulator, EmulatorConfig, KeyPair};
-//! use cvm_keypairs::{Credentials, DeleteKeyPairs, RequestConfig, Signer};
-//!
-//! let id = "skey-aaaaaaaa".parse()?;
-//! let emulator = Emulator::start(EmulatorConfig { key_pairs: vec![KeyPair::new(id)], ..Default::default() })?;
-//! let config = RequestConfig { endpoint: emulator.endpoint(), region: "ap-guangzhou".into(), ..Default::default() };
-//! let credentials = Credentials::new(EmulatorConfig::DEFAULT_SECRET_ID, EmulatorConfig::DEFAULT_SECRET_KEY)?;
-//! let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
-//! let request = config.build(&Signer::new(), &credentials, &DeleteKeyPairs::new([id])?, now)?;
-//! // Send it with any HTTP client; here its wire bytes over a plain TcpStream.
+//! use cvm_keypairs_emulator::{Emulator, EmulatorConfig, KeyPair};
 //! use std::io::{Read, Write};
+//!
+//! let emulator = Emulator::start(EmulatorConfig {
+//!     key_pairs: vec![KeyPair::new("skey-aaaaaaaa")?],
+//!     ..EmulatorConfig::default()
+//! })?;
+//! assert!(emulator.url().starts_with("http://127.0.0.1:"));
+//! assert!(emulator.contains("skey-aaaaaaaa"));
+//!
+//! // A request without a signature is answered as the API answers it.
 //! let mut stream = std::net::TcpStream::connect(emulator.addr())?;
-//! stream.write_all(request.to_string().as_bytes())?;
-//! stream.shutdown(std::net::Shutdown::Write)?;
+//! stream.write_all(
+//!     b"POST / HTTP/1.1\r\nX-TC-Action: DeleteKeyPairs\r\nX-TC-Version: 2017-03-12\r\n\
+//!       Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+//! )?;
 //! let mut answer = String::new();
 //! stream.read_to_string(&mut answer)?;
 //! assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"));
-//! assert!(answer.contains(r#"{"Response":{"RequestId":""#));
-//! assert!(emulator.key_pairs().is_empty());
-//! assert_eq!(emulator.stats().requests_for("DeleteKeyPairs"), 1);
+//! assert!(answer.contains(r#"{"Response":{"Error":{"Code":"AuthFailure.InvalidAuthorization","#));
+//! assert!(emulator.contains("skey-aaaaaaaa"));
+//! assert_eq!(emulator.stats().answers_with("AuthFailure.InvalidAuthorization"), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # What it checks and answers
 //! Every request must carry `X-TC-Action`, `X-TC-Version: 2017-03-12`, `X-TC-Timestamp` and a
-//! TC3-HMAC-SHA256 `Authorization`, which is verified by re-signing the received bytes:
+//! TC3-HMAC-SHA256 `Authorization`, verified by signing the received bytes again (see the
+//! README's "How requests are signed"):
 //! `AuthFailure.InvalidAuthorization` (missing or malformed), `AuthFailure.SecretIdNotFound`,
 //! `AuthFailure.TokenFailure` (token missing or wrong when one is configured, or sent when none
 //! is), `AuthFailure.SignatureExpire` (more than 300 s from the emulator's clock),
@@ -77,12 +89,17 @@
 //! ["skey-aaaaaaaa", {"KeyId": "skey-bbbbbbbb", "KeyName": "web", "AssociatedInstanceIds": ["ins-12345678"]}]
 //! ```
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
 mod api;
 mod auth;
 mod faults;
 mod params;
 mod server;
 mod store;
+#[cfg(test)]
+mod test_support;
 #[cfg(test)]
 mod tests;
 pub mod wire;
@@ -93,15 +110,11 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::credentials::Credentials;
-use crate::endpoint::Endpoint;
-use crate::key_id::KeyId;
-
-pub use store::{parse_seed, BoundBehavior, KeyPair, Tag, MAX_SEED_BYTES};
+pub use store::{parse_seed, BoundBehavior, InputError, KeyPair, Tag, MAX_SEED_BYTES};
 
 /// A callback told about every complete request, after it was answered (or dropped).
 pub type OnRequest = Arc<dyn Fn(&RequestRecord) + Send + Sync>;
@@ -111,8 +124,13 @@ pub type OnRequest = Arc<dyn Fn(&RequestRecord) + Send + Sync>;
 pub struct EmulatorConfig {
     /// The port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
-    /// The only credentials accepted; a token here must be sent as `X-TC-Token`.
-    pub credentials: Credentials,
+    /// The only secret id accepted.
+    pub secret_id: String,
+    /// The secret key requests must be signed with. Never shown by `Debug`.
+    pub secret_key: String,
+    /// A session token every request must carry as `X-TC-Token`; with `None`, a request that
+    /// carries one is refused. Never shown by `Debug`.
+    pub token: Option<String>,
     /// The key pairs present at start.
     pub key_pairs: Vec<KeyPair>,
     /// What a delete does with key pairs bound to an instance or image.
@@ -157,8 +175,9 @@ impl Default for EmulatorConfig {
     fn default() -> Self {
         EmulatorConfig {
             port: 0,
-            credentials: Credentials::new(Self::DEFAULT_SECRET_ID, Self::DEFAULT_SECRET_KEY)
-                .unwrap_or_else(|_| unreachable!("the default credentials are well-formed")),
+            secret_id: Self::DEFAULT_SECRET_ID.to_owned(),
+            secret_key: Self::DEFAULT_SECRET_KEY.to_owned(),
+            token: None,
             key_pairs: Vec::new(),
             bound_behavior: BoundBehavior::default(),
             rate_limit: 10,
@@ -179,7 +198,9 @@ impl fmt::Debug for EmulatorConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EmulatorConfig")
             .field("port", &self.port)
-            .field("credentials", &self.credentials)
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"***")
+            .field("token", &self.token.as_ref().map(|_| "***"))
             .field("key_pairs", &self.key_pairs.len())
             .field("bound_behavior", &self.bound_behavior)
             .field("rate_limit", &self.rate_limit)
@@ -261,8 +282,8 @@ impl fmt::Debug for Emulator {
 }
 
 impl Emulator {
-    /// Binds 127.0.0.1 and starts serving. Fails if the port is taken, or a fault rate or
-    /// their sum is not within 0 to 1.
+    /// Binds 127.0.0.1 and starts serving. Fails if the port is taken, a fault rate or their
+    /// sum is not within 0 to 1, or a key pair's id is malformed (kind `InvalidInput`).
     pub fn start(config: EmulatorConfig) -> io::Result<Emulator> {
         let rates = [config.fail_rate, config.drop_rate, config.fail_rate + config.drop_rate];
         if !rates.iter().all(|rate| (0.0..=1.0).contains(rate)) {
@@ -270,6 +291,10 @@ impl Emulator {
                 io::ErrorKind::InvalidInput,
                 "the fail and drop rates must be from 0 to 1, and so must their sum",
             ));
+        }
+        for key_pair in &config.key_pairs {
+            store::check_key_id(&key_pair.key_id)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         }
         let (shared, addr, acceptor) = server::start(config)?;
         Ok(Emulator { shared, addr, acceptor: Some(acceptor) })
@@ -280,10 +305,9 @@ impl Emulator {
         self.addr
     }
 
-    /// `http://127.0.0.1:<port>` as an [`Endpoint`] for [`crate::RequestConfig`].
-    pub fn endpoint(&self) -> Endpoint {
-        Endpoint::parse(&format!("http://{}", self.addr))
-            .unwrap_or_else(|_| unreachable!("a loopback address is a valid endpoint"))
+    /// Where to point a client: `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
     /// The counters so far.
@@ -297,13 +321,15 @@ impl Emulator {
     }
 
     /// Whether the key pair `id` is present.
-    pub fn contains(&self, id: &KeyId) -> bool {
+    pub fn contains(&self, id: &str) -> bool {
         self.shared.store().get(id).is_some()
     }
 
-    /// Adds a key pair, or replaces the one with the same id.
-    pub fn insert(&self, key_pair: KeyPair) {
+    /// Adds a key pair, or replaces the one with the same id; fails if its id is malformed.
+    pub fn insert(&self, key_pair: KeyPair) -> Result<(), InputError> {
+        store::check_key_id(&key_pair.key_id)?;
         self.shared.store().insert(key_pair);
+        Ok(())
     }
 
     /// Stops accepting, closes every connection and waits (a bounded time) for their threads.
@@ -321,5 +347,13 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// The system clock in Unix seconds (negative before 1970).
+pub(crate) fn unix_now() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
     }
 }

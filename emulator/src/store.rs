@@ -4,7 +4,7 @@
 //! existence, bindings) before any key pair is removed. Key pairs are kept ordered by id so
 //! DescribeKeyPairs pages are stable.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use serde::de::{self, SeqAccess, Visitor};
@@ -13,14 +13,48 @@ use serde_json::{json, Value};
 
 use super::api::ApiError;
 use super::params::{Filter, Params};
-use crate::error::Error;
-use crate::key_id::KeyId;
 
 /// The most ids one request may name.
 const MAX_IDS: usize = 100;
+const KEY_ID_PREFIX: &str = "skey-";
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
 const DEFAULT_CREATED_TIME: &str = "2024-01-01T00:00:00Z";
+
+/// A key pair id or a seed file the emulator refuses; its `Display` says which and why, e.g.
+/// `invalid key pair id "skey-1122": a key pair id is "skey-" and 8 characters`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError(String);
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Why `id` is not a key pair id (`skey-` and eight of `[0-9a-z]`), if it is not one.
+fn key_id_problem(id: &str) -> Option<&'static str> {
+    let Some(rest) = id.strip_prefix(KEY_ID_PREFIX) else {
+        return Some("a key pair id starts with \"skey-\"");
+    };
+    if rest.len() != 8 {
+        return Some("a key pair id is \"skey-\" and 8 characters");
+    }
+    if !rest.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()) {
+        return Some("after \"skey-\" only 0-9 and a-z are allowed");
+    }
+    None
+}
+
+/// Checks that `id` is a key pair id; the error quotes it (at most 64 characters).
+pub(crate) fn check_key_id(id: &str) -> Result<(), InputError> {
+    match key_id_problem(id) {
+        None => Ok(()),
+        Some(why) => Err(InputError(format!("invalid key pair id {}: {why}", quoted(id, 64)))),
+    }
+}
 
 /// What the emulator does with key pairs bound to an instance or image in a delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,8 +82,9 @@ pub struct Tag {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct KeyPair {
-    /// The id, `skey-` and eight of `[0-9a-z]`.
-    pub key_id: KeyId,
+    /// The id, `skey-` and eight of `[0-9a-z]` (checked by [`KeyPair::new`], [`parse_seed`],
+    /// [`Emulator::start`](crate::Emulator::start) and [`Emulator::insert`](crate::Emulator::insert)).
+    pub key_id: String,
     /// The name; empty in a seed file means `key-<the id's last 8 characters>`.
     #[serde(default)]
     pub key_name: String,
@@ -78,17 +113,24 @@ pub struct KeyPair {
 }
 
 impl KeyPair {
-    /// An unbound key pair with a name, public key and creation time derived from its id.
+    /// An unbound key pair with a name, public key and creation time derived from its id;
+    /// fails if the id is malformed.
     ///
     /// ```
-    /// use cvm_keypairs::emulator::KeyPair;
-    /// let mut kp = KeyPair::new("skey-aaaaaaaa".parse().unwrap());
+    /// use cvm_keypairs_emulator::KeyPair;
+    /// let mut kp = KeyPair::new("skey-aaaaaaaa")?;
     /// kp.associated_instance_ids.push("ins-12345678".into());
     /// assert_eq!(kp.key_name, "key-aaaaaaaa");
+    /// assert_eq!(
+    ///     KeyPair::new("skey-AAAAAAAA").unwrap_err().to_string(),
+    ///     r#"invalid key pair id "skey-AAAAAAAA": after "skey-" only 0-9 and a-z are allowed"#
+    /// );
+    /// # Ok::<(), cvm_keypairs_emulator::InputError>(())
     /// ```
-    pub fn new(key_id: KeyId) -> Self {
+    pub fn new(key_id: &str) -> Result<Self, InputError> {
+        check_key_id(key_id)?;
         let mut kp = KeyPair {
-            key_id,
+            key_id: key_id.to_owned(),
             key_name: String::new(),
             project_id: 0,
             description: String::new(),
@@ -99,13 +141,13 @@ impl KeyPair {
             tags: Vec::new(),
         };
         kp.fill_defaults();
-        kp
+        Ok(kp)
     }
 
     fn fill_defaults(&mut self) {
         let id = self.key_id.as_str();
         if self.key_name.is_empty() {
-            self.key_name = format!("key-{}", &id[5..]);
+            self.key_name = format!("key-{}", id.strip_prefix(KEY_ID_PREFIX).unwrap_or(id));
         }
         if self.public_key.is_empty() {
             self.public_key =
@@ -152,22 +194,20 @@ const SEED_FIELDS: &str = "KeyId, KeyName, ProjectId, Description, PublicKey, As
 /// twice are errors; text that is not JSON is reported with its line and column.
 ///
 /// ```
-/// use cvm_keypairs::emulator::parse_seed;
+/// use cvm_keypairs_emulator::parse_seed;
 /// let seed = r#"["skey-aaaaaaaa", {"KeyId": "skey-bbbbbbbb", "AssociatedInstanceIds": ["ins-1"]}]"#;
 /// let pairs = parse_seed(seed)?;
 /// assert!(!pairs[0].is_bound() && pairs[1].is_bound());
 /// let wrong = r#"[{"KeyId": "skey-bbbbbbbb", "AssociatedInstanceIds": "ins-1"}]"#;
 /// assert_eq!(
 ///     parse_seed(wrong).unwrap_err().to_string(),
-///     "invalid input: entry 0 (skey-bbbbbbbb): AssociatedInstanceIds: expected an array of strings, got a string"
+///     "entry 0 (skey-bbbbbbbb): AssociatedInstanceIds: expected an array of strings, got a string"
 /// );
-/// # Ok::<(), cvm_keypairs::Error>(())
+/// # Ok::<(), cvm_keypairs_emulator::InputError>(())
 /// ```
-pub fn parse_seed(json: &str) -> Result<Vec<KeyPair>, Error> {
+pub fn parse_seed(json: &str) -> Result<Vec<KeyPair>, InputError> {
     if json.len() > MAX_SEED_BYTES {
-        return Err(Error::InvalidInput(format!(
-            "more than {MAX_SEED_BYTES} bytes, the most a seed file may hold"
-        )));
+        return Err(InputError(format!("more than {MAX_SEED_BYTES} bytes, the most a seed file may hold")));
     }
     let mut seed = Seed::default();
     let mut de = serde_json::Deserializer::from_str(json);
@@ -175,7 +215,7 @@ pub fn parse_seed(json: &str) -> Result<Vec<KeyPair>, Error> {
         serde::Deserializer::deserialize_seq(&mut de, SeedVisitor(&mut seed)).and_then(|()| de.end());
     match parsed {
         Ok(()) => Ok(seed.pairs),
-        Err(e) => Err(Error::InvalidInput(seed.refused.unwrap_or_else(|| e.to_string()))),
+        Err(e) => Err(InputError(seed.refused.unwrap_or_else(|| e.to_string()))),
     }
 }
 
@@ -184,7 +224,7 @@ pub fn parse_seed(json: &str) -> Result<Vec<KeyPair>, Error> {
 #[derive(Default)]
 struct Seed {
     pairs: Vec<KeyPair>,
-    first_at: std::collections::HashMap<KeyId, usize>,
+    first_at: std::collections::HashMap<String, usize>,
     refused: Option<String>,
 }
 
@@ -202,10 +242,11 @@ impl<'de> Visitor<'de> for SeedVisitor<'_> {
         let seed = self.0;
         while let Some(entry) = entries.next_element::<SeedEntry>()? {
             let index = seed.pairs.len();
-            let checked = seed_key_pair(entry).and_then(|kp| match seed.first_at.insert(kp.key_id, index) {
-                Some(first) => Err((Some(kp.key_id), format!("KeyId: listed already as entry {first}"))),
-                None => Ok(kp),
-            });
+            let checked =
+                seed_key_pair(entry).and_then(|kp| match seed.first_at.insert(kp.key_id.clone(), index) {
+                    Some(first) => Err((Some(kp.key_id), format!("KeyId: listed already as entry {first}"))),
+                    None => Ok(kp),
+                });
             match checked {
                 Ok(kp) => seed.pairs.push(kp),
                 Err((id, why)) => {
@@ -281,21 +322,21 @@ impl<'de> Visitor<'de> for SeedEntryVisitor {
 }
 
 /// One seed entry as a key pair, or why not: its id when known, and what is wrong.
-fn seed_key_pair(entry: SeedEntry) -> Result<KeyPair, (Option<KeyId>, String)> {
+fn seed_key_pair(entry: SeedEntry) -> Result<KeyPair, (Option<String>, String)> {
     let fields = match entry {
-        SeedEntry::Id(id) => return id.parse().map(KeyPair::new).map_err(|e: Error| (None, e.to_string())),
+        SeedEntry::Id(id) => return KeyPair::new(&id).map_err(|e| (None, e.0)),
         SeedEntry::Fields(fields) => fields,
         SeedEntry::Other(what) => {
             return Err((None, format!("expected a key pair id or an object, got {what}")))
         }
     };
-    let key_id = match fields.iter().find(|(name, _)| name == "KeyId") {
+    let mut kp = match fields.iter().find(|(name, _)| name == "KeyId") {
         None => return Err((None, "KeyId: missing; every object needs one".into())),
-        Some((_, Value::String(id))) => id.parse().map_err(|e: Error| (None, format!("KeyId: {e}")))?,
+        Some((_, Value::String(id))) => KeyPair::new(id).map_err(|e| (None, format!("KeyId: {e}")))?,
         Some((_, other)) => return Err((None, format!("KeyId: expected a string, got {}", kind(other)))),
     };
-    let mut kp = KeyPair::new(key_id);
-    let refused = |why: String| (Some(key_id), why);
+    let key_id = kp.key_id.clone();
+    let refused = |why: String| (Some(key_id.clone()), why);
     let mut seen: Vec<String> = Vec::new();
     for (name, value) in fields {
         if seen.contains(&name) {
@@ -318,7 +359,10 @@ fn seed_key_pair(entry: SeedEntry) -> Result<KeyPair, (Option<KeyId>, String)> {
             "CreatedTime" => kp.created_time = seed_string(value).map_err(at)?,
             "Tags" => kp.tags = seed_tags(value).map_err(at)?,
             _ => {
-                return Err(refused(format!("unknown field {}; the fields are {SEED_FIELDS}", quoted(&name))))
+                return Err(refused(format!(
+                    "unknown field {}; the fields are {SEED_FIELDS}",
+                    quoted(&name, 32)
+                )))
             }
         }
         seen.push(name);
@@ -364,7 +408,7 @@ fn seed_tags(value: Value) -> Result<Vec<Tag>, String> {
             let slot = match name.as_str() {
                 "Key" => &mut key,
                 "Value" => &mut value,
-                _ => return Err(format!(": unknown field {}; a tag has Key and Value", quoted(&name))),
+                _ => return Err(format!(": unknown field {}; a tag has Key and Value", quoted(&name, 32))),
             };
             *slot = Some(seed_string(field).map_err(|why| format!(".{name}{why}"))?);
         }
@@ -389,15 +433,16 @@ fn kind(value: &Value) -> String {
     }
 }
 
-/// Text from outside, quoted for a message: control characters escaped, at most 32 characters.
-fn quoted(text: &str) -> String {
-    format!("{:?}", text.chars().take(32).collect::<String>())
+/// Text from outside, quoted for a message: control characters escaped, at most `max`
+/// characters.
+fn quoted(text: &str, max: usize) -> String {
+    format!("{:?}", text.chars().take(max).collect::<String>())
 }
 
 /// The key pairs, by id.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
-    pairs: BTreeMap<KeyId, KeyPair>,
+    pairs: BTreeMap<String, KeyPair>,
     bound_behavior: BoundBehavior,
 }
 
@@ -412,10 +457,10 @@ impl Store {
 
     pub(crate) fn insert(&mut self, mut kp: KeyPair) {
         kp.fill_defaults();
-        self.pairs.insert(kp.key_id, kp);
+        self.pairs.insert(kp.key_id.clone(), kp);
     }
 
-    pub(crate) fn get(&self, id: &KeyId) -> Option<&KeyPair> {
+    pub(crate) fn get(&self, id: &str) -> Option<&KeyPair> {
         self.pairs.get(id)
     }
 
@@ -424,7 +469,7 @@ impl Store {
     }
 
     /// Deletes `ids` all or nothing; returns the ids actually deleted.
-    pub(crate) fn delete(&mut self, ids: Option<&[String]>) -> Result<Vec<KeyId>, ApiError> {
+    pub(crate) fn delete(&mut self, ids: Option<&[String]>) -> Result<Vec<String>, ApiError> {
         let ids = match ids {
             Some(ids) if !ids.is_empty() => check_ids(ids)?,
             _ => {
@@ -435,7 +480,7 @@ impl Store {
             }
         };
         let missing: Vec<&str> =
-            ids.iter().filter(|id| !self.pairs.contains_key(id)).map(KeyId::as_str).collect();
+            ids.iter().filter(|id| !self.pairs.contains_key(*id)).map(String::as_str).collect();
         if !missing.is_empty() {
             return Err(ApiError::new(
                 "InvalidKeyPairId.NotFound",
@@ -443,7 +488,7 @@ impl Store {
             ));
         }
         let bound: Vec<&str> =
-            ids.iter().filter(|id| self.pairs[*id].is_bound()).map(KeyId::as_str).collect();
+            ids.iter().filter(|id| self.pairs[*id].is_bound()).map(String::as_str).collect();
         if !bound.is_empty() && self.bound_behavior == BoundBehavior::Error {
             return Err(ApiError::new(
                 "InvalidParameterValue.KeyPairNotSupported",
@@ -453,7 +498,7 @@ impl Store {
                 ),
             ));
         }
-        let deleted: Vec<KeyId> = ids.into_iter().filter(|id| !self.pairs[id].is_bound()).collect();
+        let deleted: Vec<String> = ids.into_iter().filter(|id| !self.pairs[id].is_bound()).collect();
         for id in &deleted {
             self.pairs.remove(id);
         }
@@ -503,7 +548,7 @@ type FilterCheck = Box<dyn Fn(&KeyPair) -> bool>;
 fn compile_filter(filter: &Filter) -> Result<FilterCheck, ApiError> {
     let values = filter.values.clone();
     match filter.name.as_str() {
-        "key-id" => Ok(Box::new(move |kp| values.iter().any(|v| v == kp.key_id.as_str()))),
+        "key-id" => Ok(Box::new(move |kp| values.contains(&kp.key_id))),
         "key-name" => Ok(Box::new(move |kp| values.contains(&kp.key_name))),
         "project-id" => {
             let projects =
@@ -519,8 +564,8 @@ fn compile_filter(filter: &Filter) -> Result<FilterCheck, ApiError> {
     }
 }
 
-/// Checks the count and format of ids; returns them parsed, repeats removed.
-fn check_ids(ids: &[String]) -> Result<Vec<KeyId>, ApiError> {
+/// Checks the count and format of ids; returns them in order, repeats removed.
+fn check_ids(ids: &[String]) -> Result<Vec<String>, ApiError> {
     if ids.len() > MAX_IDS {
         return Err(ApiError::new(
             "InvalidParameterValue.LimitExceeded",
@@ -528,17 +573,16 @@ fn check_ids(ids: &[String]) -> Result<Vec<KeyId>, ApiError> {
         ));
     }
     let malformed: Vec<&str> =
-        ids.iter().filter(|id| id.parse::<KeyId>().is_err()).map(String::as_str).collect();
+        ids.iter().filter(|id| key_id_problem(id).is_some()).map(String::as_str).collect();
     if !malformed.is_empty() {
-        let shown: Vec<String> = malformed.iter().map(|id| quoted(id)).collect();
+        let shown: Vec<String> = malformed.iter().map(|id| quoted(id, 32)).collect();
         return Err(ApiError::new(
             "InvalidKeyPairId.Malformed",
             format!("Malformed key pair ids [{}]; an id is skey- and 8 of [0-9a-z].", shown.join(", ")),
         ));
     }
-    let mut parsed: Vec<KeyId> = ids.iter().filter_map(|id| id.parse().ok()).collect();
-    crate::key_id::dedup(&mut parsed);
-    Ok(parsed)
+    let mut seen = HashSet::with_capacity(ids.len());
+    Ok(ids.iter().filter(|id| seen.insert(id.as_str())).cloned().collect())
 }
 
 #[cfg(test)]
@@ -546,7 +590,7 @@ mod tests {
     use super::*;
 
     fn kp(id: &str) -> KeyPair {
-        KeyPair::new(id.parse().unwrap())
+        KeyPair::new(id).unwrap()
     }
 
     fn bound(id: &str) -> KeyPair {
@@ -562,7 +606,7 @@ mod tests {
     }
 
     fn left(store: &Store) -> Vec<String> {
-        store.all().iter().map(|kp| kp.key_id.to_string()).collect()
+        store.all().into_iter().map(|kp| kp.key_id).collect()
     }
 
     fn code(result: Result<impl std::fmt::Debug, ApiError>) -> &'static str {
@@ -585,7 +629,7 @@ mod tests {
     fn delete_removes_the_named_key_pairs_once_each() {
         let mut s = store(BoundBehavior::Error);
         let deleted = s.delete(Some(&ids(&["skey-bbbbbbbb", "skey-aaaaaaaa", "skey-bbbbbbbb"]))).unwrap();
-        assert_eq!(deleted.iter().map(KeyId::as_str).collect::<Vec<_>>(), ["skey-bbbbbbbb", "skey-aaaaaaaa"]);
+        assert_eq!(deleted, ["skey-bbbbbbbb", "skey-aaaaaaaa"]);
         assert_eq!(left(&s), ["skey-cccccccc", "skey-dddddddd"]);
         assert_eq!(code(s.delete(Some(&ids(&["skey-aaaaaaaa"])))), "InvalidKeyPairId.NotFound");
     }
@@ -627,7 +671,7 @@ mod tests {
     fn bound_key_pairs_are_silently_kept_in_skip_mode() {
         let mut s = store(BoundBehavior::Skip);
         let deleted = s.delete(Some(&ids(&["skey-aaaaaaaa", "skey-cccccccc", "skey-dddddddd"]))).unwrap();
-        assert_eq!(deleted.iter().map(KeyId::as_str).collect::<Vec<_>>(), ["skey-aaaaaaaa"]);
+        assert_eq!(deleted, ["skey-aaaaaaaa"]);
         assert_eq!(left(&s), ["skey-bbbbbbbb", "skey-cccccccc", "skey-dddddddd"]);
     }
 
@@ -725,7 +769,7 @@ mod tests {
 
     fn seed_error(seed: &str) -> String {
         match parse_seed(seed) {
-            Err(Error::InvalidInput(why)) => why,
+            Err(InputError(why)) => why,
             other => panic!("{seed}: {other:?}"),
         }
     }
