@@ -1,14 +1,14 @@
 //! The time source, as a small trait so tests and dry runs can fix the clock.
 
 /// Gives the current time in Unix seconds.
-pub trait Clock: Send + Sync {
+pub(crate) trait Clock: Send + Sync {
     /// Seconds since the Unix epoch, UTC.
     fn now(&self) -> i64;
 }
 
 /// The system clock.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
+pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> i64 {
@@ -20,9 +20,11 @@ impl Clock for SystemClock {
 }
 
 /// A clock stopped at a given time.
+#[cfg(test)]
 #[derive(Debug, Clone, Copy)]
-pub struct FixedClock(pub i64);
+pub(crate) struct FixedClock(pub(crate) i64);
 
+#[cfg(test)]
 impl Clock for FixedClock {
     fn now(&self) -> i64 {
         self.0

@@ -13,13 +13,11 @@ use std::str::FromStr;
 use crate::error::Error;
 
 /// The default endpoint.
-pub const DEFAULT_HOST: &str = "cvm.tencentcloudapi.com";
-/// The international endpoint.
-pub const INTL_HOST: &str = "cvm.intl.tencentcloudapi.com";
+pub(crate) const DEFAULT_HOST: &str = "cvm.tencentcloudapi.com";
 
 /// `https` or `http`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
+pub(crate) enum Scheme {
     /// TLS; the default.
     Https,
     /// Clear text: loopback, or with an explicit opt-in.
@@ -35,7 +33,7 @@ impl Scheme {
     }
 
     /// `https` or `http`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Scheme::Https => "https",
             Scheme::Http => "http",
@@ -47,11 +45,11 @@ impl Scheme {
 ///
 /// ```
 /// use cvm_keypairs::Endpoint;
-/// let e: Endpoint = "https://cvm.ap-guangzhou.tencentcloudapi.com".parse().unwrap();
-/// assert_eq!(e.authority(), "cvm.ap-guangzhou.tencentcloudapi.com");
-/// assert_eq!(Endpoint::parse("127.0.0.1:8080").unwrap().base_url(), "https://127.0.0.1:8080/");
-/// assert!(Endpoint::parse("http://example.com").is_err());
+/// let regional: Endpoint = "https://cvm.ap-guangzhou.tencentcloudapi.com".parse()?;
+/// assert!(Endpoint::parse("cvm.intl.tencentcloudapi.com:443").is_ok());
+/// assert!(Endpoint::parse("http://example.com").is_err(), "clear text only on loopback");
 /// assert!(Endpoint::parse("http://127.0.0.1:9000").is_ok());
+/// # Ok::<(), cvm_keypairs::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -73,22 +71,12 @@ impl Endpoint {
         Self::new(Scheme::Https, host.to_owned(), 443)
     }
 
-    /// The international endpoint, `cvm.intl.tencentcloudapi.com`.
-    pub fn intl() -> Self {
-        Self::https(INTL_HOST)
-    }
-
-    /// The regional endpoint `cvm.<region>.tencentcloudapi.com`.
-    pub fn regional(region: &str) -> Result<Self, Error> {
-        Self::parse(&format!("cvm.{region}.tencentcloudapi.com"))
-    }
-
     /// Parses `host`, `host:port`, `https://host[:port][/]` or, for loopback hosts only,
     /// `http://host[:port][/]`.
     pub fn parse(s: &str) -> Result<Self, Error> {
         let e = Self::parse_allowing_http(s)?;
         if e.scheme == Scheme::Http && !e.is_loopback() {
-            return Err(Error::InvalidEndpoint(format!(
+            return Err(Error::InvalidInput(format!(
                 "{s:?}: plain http would send credentials in clear text; use https or a loopback host \
                  (ClientBuilder::allow_insecure_http or Endpoint::parse_allowing_http accept any host)"
             )));
@@ -98,8 +86,8 @@ impl Endpoint {
 
     /// Like [`Endpoint::parse`], but accepts `http://` for any host. This sends the signed
     /// request and any session token in clear text.
-    pub fn parse_allowing_http(s: &str) -> Result<Self, Error> {
-        let bad = |why: &str| Err(Error::InvalidEndpoint(format!("{s:?}: {why}")));
+    pub(crate) fn parse_allowing_http(s: &str) -> Result<Self, Error> {
+        let bad = |why: &str| Err(Error::InvalidInput(format!("endpoint {s:?}: {why}")));
         let (scheme, rest) = match s.split_once("://") {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => (Scheme::Https, rest),
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => (Scheme::Http, rest),
@@ -149,32 +137,23 @@ impl Endpoint {
     }
 
     /// `https` or `http`.
-    pub fn scheme(&self) -> Scheme {
+    #[cfg(test)]
+    fn scheme(&self) -> Scheme {
         self.scheme
     }
 
-    /// The host name or address (IPv6 in brackets).
-    pub fn host(&self) -> &str {
-        &self.host
-    }
-
-    /// The port connected to.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     /// The `Host` header value: the host, and `:port` when it is not the scheme's default.
-    pub fn authority(&self) -> &str {
+    pub(crate) fn authority(&self) -> &str {
         &self.authority
     }
 
     /// `scheme://authority/`.
-    pub fn base_url(&self) -> &str {
+    pub(crate) fn base_url(&self) -> &str {
         &self.base_url
     }
 
     /// Whether the host is `localhost`, in 127.0.0.0/8, or `::1`.
-    pub fn is_loopback(&self) -> bool {
+    pub(crate) fn is_loopback(&self) -> bool {
         let bare = self.host.trim_start_matches('[').trim_end_matches(']');
         self.host == "localhost" || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
     }
@@ -218,12 +197,7 @@ mod tests {
             let e = Endpoint::parse(input).unwrap();
             assert_eq!((e.base_url(), e.authority()), (url, authority), "{input}");
         }
-        assert_eq!(
-            Endpoint::regional("ap-guangzhou").unwrap().authority(),
-            "cvm.ap-guangzhou.tencentcloudapi.com"
-        );
         assert_eq!(Endpoint::default().authority(), DEFAULT_HOST);
-        assert_eq!(Endpoint::intl().authority(), INTL_HOST);
     }
 
     #[test]
@@ -260,7 +234,7 @@ mod tests {
             "h..example",
             "http://[::2]:80x",
         ] {
-            assert!(matches!(Endpoint::parse_allowing_http(bad), Err(Error::InvalidEndpoint(_))), "{bad:?}");
+            assert!(matches!(Endpoint::parse_allowing_http(bad), Err(Error::InvalidInput(_))), "{bad:?}");
         }
     }
 }

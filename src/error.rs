@@ -1,17 +1,23 @@
-//! The crate's one error type.
+//! The crate's one error type, the API's error codes, and the codes of a report's failures.
 //!
 //! Every failure, from a malformed id to an API error, is an [`Error`]. None of them ever holds
 //! a secret key, a session token or a signing key.
 
 use std::fmt;
 
-/// A key pair id that failed validation, and why.
+/// A key pair id that failed validation, and why (its `Display`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KeyIdError {
     /// The offending id as given (at most its first 64 characters).
     pub id: String,
-    /// What is wrong with it.
-    pub reason: &'static str,
+    reason: &'static str,
+}
+
+impl KeyIdError {
+    pub(crate) fn new(id: &str, reason: &'static str) -> Self {
+        KeyIdError { id: id.chars().take(64).collect(), reason }
+    }
 }
 
 impl fmt::Display for KeyIdError {
@@ -20,47 +26,56 @@ impl fmt::Display for KeyIdError {
     }
 }
 
+impl std::error::Error for KeyIdError {}
+
+/// A cause kept behind an [`Error`], for [`std::error::Error::source`].
+type Source = Box<dyn std::error::Error + Send + Sync>;
+
 /// Everything that can go wrong in this crate.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// A key pair id is malformed; nothing was sent.
-    InvalidKeyId(KeyIdError),
-    /// Several ids are malformed (all of them are listed); nothing was sent.
+    /// Key pair ids are malformed (every one of them, in order); nothing was sent.
+    #[non_exhaustive]
     InvalidKeyIds(Vec<KeyIdError>),
-    /// A request must name 1 to 100 key pairs; it named this many, and nothing was sent.
-    KeyIdCount(usize),
-    /// The timestamp has no UTC date between years 0 and 9999, so it cannot be signed.
-    InvalidTimestamp(i64),
-    /// The endpoint cannot be used; the text says why.
-    InvalidEndpoint(String),
-    /// Another input cannot be signed or sent as given; the text says which and why.
+    /// An input or setting cannot be signed or sent as given: the count of ids in a request
+    /// (1 to 100), a timestamp without a UTC date in years 0 to 9999, an endpoint, no region,
+    /// parameters that are not an object…; the text says which and why. Nothing was sent.
+    #[non_exhaustive]
     InvalidInput(String),
     /// A credential source was found but is unusable; the text says which and why.
-    Credentials(String),
+    #[non_exhaustive]
+    Credentials {
+        /// Which source and what is wrong (never a value).
+        message: String,
+        /// The failure underneath (e.g. reading a file), if any.
+        source: Option<Source>,
+    },
     /// No credential source gave credentials: each source tried, and why it failed.
+    #[non_exhaustive]
     NoCredentials(Vec<(&'static str, String)>),
     /// The request could not be sent or its response not received.
+    #[non_exhaustive]
     Transport {
         /// What kind of failure.
         kind: TransportKind,
         /// Details from the HTTP client.
         message: String,
+        /// The HTTP client's error, if any.
+        source: Option<Source>,
     },
     /// The API answered with an error: `{"Response":{"Error":{"Code","Message"},"RequestId"}}`.
+    #[non_exhaustive]
     Api {
-        /// The HTTP status, 200 for most API errors.
-        status: u16,
         /// The error code.
         code: ErrorCode,
         /// The API's message, at most 1,000 characters.
         message: String,
         /// The request's id, to quote to support; `None` only if the response had none.
         request_id: Option<String>,
-        /// The response's `Date` header in Unix seconds, to measure clock skew.
-        server_time: Option<i64>,
     },
     /// The response is not an API response at all, e.g. a gateway's HTML 502 page.
+    #[non_exhaustive]
     Http {
         /// The HTTP status.
         status: u16,
@@ -71,16 +86,17 @@ pub enum Error {
     },
     /// The body is JSON but truncated, malformed, or not of the expected shape (a listing
     /// page larger than asked for, or past the bounds of a listing, among them).
+    #[non_exhaustive]
     Decode {
-        /// The HTTP status.
-        status: u16,
         /// What is wrong, at most 200 characters.
         message: String,
         /// The request's id, if the body held one.
         request_id: Option<String>,
+        /// The JSON decoder's error, if any.
+        source: Option<Source>,
     },
-    /// The call was stopped on request (a batch's [`crate::batch::BatchControl::stop`]) before
-    /// it was sent.
+    /// The call was stopped on request (a batch's [`crate::BatchControl::stop`]) before it
+    /// was sent.
     Interrupted,
 }
 
@@ -102,48 +118,49 @@ pub enum TransportKind {
     Other,
 }
 
+/// The most malformed ids an [`Error::InvalidKeyIds`] message names.
+const NAMED_BAD_IDS: usize = 20;
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::InvalidKeyId(e) => e.fmt(f),
-            Error::InvalidKeyIds(errors) => {
-                // A million bad ids would make a message nobody reads: the count and a sample.
-                const SHOWN: usize = 20;
-                let n = errors.len();
-                write!(f, "{n} invalid key pair {}: ", if n == 1 { "id" } else { "ids" })?;
-                for (i, e) in errors.iter().take(SHOWN).enumerate() {
-                    write!(f, "{}{:?} ({})", if i == 0 { "" } else { "; " }, e.id, e.reason)?;
-                }
-                if n > SHOWN {
-                    write!(f, "; and {} more", n - SHOWN)?;
-                }
-                Ok(())
-            }
-            Error::KeyIdCount(n) => write!(f, "a request takes 1 to 100 key pair ids, got {n}"),
-            Error::InvalidTimestamp(t) => write!(f, "timestamp {t} has no UTC date in years 0 to 9999"),
-            Error::InvalidEndpoint(why) => write!(f, "invalid endpoint: {why}"),
+            Error::InvalidKeyIds(errors) => write_bad_ids(f, errors),
             Error::InvalidInput(why) => write!(f, "invalid input: {why}"),
-            Error::Credentials(why) => write!(f, "credentials: {why}"),
+            Error::Credentials { message, .. } => write!(f, "credentials: {message}"),
             Error::NoCredentials(tried) => {
-                f.write_str("no credentials found")?;
+                f.write_str("no credentials found:")?;
                 for (i, (source, why)) in tried.iter().enumerate() {
-                    write!(f, "{} {source}: {why}", if i == 0 { ":" } else { ";" })?;
+                    write!(f, "{} {source}: {why}", if i == 0 { "" } else { ";" })?;
                 }
                 Ok(())
             }
-            Error::Transport { kind, message } => write!(f, "transport error ({kind:?}): {message}"),
-            Error::Api { status, code, message, request_id, .. } => {
-                write!(f, "API error {code}: {message} (HTTP {status}, {})", Rid(request_id))
+            Error::Transport { kind, message, .. } => write!(f, "transport error ({kind:?}): {message}"),
+            Error::Api { code, message, request_id } => {
+                write!(f, "API error {code}: {message} ({})", Rid(request_id))
             }
             Error::Http { status, snippet, request_id } => {
                 write!(f, "HTTP {status} without an API response ({}): {snippet:?}", Rid(request_id))
             }
-            Error::Decode { status, message, request_id } => {
-                write!(f, "cannot decode the API response: {message} (HTTP {status}, {})", Rid(request_id))
+            Error::Decode { message, request_id, .. } => {
+                write!(f, "cannot decode the API response: {message} ({})", Rid(request_id))
             }
             Error::Interrupted => f.write_str("interrupted before the request was sent"),
         }
     }
+}
+
+/// `N invalid key pair ids: "a" (why); "b" (why); and M more`, naming at most
+/// [`NAMED_BAD_IDS`].
+fn write_bad_ids(f: &mut fmt::Formatter<'_>, errors: &[KeyIdError]) -> fmt::Result {
+    let plural = if errors.len() == 1 { "" } else { "s" };
+    write!(f, "{} invalid key pair id{plural}:", errors.len())?;
+    for (i, e) in errors.iter().take(NAMED_BAD_IDS).enumerate() {
+        write!(f, "{} {:?} ({})", if i == 0 { "" } else { ";" }, e.id, e.reason)?;
+    }
+    if errors.len() > NAMED_BAD_IDS {
+        write!(f, "; and {} more", errors.len() - NAMED_BAD_IDS)?;
+    }
+    Ok(())
 }
 
 struct Rid<'a>(&'a Option<String>);
@@ -157,7 +174,23 @@ impl fmt::Display for Rid<'_> {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::InvalidKeyIds(errors) => errors.first().map(|e| e as _),
+            Error::Credentials { source, .. }
+            | Error::Transport { source, .. }
+            | Error::Decode { source, .. } => source.as_deref().map(|s| s as _),
+            _ => None,
+        }
+    }
+}
+
+impl From<KeyIdError> for Error {
+    fn from(e: KeyIdError) -> Self {
+        Error::InvalidKeyIds(vec![e])
+    }
+}
 
 impl Error {
     /// Whether trying again later may succeed: throttling, internal errors, gateway errors
@@ -175,10 +208,8 @@ impl Error {
         }
     }
 
-    /// Whether the API refused the call for its rate limit (`RequestLimitExceeded` and any
-    /// `RequestLimitExceeded.…`): the account's window of requests is full, often because
-    /// another job shares it.
-    pub fn is_throttling(&self) -> bool {
+    /// Whether the API refused the call for its rate limit (`RequestLimitExceeded`, `….…`).
+    pub(crate) fn is_throttling(&self) -> bool {
         self.code().is_some_and(ErrorCode::is_throttling)
     }
 
@@ -186,34 +217,9 @@ impl Error {
     pub fn is_auth(&self) -> bool {
         match self {
             Error::Api { code, .. } => code.is_auth(),
-            Error::Credentials(_) | Error::NoCredentials(_) => true,
+            Error::Credentials { .. } | Error::NoCredentials(_) => true,
             _ => false,
         }
-    }
-
-    /// Whether the request as given cannot succeed: a bad id, parameter, endpoint or count,
-    /// found here before sending or reported by the API.
-    pub fn is_input(&self) -> bool {
-        match self {
-            Error::Api { code, .. } => code.is_input(),
-            Error::InvalidKeyId(_)
-            | Error::InvalidKeyIds(_)
-            | Error::KeyIdCount(_)
-            | Error::InvalidTimestamp(_)
-            | Error::InvalidEndpoint(_)
-            | Error::InvalidInput(_) => true,
-            _ => false,
-        }
-    }
-
-    /// Parameters that serde cannot turn into JSON.
-    pub(crate) fn unencodable(e: serde_json::Error) -> Error {
-        Error::InvalidInput(format!("cannot encode the parameters: {e}"))
-    }
-
-    /// A short code for any error, for reports and JSON: [`FailureCode::of`] as text.
-    pub fn code_text(&self) -> String {
-        FailureCode::of(self).to_string()
     }
 
     /// The API error code, for [`Error::Api`].
@@ -233,157 +239,105 @@ impl Error {
             _ => None,
         }
     }
+
+    /// A credential source's failure with no cause underneath.
+    pub(crate) fn credentials(message: impl Into<String>) -> Error {
+        Error::Credentials { message: message.into(), source: None }
+    }
+
+    /// A failure below HTTP.
+    #[cfg(any(test, feature = "ureq"))]
+    pub(crate) fn transport(
+        kind: TransportKind,
+        message: impl Into<String>,
+        source: Option<Source>,
+    ) -> Error {
+        Error::Transport { kind, message: message.into(), source }
+    }
+
+    /// Parameters that serde cannot encode.
+    pub(crate) fn unencodable(e: impl fmt::Display) -> Error {
+        Error::InvalidInput(format!("cannot encode the parameters: {e}"))
+    }
 }
 
-macro_rules! error_codes {
-    ($($(#[$doc:meta])* $variant:ident = $code:literal,)*) => {
-        /// An API error code. Codes this crate does not name are kept verbatim in
-        /// [`ErrorCode::Other`].
-        ///
-        /// ```
-        /// use cvm_keypairs::ErrorCode;
-        /// let code: ErrorCode = "InvalidKeyPairId.NotFound".parse().unwrap();
-        /// assert_eq!(code, ErrorCode::InvalidKeyPairIdNotFound);
-        /// assert_eq!(code.as_str(), "InvalidKeyPairId.NotFound");
-        /// assert_eq!("Some.NewCode".parse::<ErrorCode>().unwrap(), ErrorCode::Other("Some.NewCode".into()));
-        /// ```
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum ErrorCode {
-            $($(#[$doc])* $variant,)*
-            /// Any other code, verbatim.
-            Other(String),
-        }
+/// An API error code, kept verbatim (at most 128 characters).
+///
+/// Compare it with the code as the API writes it (`code == "InvalidKeyPairId.NotFound"`);
+/// codes are text, so a code this crate learns to name later never stops matching. Classify
+/// the [`Error`] itself with [`Error::is_retryable`] and [`Error::is_auth`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ErrorCode(Box<str>);
 
-        impl ErrorCode {
-            /// The code as the API writes it.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $(ErrorCode::$variant => $code,)*
-                    ErrorCode::Other(code) => code,
-                }
-            }
-
-            /// The code for `code`: a named variant, or [`ErrorCode::Other`].
-            pub fn new(code: &str) -> Self {
-                match code {
-                    $($code => ErrorCode::$variant,)*
-                    _ => ErrorCode::Other(code.to_owned()),
-                }
-            }
-        }
-    };
-}
-
-error_codes! {
-    /// `InvalidKeyPairId.NotFound`: no key pair has this id (already deleted, or never existed).
-    InvalidKeyPairIdNotFound = "InvalidKeyPairId.NotFound",
-    /// `InvalidKeyPairId.Malformed`: the id is not of the key pair id shape.
-    InvalidKeyPairIdMalformed = "InvalidKeyPairId.Malformed",
-    /// `InvalidKeyPair.LimitExceeded`: too many key pairs.
-    InvalidKeyPairLimitExceeded = "InvalidKeyPair.LimitExceeded",
-    /// `InvalidKeyPair.NotSupported`: the key pair does not support this operation.
-    InvalidKeyPairNotSupported = "InvalidKeyPair.NotSupported",
-    /// `InvalidParameterValue`: a parameter value is wrong.
-    InvalidParameterValue = "InvalidParameterValue",
-    /// `InvalidParameterValue.KeyPairNotSupported`: the key pair does not support this
-    /// operation, e.g. it is bound to an instance or image.
-    InvalidParameterValueKeyPairNotSupported = "InvalidParameterValue.KeyPairNotSupported",
-    /// `InvalidParameterValue.LimitExceeded`: too many parameter values.
-    InvalidParameterValueLimitExceeded = "InvalidParameterValue.LimitExceeded",
-    /// `InvalidParameter`: a parameter is wrong.
-    InvalidParameter = "InvalidParameter",
-    /// `MissingParameter`: a required parameter is missing.
-    MissingParameter = "MissingParameter",
-    /// `UnknownParameter`: an unknown parameter was sent.
-    UnknownParameter = "UnknownParameter",
-    /// `InvalidAction`: the action does not exist.
-    InvalidAction = "InvalidAction",
-    /// `InternalServerError`: the service failed.
-    InternalServerError = "InternalServerError",
-    /// `InternalError`: the API failed.
-    InternalError = "InternalError",
-    /// `AuthFailure.SignatureFailure`: the signature does not match (wrong secret key, or
-    /// the request was changed after signing).
-    AuthFailureSignatureFailure = "AuthFailure.SignatureFailure",
-    /// `AuthFailure.SignatureExpire`: the timestamp is too far from the server's clock.
-    AuthFailureSignatureExpire = "AuthFailure.SignatureExpire",
-    /// `AuthFailure.SecretIdNotFound`: the secret id does not exist or is disabled.
-    AuthFailureSecretIdNotFound = "AuthFailure.SecretIdNotFound",
-    /// `AuthFailure.InvalidSecretId`: the secret id is not valid.
-    AuthFailureInvalidSecretId = "AuthFailure.InvalidSecretId",
-    /// `AuthFailure.TokenFailure`: the session token is wrong or expired.
-    AuthFailureTokenFailure = "AuthFailure.TokenFailure",
-    /// `AuthFailure.InvalidAuthorization`: the Authorization header is malformed.
-    AuthFailureInvalidAuthorization = "AuthFailure.InvalidAuthorization",
-    /// `AuthFailure.MFAFailure`: multi-factor authentication failed.
-    AuthFailureMfaFailure = "AuthFailure.MFAFailure",
-    /// `AuthFailure.UnauthorizedOperation`: the identity may not call this action.
-    AuthFailureUnauthorizedOperation = "AuthFailure.UnauthorizedOperation",
-    /// `UnauthorizedOperation`: the identity may not do this.
-    UnauthorizedOperation = "UnauthorizedOperation",
-    /// `RequestLimitExceeded`: too many requests; slow down.
-    RequestLimitExceeded = "RequestLimitExceeded",
-    /// `RequestLimitExceeded.UinLimitExceeded`: the account's rate limit was hit.
-    RequestLimitExceededUinLimitExceeded = "RequestLimitExceeded.UinLimitExceeded",
-    /// `RequestLimitExceeded.GlobalRegionUinLimitExceeded`: the account's rate limit across
-    /// regions was hit.
-    RequestLimitExceededGlobalRegionUinLimitExceeded = "RequestLimitExceeded.GlobalRegionUinLimitExceeded",
-    /// `RequestLimitExceeded.IPLimitExceeded`: the caller address's rate limit was hit.
-    RequestLimitExceededIpLimitExceeded = "RequestLimitExceeded.IPLimitExceeded",
-    /// `UnsupportedOperation`: the operation is not supported in this state.
-    UnsupportedOperation = "UnsupportedOperation",
-    /// `UnsupportedRegion`: the action is not offered in this region.
-    UnsupportedRegion = "UnsupportedRegion",
-    /// `InvalidRegion`: the region does not exist.
-    InvalidRegion = "InvalidRegion",
-    /// `ResourceNotFound`: a resource does not exist.
-    ResourceNotFound = "ResourceNotFound",
-    /// `ResourceInUse`: a resource is in use.
-    ResourceInUse = "ResourceInUse",
+/// The codes this crate acts on.
+pub(crate) mod codes {
+    pub(crate) const KEY_PAIR_NOT_FOUND: &str = "InvalidKeyPairId.NotFound";
+    pub(crate) const KEY_PAIR_NOT_SUPPORTED: &str = "InvalidParameterValue.KeyPairNotSupported";
+    pub(crate) const KEY_PAIR_OPERATION_NOT_SUPPORTED: &str = "InvalidKeyPair.NotSupported";
+    pub(crate) const INVALID_PARAMETER_VALUE: &str = "InvalidParameterValue";
+    pub(crate) const SIGNATURE_EXPIRE: &str = "AuthFailure.SignatureExpire";
 }
 
 impl ErrorCode {
-    /// Throttling ([`ErrorCode::is_throttling`]) and internal errors: trying again later may
-    /// succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, ErrorCode::InternalError | ErrorCode::InternalServerError) || self.is_throttling()
+    /// The code `code`, as the API writes it.
+    pub(crate) fn new(code: &str) -> Self {
+        ErrorCode(code.into())
     }
 
-    /// `RequestLimitExceeded` and any `RequestLimitExceeded.…`.
-    pub fn is_throttling(&self) -> bool {
-        let code = self.as_str();
-        code == "RequestLimitExceeded" || code.starts_with("RequestLimitExceeded.")
+    /// The code as the API writes it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Throttling ([`ErrorCode::is_throttling`]) and internal errors (`InternalError`,
+    /// `InternalServerError`): trying again later may succeed.
+    pub(crate) fn is_retryable(&self) -> bool {
+        matches!(self.as_str(), "InternalError" | "InternalServerError") || self.is_throttling()
+    }
+
+    /// `RequestLimitExceeded` and any `RequestLimitExceeded.…`: the account's window of
+    /// requests is full, often because another job shares it.
+    pub(crate) fn is_throttling(&self) -> bool {
+        self.in_family("RequestLimitExceeded")
     }
 
     /// `AuthFailure` and any `AuthFailure.…`, and `UnauthorizedOperation`.
-    pub fn is_auth(&self) -> bool {
-        let code = self.as_str();
-        code == "AuthFailure" || code.starts_with("AuthFailure.") || code == "UnauthorizedOperation"
+    pub(crate) fn is_auth(&self) -> bool {
+        self.in_family("AuthFailure") || self.as_str() == "UnauthorizedOperation"
     }
 
     /// Codes saying the request itself is wrong: unknown or malformed ids, bad, missing or
-    /// unknown parameters, unsupported key pairs.
-    pub fn is_input(&self) -> bool {
-        let code = self.as_str();
-        ["InvalidKeyPairId", "InvalidKeyPair", "InvalidParameter", "InvalidParameterValue"].iter().any(
-            |family| code == *family || code.strip_prefix(family).is_some_and(|rest| rest.starts_with('.')),
-        ) || matches!(
-            self,
-            ErrorCode::MissingParameter
-                | ErrorCode::UnknownParameter
-                | ErrorCode::InvalidAction
-                | ErrorCode::InvalidRegion
-                | ErrorCode::UnsupportedRegion
-        )
+    /// unknown parameters, unsupported key pairs, an unknown action or region.
+    #[cfg(test)]
+    fn is_input(&self) -> bool {
+        ["InvalidKeyPairId", "InvalidKeyPair", "InvalidParameter", "InvalidParameterValue"]
+            .iter()
+            .any(|family| self.in_family(family))
+            || matches!(
+                self.as_str(),
+                "MissingParameter"
+                    | "UnknownParameter"
+                    | "InvalidAction"
+                    | "InvalidRegion"
+                    | "UnsupportedRegion"
+            )
+    }
+
+    /// Whether the code is `family` or `family.…`.
+    fn in_family(&self, family: &str) -> bool {
+        self.as_str().strip_prefix(family).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
     }
 }
 
-impl std::str::FromStr for ErrorCode {
-    type Err = std::convert::Infallible;
+impl PartialEq<str> for ErrorCode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(ErrorCode::new(s))
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 
@@ -395,17 +349,16 @@ impl fmt::Display for ErrorCode {
 
 /// The code of a key pair's failure in a report: why it was kept, or failed.
 ///
-/// Its text (`Display`) is what reports and JSON show: the API's code verbatim,
+/// Its text (`Display`, and its JSON form) is what reports show: the API's code verbatim,
 /// `KeyPairStillPresent`, `VerificationIncomplete`, `Interrupted`, `Transport.<kind>` (e.g.
 /// `Transport.Timeout`), `HTTP<status>`, `DecodeError`, or `ClientError`.
 ///
+/// It is made from an [`Error`] with `FailureCode::from(&error)`.
+///
 /// ```
-/// use cvm_keypairs::{Error, ErrorCode, FailureCode};
-/// let gateway = Error::Http { status: 502, snippet: "<html>".into(), request_id: None };
-/// assert_eq!(FailureCode::of(&gateway), FailureCode::Http(502));
-/// assert_eq!(FailureCode::of(&gateway).to_string(), "HTTP502");
-/// assert!(FailureCode::of(&gateway).is_no_answer());
+/// use cvm_keypairs::FailureCode;
 /// assert_eq!(FailureCode::StillPresent.to_string(), "KeyPairStillPresent");
+/// assert!(FailureCode::Http(502).is_no_answer());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -431,9 +384,15 @@ pub enum FailureCode {
     Client,
 }
 
+impl From<&Error> for FailureCode {
+    fn from(error: &Error) -> Self {
+        FailureCode::of(error)
+    }
+}
+
 impl FailureCode {
     /// The code for a failure with `error`.
-    pub fn of(error: &Error) -> Self {
+    pub(crate) fn of(error: &Error) -> Self {
         match error {
             Error::Api { code, .. } => FailureCode::Api(code.clone()),
             Error::Http { status, .. } => FailureCode::Http(*status),
@@ -444,17 +403,9 @@ impl FailureCode {
         }
     }
 
-    /// The API's error code, for [`FailureCode::Api`].
-    pub fn api(&self) -> Option<&ErrorCode> {
-        match self {
-            FailureCode::Api(code) => Some(code),
-            _ => None,
-        }
-    }
-
-    /// Whether the credentials were refused ([`ErrorCode::is_auth`]).
+    /// Whether the credentials were refused: an `AuthFailure…` or `UnauthorizedOperation` code.
     pub fn is_auth(&self) -> bool {
-        self.api().is_some_and(ErrorCode::is_auth)
+        matches!(self, FailureCode::Api(code) if code.is_auth())
     }
 
     /// Whether no API answer came: a transport failure, a page that is not an API response,
@@ -479,6 +430,12 @@ impl fmt::Display for FailureCode {
     }
 }
 
+impl serde::Serialize for FailureCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -486,8 +443,7 @@ mod tests {
     #[test]
     fn invalid_ids_show_the_count_and_at_most_twenty() {
         let bad = |n: usize| {
-            Error::InvalidKeyIds((0..n).map(|i| KeyIdError { id: format!("x{i}"), reason: "r" }).collect())
-                .to_string()
+            Error::InvalidKeyIds((0..n).map(|i| KeyIdError::new(&format!("x{i}"), "r")).collect()).to_string()
         };
         assert_eq!(bad(1), "1 invalid key pair id: \"x0\" (r)");
         assert_eq!(bad(2), "2 invalid key pair ids: \"x0\" (r); \"x1\" (r)");
@@ -501,5 +457,40 @@ mod tests {
     fn no_credentials_lists_each_source_without_a_trailing_semicolon() {
         let e = Error::NoCredentials(vec![("environment", "a".into()), ("profile file", "b".into())]);
         assert_eq!(e.to_string(), "no credentials found: environment: a; profile file: b");
+    }
+
+    #[test]
+    fn codes_are_classified_by_family_and_compared_as_text() {
+        for (code, retryable, throttling, auth, input) in [
+            ("RequestLimitExceeded", true, true, false, false),
+            ("RequestLimitExceeded.IPLimitExceeded", true, true, false, false),
+            ("RequestLimitExceededX", false, false, false, false),
+            ("InternalError", true, false, false, false),
+            ("AuthFailure.SecretIdNotFound", false, false, true, false),
+            ("UnauthorizedOperation", false, false, true, false),
+            ("InvalidKeyPairId.NotFound", false, false, false, true),
+            ("InvalidParameterValue.KeyPairNotSupported", false, false, false, true),
+            ("UnsupportedRegion", false, false, false, true),
+            ("Some.NewCode", false, false, false, false),
+        ] {
+            let c = ErrorCode::new(code);
+            assert_eq!(
+                (c.is_retryable(), c.is_throttling(), c.is_auth(), c.is_input()),
+                (retryable, throttling, auth, input),
+                "{code}"
+            );
+            assert_eq!(c, code);
+        }
+    }
+
+    #[test]
+    fn causes_are_kept_as_sources() {
+        use std::error::Error as _;
+        let io = std::io::Error::other("disk on fire");
+        let e = Error::Credentials { message: "profile file".into(), source: Some(Box::new(io)) };
+        assert_eq!(e.source().unwrap().to_string(), "disk on fire");
+        let bad: Error = KeyIdError::new("x", "too short").into();
+        assert!(bad.source().unwrap().to_string().contains("too short"));
+        assert!(Error::Interrupted.source().is_none());
     }
 }

@@ -10,6 +10,9 @@ use std::str::FromStr;
 
 use crate::error::Error;
 
+/// The `User-Agent` every request carries.
+pub(crate) const USER_AGENT: &str = concat!("cvm-keypairs/", env!("CARGO_PKG_VERSION"));
+
 /// The HTTP method of an API call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {
@@ -22,7 +25,7 @@ pub enum Method {
 
 impl Method {
     /// `GET` or `POST`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
@@ -90,7 +93,7 @@ impl HttpRequest<'_> {
     }
 
     /// The request target: path and query, as in the request line.
-    pub fn path_and_query(&self) -> &str {
+    pub(crate) fn path_and_query(&self) -> &str {
         let after_scheme = self.url.find("://").map_or(0, |i| i + 3);
         self.url[after_scheme..].find('/').map_or("/", |i| &self.url[after_scheme + i..])
     }
@@ -144,7 +147,7 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     /// The value of the first header named `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }

@@ -16,7 +16,7 @@ const LEN: usize = PREFIX.len() + 8;
 /// ```
 /// use cvm_keypairs::KeyId;
 /// let id: KeyId = "skey-mv9yzyjj".parse().unwrap();
-/// assert_eq!(id.as_str(), "skey-mv9yzyjj");
+/// assert_eq!(id.to_string(), "skey-mv9yzyjj");
 /// assert!("skey-1122".parse::<KeyId>().is_err());
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -24,19 +24,17 @@ pub struct KeyId([u8; LEN]);
 
 impl KeyId {
     /// The id as text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         // Parsing admits ASCII only.
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
 impl FromStr for KeyId {
-    type Err = Error;
+    type Err = KeyIdError;
 
-    fn from_str(s: &str) -> Result<Self, Error> {
-        let invalid = |reason: &'static str| {
-            Error::InvalidKeyId(KeyIdError { id: s.chars().take(64).collect(), reason })
-        };
+    fn from_str(s: &str) -> Result<Self, KeyIdError> {
+        let invalid = |reason: &'static str| KeyIdError::new(s, reason);
         if !s.starts_with(PREFIX) {
             return Err(invalid("a key pair id starts with \"skey-\""));
         }
@@ -77,23 +75,20 @@ impl<'de> serde::Deserialize<'de> for KeyId {
     }
 }
 
+impl AsRef<str> for KeyId {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
 /// Parses every id, reporting all malformed ones at once.
-///
-/// ```
-/// use cvm_keypairs::{key_id::parse_all, Error};
-/// match parse_all(["skey-mv9yzyjj", "bad", "skey-UPPER123"]) {
-///     Err(Error::InvalidKeyIds(errors)) => assert_eq!(errors.len(), 2),
-///     other => panic!("{other:?}"),
-/// }
-/// ```
-pub fn parse_all<'a>(ids: impl IntoIterator<Item = &'a str>) -> Result<Vec<KeyId>, Error> {
+pub(crate) fn parse_all<I: AsRef<str>>(ids: impl IntoIterator<Item = I>) -> Result<Vec<KeyId>, Error> {
     let mut good = Vec::new();
     let mut bad = Vec::new();
     for id in ids {
-        match id.parse() {
+        match id.as_ref().parse() {
             Ok(id) => good.push(id),
-            Err(Error::InvalidKeyId(e)) => bad.push(e),
-            Err(other) => return Err(other),
+            Err(e) => bad.push(e),
         }
     }
     if bad.is_empty() {
@@ -104,7 +99,7 @@ pub fn parse_all<'a>(ids: impl IntoIterator<Item = &'a str>) -> Result<Vec<KeyId
 }
 
 /// Removes repeated ids, keeping each one's first occurrence and the order.
-pub fn dedup(ids: &mut Vec<KeyId>) {
+pub(crate) fn dedup(ids: &mut Vec<KeyId>) {
     let mut seen = std::collections::HashSet::with_capacity(ids.len());
     ids.retain(|id| seen.insert(*id));
 }
@@ -138,7 +133,7 @@ mod tests {
             "skey-mv9y\nyjj",
         ] {
             let err = bad.parse::<KeyId>().unwrap_err();
-            assert!(matches!(&err, Error::InvalidKeyId(e) if e.id == bad), "{bad:?}: {err:?}");
+            assert_eq!(err.id, bad);
             assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
         }
     }
@@ -151,6 +146,14 @@ mod tests {
         dedup(&mut ids);
         let shown: Vec<_> = ids.iter().map(KeyId::as_str).collect();
         assert_eq!(shown, ["skey-bbbbbbbb", "skey-aaaaaaaa", "skey-cccccccc"]);
+    }
+
+    #[test]
+    fn every_malformed_id_is_reported_together() {
+        match parse_all(["skey-mv9yzyjj", "bad", "skey-UPPER123"]) {
+            Err(Error::InvalidKeyIds(errors)) => assert_eq!(errors.len(), 2),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -1,16 +1,18 @@
-//! Blocking, zero-async management of Tencent Cloud CVM key pairs through API 3.0.
+//! Blocking, zero-async management of Tencent Cloud CVM key pairs through API 3.0: above all
+//! `DeleteKeyPairs`, done so that every id gets an honest result.
 //!
-//! The crate is built in layers that only ever call downwards:
-//! [`KeyId`] validates ids once; an [`Action`] such as [`DeleteKeyPairs`] writes its parameters
-//! as a GET query ([`query`]) or a POST JSON body; [`RequestConfig::build`] signs those exact
-//! bytes with the pure TC3-HMAC-SHA256 signer ([`tc3`]) into a plain [`HttpRequest`]. A
-//! [`Transport`] sends it and [`response::parse`] turns what comes back into a typed output or
-//! an [`Error`]; [`Client`] does all three in one call, and [`batch`] deletes any number of key
-//! pairs with pacing, retries and verification.
+//! Data flows one way: ids are validated once into [`KeyId`]s; an [`Action`] (one type per API
+//! action, e.g. [`DeleteKeyPairs`]) serialises its parameters as the POST body or the GET query;
+//! [`RequestConfig::build`] signs those exact bytes with TC3-HMAC-SHA256 (pure: a function of
+//! its inputs, no clock, no I/O) into a plain [`HttpRequest`]; a [`Transport`] sends it; the
+//! answer becomes the action's output or an [`Error`] keeping the API's code and RequestId.
+//! [`Client`] does all of that with pacing and retries, and
+//! [`Client::delete_key_pairs_all`] deletes any number of key pairs, verified, into a
+//! [`DeletionReport`].
 //!
 //! Deleting key pairs, here against the local emulator of the API (the `cvm-keypairs-emulator`
 //! crate) so the example runs anywhere; against Tencent Cloud, leave out the endpoint and the
-//! credentials come from the environment, the profile file or the instance role:
+//! credentials, which then come from the environment, the profile file or the instance role:
 //!
 //! ```
 //! # #[cfg(feature = "ureq")] {
@@ -28,9 +30,12 @@
 //!     .build()?;
 //!
 //! let report = client.delete_key_pairs_all(["skey-mv9yzyjj", "skey-1a2b3c4d"])?;
-//! assert_eq!(report.deleted[0].as_str(), "skey-mv9yzyjj");
-//! assert_eq!(report.not_found[0].as_str(), "skey-1a2b3c4d");
+//! assert_eq!(report.deleted[0].to_string(), "skey-mv9yzyjj");
+//! assert_eq!(report.not_found[0].to_string(), "skey-1a2b3c4d");
 //! assert!(report.all_absent());
+//! for failure in report.kept.iter().chain(&report.failed) {
+//!     println!("{}: {} ({})", failure.key_id, failure.code(), failure.message());
+//! }
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -38,16 +43,14 @@
 //! Signing alone, with no I/O (the signer-only build, `default-features = false`, has this):
 //!
 //! ```
-//! use cvm_keypairs::{Credentials, DeleteKeyPairs, Method, RequestConfig, Signer};
+//! use cvm_keypairs::{Credentials, DeleteKeyPairs, Method, RequestConfig};
 //!
-//! let config = RequestConfig {
-//!     region: "ap-guangzhou".into(),
-//!     method: Method::Get,
-//!     ..RequestConfig::default()
-//! };
+//! let mut config = RequestConfig::default();
+//! config.region = "ap-guangzhou".into();
+//! config.method = Method::Get;
 //! let credentials = Credentials::new("AKIDEXAMPLE", "secret-key-EXAMPLE")?;
-//! let action = DeleteKeyPairs::parse(["skey-mv9yzyjj", "skey-1a2b3c4d"])?;
-//! let request = config.build(&Signer::new(), &credentials, &action, 1_700_000_000)?;
+//! let action = DeleteKeyPairs::new(["skey-mv9yzyjj", "skey-1a2b3c4d"])?;
+//! let request = config.build(&credentials, &action, 1_700_000_000)?;
 //!
 //! assert_eq!(
 //!     request.url,
@@ -57,46 +60,54 @@
 //!     .header("Authorization")
 //!     .unwrap()
 //!     .starts_with("TC3-HMAC-SHA256 Credential=AKIDEXAMPLE/2023-11-14/cvm/tc3_request, "));
-//! println!("{request}"); // the request as it goes on the wire
+//! println!("{request}"); // the request as it goes on the wire, X-TC-Token shown as ***
 //! # Ok::<(), cvm_keypairs::Error>(())
 //! ```
+//!
+//! # Features
+//! - `ureq` (default): `UreqTransport` over ureq with rustls, and the defaults of
+//!   [`ClientBuilder`] that need it (transport, the credentials chain's instance role).
+//!   Without it the crate is the signer and the client over a transport of your own.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(unreachable_pub)]
 
-pub mod actions;
-pub mod batch;
-pub mod client;
-pub mod clock;
-pub mod credentials;
-pub mod endpoint;
-pub mod error;
-pub mod http;
-pub mod key_id;
+mod actions;
+mod batch;
+mod client;
+mod clock;
+mod credentials;
+mod endpoint;
+mod env;
+mod error;
+mod http;
+mod key_id;
 mod limiter;
 mod observe;
-pub mod query;
-pub mod request;
-pub mod response;
-pub mod retry;
+mod query;
+mod request;
+mod response;
+mod retry;
 mod scrub;
-pub mod tc3;
-pub mod transport;
+mod tc3;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod transport;
 
-pub use actions::delete_key_pairs::DeleteKeyPairs;
-pub use actions::describe_key_pairs::{DescribeKeyPairs, DescribeKeyPairsOutput, Filter, KeyPair};
-pub use client::{Client, ClientBuilder, KeyPairList};
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use actions::delete_key_pairs::{DeleteKeyPairs, DeleteKeyPairsOutput};
+pub use actions::describe_key_pairs::{DescribeKeyPairs, DescribeKeyPairsOutput, Filter, KeyPair, Tag};
+pub use batch::{BatchControl, BatchOptions, DeletionReport, KeyFailure};
+pub use client::{Client, ClientBuilder};
 pub use credentials::{
-    Credentials, CredentialsChain, EnvProvider, Environment, InstanceRoleProvider, ProfileProvider,
-    ProvideCredentials, SystemEnvironment,
+    Credentials, CredentialsChain, EnvProvider, InstanceRoleProvider, ProfileProvider, ProvideCredentials,
 };
 pub use endpoint::Endpoint;
-pub use error::{Error, ErrorCode, FailureCode, TransportKind};
+pub use error::{Error, ErrorCode, FailureCode, KeyIdError, TransportKind};
 pub use http::{HttpRequest, HttpResponse, Method};
 pub use key_id::KeyId;
-pub use observe::{Event, Progress, WaitReason};
-pub use request::{Action, Language, RequestConfig, SignedHeaderSet};
-pub use tc3::Signer;
+pub use observe::{Event, Progress};
+pub use request::{Action, Language, RequestConfig};
+pub use retry::RetryPolicy;
 pub use transport::Transport;
 #[cfg(feature = "ureq")]
 pub use transport::{UreqTransport, UreqTransportBuilder};

@@ -16,25 +16,25 @@ const WINDOW: Duration = Duration::from_millis(1_050);
 
 /// Paces requests per action; shared by all threads of one client.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     per_second: usize,
     sent: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
 impl RateLimiter {
     /// A limiter allowing `per_second` requests per action in any window (at least 1).
-    pub fn new(per_second: usize) -> Self {
+    pub(crate) fn new(per_second: usize) -> Self {
         RateLimiter { per_second: per_second.max(1), sent: Mutex::new(HashMap::new()) }
     }
 
     /// The configured requests per second per action.
-    pub fn per_second(&self) -> usize {
+    pub(crate) fn per_second(&self) -> usize {
         self.per_second
     }
 
     /// Books the next slot for `action` and returns how long to wait for it: the caller
     /// waits (and may say so) before sending.
-    pub fn book(&self, action: &str) -> Duration {
+    pub(crate) fn book(&self, action: &str) -> Duration {
         self.reserve(action, Instant::now()).saturating_duration_since(Instant::now())
     }
 

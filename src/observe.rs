@@ -4,10 +4,11 @@
 //! prints these on stderr) must be able to say what is happening at any moment: what was
 //! settled, which request is in flight, and what a wait is for and how long it lasts.
 
+use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::error::Error;
+use crate::error::{Error, FailureCode};
 
 /// Something a running call reports to its observer.
 #[derive(Debug)]
@@ -15,47 +16,52 @@ use crate::error::Error;
 pub enum Event<'a> {
     /// Where a batch stands, after each step that settled key pairs.
     Progress(Progress),
-    /// A request is about to be sent.
+    /// A request for this action is about to be sent.
+    #[non_exhaustive]
     Sending {
         /// The action.
         action: &'static str,
-        /// Which attempt at this call this is, from 1.
-        attempt: u32,
     },
     /// The call is about to wait this long before going on.
+    #[non_exhaustive]
     Waiting {
         /// How long.
         duration: Duration,
-        /// What for.
-        reason: WaitReason<'a>,
+        /// What for, in words: pacing to the rate limit, a retry after a failure (naming the
+        /// API's code, which came from the server), or the pause before a batch's next round.
+        reason: &'a str,
     },
 }
 
-/// Why a call waits.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum WaitReason<'a> {
+/// Why a call waits (the words go in [`Event::Waiting`]).
+pub(crate) enum WaitReason<'a> {
     /// The client paces `action` to its rate limit.
-    Pacing {
-        /// The action.
-        action: &'static str,
-    },
-    /// `action` failed with `error` and will be tried again (for throttling,
-    /// [`Error::is_throttling`], until the API's window has passed).
-    Retry {
-        /// The action.
-        action: &'static str,
-        /// The failure.
-        error: &'a Error,
-    },
-    /// A batch pauses before round `round`, which tries again the key pairs that failed
-    /// transiently.
-    NextRound {
-        /// The round about to start, from 2.
-        round: u32,
-        /// The key pairs it will look at.
-        key_pairs: usize,
-    },
+    Pacing { action: &'static str },
+    /// `action` failed with `error` and will be tried again.
+    Retry { action: &'static str, error: &'a Error },
+    /// A batch pauses before round `round`, which looks at `key_pairs` again.
+    NextRound { round: u32, key_pairs: usize },
+}
+
+impl fmt::Display for WaitReason<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitReason::Pacing { action } => write!(f, "pacing {action} to the rate limit"),
+            WaitReason::Retry { action, error } if error.is_throttling() => write!(
+                f,
+                "{action} was throttled ({}): the account's requests per second are used up, maybe by \
+                 another job; trying again",
+                FailureCode::of(error)
+            ),
+            WaitReason::Retry { action, error } => {
+                write!(f, "{action} failed ({}); trying again", FailureCode::of(error))
+            }
+            WaitReason::NextRound { round, key_pairs } => {
+                let plural = if *key_pairs == 1 { "" } else { "s" };
+                write!(f, "then round {round} checks again and retries {key_pairs} key pair{plural} that failed transiently")
+            }
+        }
+    }
 }
 
 /// How many key pairs of a batch are where. Every id is counted once, and when the batch
@@ -79,12 +85,12 @@ pub struct Progress {
     /// lost (whether that request deleted them is decided at the end).
     pub unverified: usize,
     /// The round under way, from 1.
-    pub round: u32,
+    pub(crate) round: u32,
 }
 
 impl Progress {
     /// Ids whose outcome is known: deleted, not found, kept or failed.
-    pub fn settled(&self) -> usize {
+    pub(crate) fn settled(&self) -> usize {
         self.deleted + self.not_found + self.kept + self.failed
     }
 }
@@ -128,7 +134,7 @@ impl<'a> Hooks<'a> {
         if duration.is_zero() {
             return;
         }
-        self.event(&Event::Waiting { duration, reason });
+        self.event(&Event::Waiting { duration, reason: &reason.to_string() });
         let until = Instant::now() + duration;
         while !self.stop_requested() {
             let left = until.saturating_duration_since(Instant::now());
@@ -165,5 +171,6 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
         assert_eq!(seen.len(), 1, "a zero wait is not announced: {seen:?}");
         assert!(seen[0].contains("Waiting") && seen[0].contains("30s"), "{seen:?}");
+        assert!(seen[0].contains("pacing A to the rate limit"), "{seen:?}");
     }
 }

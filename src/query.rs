@@ -1,15 +1,28 @@
-//! The GET query string: parameter flattening and form encoding, pure.
+//! The GET query string of an action: its parameters flattened by serde and form-encoded, pure.
 //!
-//! API 3.0 takes nested parameters as flat names: arrays become `Name.N` (zero-based) and
-//! objects `Name.Field`, so `{"Filters":[{"Values":["a"]}]}` is sent as `Filters.0.Values.0=a`.
-//! The encoding is the one the official SDKs send and sign (`application/x-www-form-urlencoded`):
-//! `A-Z a-z 0-9 - _ . ~` unchanged, space as `+`, every other UTF-8 byte as `%XX` upper-case.
-//! Booleans are written `true`/`false` and `null` values are left out.
+//! API 3.0 takes nested parameters as flat names: sequences become `Name.N` (zero-based) and
+//! structs or maps `Name.Field`, so `Filters: [{Name, Values: ["a"]}]` is sent as
+//! `Filters.0.Name=…&Filters.0.Values.0=a`, in the order the fields are declared, as the
+//! official SDKs send them. The encoding is the one they send and sign
+//! (`application/x-www-form-urlencoded`): `A-Z a-z 0-9 - _ . ~` unchanged, space as `+`, every
+//! other UTF-8 byte as `%XX` upper-case. Booleans are `true`/`false`; `None` and unit values
+//! are left out.
 
-use serde_json::Value;
+use std::fmt::{self, Display};
+
+use serde::ser::{self, Impossible, Serialize};
+
+use crate::error::Error;
+
+/// Appends the parameters `params` (a struct or a map, or unit for none) to `out` as a query,
+/// joined to what is there with `&`.
+pub(crate) fn write(out: &mut String, params: &(impl Serialize + ?Sized)) -> Result<(), Error> {
+    let mut name = String::new();
+    params.serialize(Flatten { out, name: &mut name }).map_err(|e| Error::unencodable(e.0))
+}
 
 /// Appends `s` form-encoded to `out`.
-pub fn form_encode(out: &mut String, s: &str) {
+fn form_encode(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
     // Runs of unreserved bytes are copied whole; they are ASCII, so they start and end on
@@ -36,101 +49,490 @@ pub fn form_encode(out: &mut String, s: &str) {
     }
 }
 
-/// Appends one `name=value` pair, with `&` before it unless `out` is empty.
-pub fn push_pair(out: &mut String, name: &str, value: &str) {
-    if !out.is_empty() {
-        out.push('&');
+/// Why parameters cannot be a query.
+#[derive(Debug)]
+struct Unencodable(String);
+
+impl Display for Unencodable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
-    form_encode(out, name);
-    out.push('=');
-    form_encode(out, value);
 }
 
-/// Appends an encoded query to `out`, joined with `&`.
-pub(crate) fn append(out: &mut String, encoded: &str) {
-    if !out.is_empty() && !encoded.is_empty() {
-        out.push('&');
+impl std::error::Error for Unencodable {}
+
+impl ser::Error for Unencodable {
+    fn custom<T: Display>(msg: T) -> Self {
+        Unencodable(msg.to_string())
     }
-    out.push_str(encoded);
 }
 
-/// Flattens and encodes ordered parameters into a query string.
-///
-/// ```
-/// use serde_json::json;
-/// let filters = json!([{"Name": "key-name", "Values": ["my key"]}]);
-/// let query = cvm_keypairs::query::encode_params([("Filters", &filters), ("Limit", &json!(10))]);
-/// assert_eq!(query, "Filters.0.Name=key-name&Filters.0.Values.0=my+key&Limit=10");
-/// ```
-pub fn encode_params<'a>(params: impl IntoIterator<Item = (&'a str, &'a Value)>) -> String {
-    let mut out = String::new();
-    let mut name = String::new();
-    for (key, value) in params {
-        name.clear();
-        name.push_str(key);
-        flatten(&mut out, &mut name, value);
-    }
-    out
+fn unsupported(what: &str) -> Unencodable {
+    Unencodable(format!("{what} cannot be a query parameter"))
 }
 
-/// Encodes a JSON object's members as top-level parameters, in the object's order.
-pub fn encode_object(object: &serde_json::Map<String, Value>) -> String {
-    encode_params(object.iter().map(|(k, v)| (k.as_str(), v)))
+/// Serialises a value under the parameter name `name` (empty at the top, where only structs,
+/// maps and unit are taken).
+struct Flatten<'a> {
+    out: &'a mut String,
+    name: &'a mut String,
 }
 
-fn flatten(out: &mut String, name: &mut String, value: &Value) {
-    let base = name.len();
-    match value {
-        Value::Null => {}
-        Value::String(s) => push_pair(out, name, s),
-        Value::Bool(b) => push_pair(out, name, if *b { "true" } else { "false" }),
-        Value::Number(n) => push_pair(out, name, &n.to_string()),
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                name.push('.');
-                name.push_str(&i.to_string());
-                flatten(out, name, item);
-                name.truncate(base);
-            }
+impl Flatten<'_> {
+    fn pair(self, value: &str) -> Result<(), Unencodable> {
+        if self.name.is_empty() {
+            return Err(unsupported("a bare value"));
         }
-        Value::Object(fields) => {
-            for (field, item) in fields {
-                name.push('.');
-                name.push_str(field);
-                flatten(out, name, item);
-                name.truncate(base);
-            }
+        if !self.out.is_empty() {
+            self.out.push('&');
         }
+        form_encode(self.out, self.name);
+        self.out.push('=');
+        form_encode(self.out, value);
+        Ok(())
+    }
+
+    /// Serialises `value` under `self.name` `.` `part` (or `part` alone at the top).
+    fn nested(&mut self, part: &str, value: &(impl Serialize + ?Sized)) -> Result<(), Unencodable> {
+        let base = self.name.len();
+        if base > 0 {
+            self.name.push('.');
+        }
+        self.name.push_str(part);
+        let result = value.serialize(Flatten { out: self.out, name: self.name });
+        self.name.truncate(base);
+        result
+    }
+}
+
+macro_rules! display_values {
+    ($($method:ident($ty:ty)),* $(,)?) => {
+        $(fn $method(self, v: $ty) -> Result<(), Unencodable> {
+            self.pair(&v.to_string())
+        })*
+    };
+}
+
+impl<'a> ser::Serializer for Flatten<'a> {
+    type Ok = ();
+    type Error = Unencodable;
+    type SerializeSeq = Seq<'a>;
+    type SerializeTuple = Seq<'a>;
+    type SerializeTupleStruct = Seq<'a>;
+    type SerializeTupleVariant = Impossible<(), Unencodable>;
+    type SerializeMap = Map<'a>;
+    type SerializeStruct = Self;
+    type SerializeStructVariant = Impossible<(), Unencodable>;
+
+    display_values!(
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_i128(i128),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_u128(u128),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+    );
+
+    fn serialize_bool(self, v: bool) -> Result<(), Unencodable> {
+        self.pair(if v { "true" } else { "false" })
+    }
+
+    fn serialize_str(self, v: &str) -> Result<(), Unencodable> {
+        self.pair(v)
+    }
+
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Unencodable> {
+        Err(unsupported("bytes"))
+    }
+
+    fn serialize_none(self) -> Result<(), Unencodable> {
+        Ok(())
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Unencodable> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), Unencodable> {
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Unencodable> {
+        Ok(())
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), Unencodable> {
+        self.pair(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), Unencodable> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Unencodable> {
+        Err(unsupported("an enum with data"))
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Seq<'a>, Unencodable> {
+        if self.name.is_empty() {
+            return Err(unsupported("a bare sequence"));
+        }
+        Ok(Seq { inner: self, index: 0 })
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Seq<'a>, Unencodable> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Seq<'a>, Unencodable> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Unencodable> {
+        Err(unsupported("an enum with data"))
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Map<'a>, Unencodable> {
+        Ok(Map { inner: self, key: String::new() })
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, Unencodable> {
+        Ok(self)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Unencodable> {
+        Err(unsupported("an enum with data"))
+    }
+}
+
+impl ser::SerializeStruct for Flatten<'_> {
+    type Ok = ();
+    type Error = Unencodable;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Unencodable> {
+        self.nested(key, value)
+    }
+
+    fn end(self) -> Result<(), Unencodable> {
+        Ok(())
+    }
+}
+
+/// The items of a sequence, named `Name.0`, `Name.1`, …
+struct Seq<'a> {
+    inner: Flatten<'a>,
+    index: usize,
+}
+
+impl Seq<'_> {
+    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unencodable> {
+        let digits = itoa(self.index);
+        self.index += 1;
+        self.inner.nested(digits.as_str(), value)
+    }
+}
+
+/// `n` in decimal, on the stack.
+fn itoa(n: usize) -> Digits {
+    let mut digits = Digits { buf: [0; 20], start: 20 };
+    let mut n = n;
+    loop {
+        digits.start -= 1;
+        digits.buf[digits.start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return digits;
+        }
+    }
+}
+
+struct Digits {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl Digits {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[self.start..]).unwrap_or_default()
+    }
+}
+
+macro_rules! seq_impl {
+    ($($trait:ident, $method:ident;)*) => {
+        $(impl ser::$trait for Seq<'_> {
+            type Ok = ();
+            type Error = Unencodable;
+
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unencodable> {
+                self.item(value)
+            }
+
+            fn end(self) -> Result<(), Unencodable> {
+                Ok(())
+            }
+        })*
+    };
+}
+
+seq_impl! {
+    SerializeSeq, serialize_element;
+    SerializeTuple, serialize_element;
+    SerializeTupleStruct, serialize_field;
+}
+
+/// The entries of a map, named `Name.Key`; keys must be strings.
+struct Map<'a> {
+    inner: Flatten<'a>,
+    key: String,
+}
+
+impl ser::SerializeMap for Map<'_> {
+    type Ok = ();
+    type Error = Unencodable;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Unencodable> {
+        self.key = key.serialize(KeyName)?;
+        Ok(())
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unencodable> {
+        let key = std::mem::take(&mut self.key);
+        self.inner.nested(&key, value)
+    }
+
+    fn end(self) -> Result<(), Unencodable> {
+        Ok(())
+    }
+}
+
+/// Takes a map key, which must be a string.
+struct KeyName;
+
+macro_rules! not_a_key {
+    ($($method:ident($($ty:ty),*)),* $(,)?) => {
+        $(fn $method(self, $(_: $ty),*) -> Result<String, Unencodable> {
+            Err(unsupported("a map key that is not a string"))
+        })*
+    };
+}
+
+impl ser::Serializer for KeyName {
+    type Ok = String;
+    type Error = Unencodable;
+    type SerializeSeq = Impossible<String, Unencodable>;
+    type SerializeTuple = Impossible<String, Unencodable>;
+    type SerializeTupleStruct = Impossible<String, Unencodable>;
+    type SerializeTupleVariant = Impossible<String, Unencodable>;
+    type SerializeMap = Impossible<String, Unencodable>;
+    type SerializeStruct = Impossible<String, Unencodable>;
+    type SerializeStructVariant = Impossible<String, Unencodable>;
+
+    fn serialize_str(self, v: &str) -> Result<String, Unencodable> {
+        Ok(v.to_owned())
+    }
+
+    not_a_key!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_bytes(&[u8]),
+        serialize_none(),
+        serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    );
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, Unencodable> {
+        Err(unsupported("a map key that is not a string"))
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<String, Unencodable> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<String, Unencodable> {
+        Err(unsupported("a map key that is not a string"))
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Unencodable> {
+        Err(unsupported("a map key that is not a string"))
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Unencodable> {
+        Err(unsupported("a map key that is not a string"))
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Unencodable> {
+        Err(unsupported("a map key that is not a string"))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Unencodable> {
+        Err(unsupported("a map key that is not a string"))
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Unencodable> {
+        Err(unsupported("a map key that is not a string"))
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Unencodable> {
+        Err(unsupported("a map key that is not a string"))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Unencodable> {
+        Err(unsupported("a map key that is not a string"))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde::Serialize;
+    use serde_json::{json, Value};
+
     use super::*;
-    use serde_json::json;
 
-    #[test]
-    fn every_byte_outside_the_unreserved_set_is_escaped_upper_case() {
+    fn query(params: &impl Serialize) -> String {
         let mut out = String::new();
-        form_encode(&mut out, "aZ09-_.~ /+%&=中\u{1F600}\t");
-        assert_eq!(out, "aZ09-_.~+%2F%2B%25%26%3D%E4%B8%AD%F0%9F%98%80%09");
+        write(&mut out, params).unwrap();
+        out
+    }
+
+    #[derive(Serialize)]
+    struct Filter<'a> {
+        #[serde(rename = "Name")]
+        name: &'a str,
+        #[serde(rename = "Values")]
+        values: Vec<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    struct Params<'a> {
+        #[serde(rename = "KeyIds", skip_serializing_if = "Vec::is_empty")]
+        key_ids: Vec<&'a str>,
+        #[serde(rename = "Filters")]
+        filters: Vec<Filter<'a>>,
+        #[serde(rename = "Offset")]
+        offset: Option<u64>,
+        #[serde(rename = "ForceStop")]
+        force_stop: bool,
     }
 
     #[test]
-    fn nested_values_flatten_in_order_with_zero_based_indices() {
-        let v = json!({"B": [1, true, null, {"X": ["p q"]}], "A": "z"});
-        let q = encode_params([("K", &v)]);
-        assert_eq!(q, "K.A=z&K.B.0=1&K.B.1=true&K.B.3.X.0=p+q");
+    fn structs_flatten_in_field_order_with_nested_names() {
+        let params = Params {
+            key_ids: vec![],
+            filters: vec![Filter { name: "key-name", values: vec!["my key", "k/2"] }],
+            offset: None,
+            force_stop: true,
+        };
+        assert_eq!(
+            query(&params),
+            "Filters.0.Name=key-name&Filters.0.Values.0=my+key&Filters.0.Values.1=k%2F2&ForceStop=true"
+        );
     }
 
     #[test]
-    fn keys_are_encoded_too() {
-        assert_eq!(encode_params([("a b&", &json!("c"))]), "a+b%26=c");
+    fn sequences_past_ten_keep_counting() {
+        let ids: Vec<String> = (0..12).map(|i| format!("skey-{i:08}")).collect();
+        let q = query(&json!({"KeyIds": ids}));
+        assert!(q.ends_with("&KeyIds.10=skey-00000010&KeyIds.11=skey-00000011"), "{q}");
     }
 
     #[test]
-    fn empty_inputs_give_an_empty_query() {
-        assert_eq!(encode_params([("A", &json!([])), ("B", &Value::Null)]), "");
-        assert_eq!(encode_object(&serde_json::Map::new()), "");
+    fn maps_and_unit_are_taken_and_bare_values_refused() {
+        assert_eq!(
+            query(&json!({"Zone": "ap-guangzhou-3", "N": 1.5, "Null": null})),
+            "N=1.5&Zone=ap-guangzhou-3"
+        );
+        assert_eq!(query(&()), "");
+        let mut out = String::from("A=1");
+        write(&mut out, &json!({"B": 2})).unwrap();
+        assert_eq!(out, "A=1&B=2", "joined to what is there");
+        for bad in [json!([1, 2]), json!("text"), json!(3)] {
+            assert!(matches!(write(&mut String::new(), &bad), Err(Error::InvalidInput(_))), "{bad}");
+        }
+        let bad_key = std::collections::BTreeMap::from([(1, "x")]);
+        assert!(write(&mut String::new(), &bad_key).is_err());
+    }
+
+    #[test]
+    fn every_byte_outside_the_unreserved_set_is_escaped() {
+        let mut out = String::new();
+        form_encode(&mut out, "aZ09-_.~ +/%&=é\u{1}");
+        assert_eq!(out, "aZ09-_.~+%2B%2F%25%26%3D%C3%A9%01");
+        let nested: Value = json!({"A": [{"B": [[1, 2]]}]});
+        assert_eq!(query(&nested), "A.0.B.0.0=1&A.0.B.0.1=2");
     }
 }

@@ -8,34 +8,55 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
 use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::http::{HttpRequest, Method};
+use crate::http::{HttpRequest, Method, USER_AGENT};
 use crate::tc3::{self, Payload, Signer, SigningInput};
 
 /// The CVM API version this crate speaks.
-pub const VERSION: &str = "2017-03-12";
-/// The service name in the credential scope.
-pub const SERVICE: &str = "cvm";
+pub(crate) const VERSION: &str = "2017-03-12";
 
 const FORM: &str = "application/x-www-form-urlencoded";
-/// The `User-Agent` every request carries.
-pub const USER_AGENT: &str = concat!("cvm-keypairs/", env!("CARGO_PKG_VERSION"));
 const JSON: &str = "application/json";
 
-/// An API action's request: its name, version and parameters in both encodings.
-pub trait Action {
+/// An API action: its parameters (serialised as the POST body by serde_json, or flattened into
+/// the GET query), its name, version and service, and the type of its answer.
+///
+/// Adding an action is one type implementing this; [`crate::Client::execute`] sends it.
+///
+/// ```
+/// use cvm_keypairs::Action;
+/// #[derive(serde::Serialize)]
+/// struct DescribeZones {}
+/// #[derive(serde::Deserialize)]
+/// struct Zones {
+///     #[serde(rename = "TotalCount")]
+///     total_count: u64,
+/// }
+/// impl Action for DescribeZones {
+///     type Output = Zones;
+///     fn name(&self) -> &'static str {
+///         "DescribeZones"
+///     }
+/// }
+/// ```
+pub trait Action: Serialize {
+    /// What the API answers: the fields of its `Response` object.
+    type Output: DeserializeOwned;
     /// The action name, e.g. `DeleteKeyPairs`.
     fn name(&self) -> &'static str;
-    /// The API version.
+    /// The API version, `2017-03-12` unless the action says otherwise.
     fn version(&self) -> &'static str {
         VERSION
     }
-    /// Appends the parameters as a form-encoded query (for GET).
-    fn write_query(&self, out: &mut String) -> Result<(), Error>;
-    /// Appends the parameters as a compact JSON object (for POST).
-    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), Error>;
+    /// The service in the credential scope, `cvm` unless the action says otherwise.
+    fn service(&self) -> &'static str {
+        "cvm"
+    }
 }
 
 /// The language of API error messages (`X-TC-Language`).
@@ -49,7 +70,7 @@ pub enum Language {
 
 impl Language {
     /// `zh-CN` or `en-US`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Language::ZhCn => "zh-CN",
             Language::EnUs => "en-US",
@@ -75,32 +96,37 @@ impl fmt::Display for Language {
     }
 }
 
-/// Which headers the signature covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SignedHeaderSet {
-    /// `content-type;host;x-tc-action`: binds the action into the signature, as the public
-    /// signature example does.
-    #[default]
-    WithAction,
-    /// `content-type;host`, as the official SDKs sign.
-    ContentTypeHost,
-}
-
-/// How requests are built: everything but the action, the credentials and the time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How requests are built: everything but the action, the credentials and the time; it keeps
+/// the derived signing key of its last request, so it is cheap to build many.
+///
+/// ```
+/// use cvm_keypairs::{Credentials, DeleteKeyPairs, Method, RequestConfig};
+/// let mut config = RequestConfig::default();
+/// config.region = "ap-guangzhou".into();
+/// config.method = Method::Get;
+/// let credentials = Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE")?;
+/// let request = config.build(&credentials, &DeleteKeyPairs::new(["skey-mv9yzyjj"])?, 1_700_000_000)?;
+/// assert_eq!(request.url, "https://cvm.tencentcloudapi.com/?KeyIds.0=skey-mv9yzyjj");
+/// # Ok::<(), cvm_keypairs::Error>(())
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
 pub struct RequestConfig {
-    /// Where requests go.
+    /// Where requests go (default `cvm.tencentcloudapi.com`).
     pub endpoint: Endpoint,
     /// The region (`X-TC-Region`), e.g. `ap-guangzhou`; empty to omit the header.
     pub region: String,
-    /// GET (query) or POST (JSON body).
+    /// GET (query) or POST (JSON body, the default).
     pub method: Method,
-    /// The language of error messages; `None` omits `X-TC-Language`.
+    /// The language of error messages; `None` (the default) omits `X-TC-Language`.
     pub language: Option<Language>,
-    /// The headers the signature covers.
-    pub signed_headers: SignedHeaderSet,
-    /// Sign `UNSIGNED-PAYLOAD` instead of the body.
+    /// Sign `x-tc-action` too (`content-type;host;x-tc-action`, binding the action into the
+    /// signature as the public signature example does; the default), or only
+    /// `content-type;host` as the official SDKs do.
+    pub sign_action_header: bool,
+    /// Sign `UNSIGNED-PAYLOAD` instead of the body (default false).
     pub unsigned_payload: bool,
+    signer: Signer,
 }
 
 impl Default for RequestConfig {
@@ -110,80 +136,75 @@ impl Default for RequestConfig {
             region: String::new(),
             method: Method::Post,
             language: None,
-            signed_headers: SignedHeaderSet::default(),
+            sign_action_header: true,
             unsigned_payload: false,
+            signer: Signer::new(),
+        }
+    }
+}
+
+/// A copy has a cache of its own.
+impl Clone for RequestConfig {
+    fn clone(&self) -> Self {
+        RequestConfig {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            method: self.method,
+            language: self.language,
+            sign_action_header: self.sign_action_header,
+            unsigned_payload: self.unsigned_payload,
+            signer: Signer::new(),
         }
     }
 }
 
 impl RequestConfig {
-    /// Builds and signs the request for `action` at `timestamp` (Unix seconds).
+    /// Builds and signs the request for `action` at `timestamp` (Unix seconds): a pure
+    /// function of its inputs (the signing key cache is invisible).
     ///
     /// ```
-    /// use cvm_keypairs::{Credentials, DeleteKeyPairs, RequestConfig, Signer};
-    /// let config = RequestConfig { region: "ap-guangzhou".into(), ..RequestConfig::default() };
+    /// use cvm_keypairs::{Credentials, DeleteKeyPairs, RequestConfig};
+    /// let config = RequestConfig::default();
     /// let creds = Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE")?;
-    /// let action = DeleteKeyPairs::parse(["skey-mv9yzyjj"])?;
-    /// let request = config.build(&Signer::new(), &creds, &action, 1_700_000_000)?;
+    /// let request = config.build(&creds, &DeleteKeyPairs::new(["skey-mv9yzyjj"])?, 1_700_000_000)?;
     /// assert_eq!(request.body, br#"{"KeyIds":["skey-mv9yzyjj"]}"#);
     /// assert_eq!(request.header("X-TC-Action"), Some("DeleteKeyPairs"));
     /// # Ok::<(), cvm_keypairs::Error>(())
     /// ```
     pub fn build<'a>(
         &'a self,
-        signer: &Signer,
         credentials: &Credentials,
-        action: &(impl Action + ?Sized),
+        action: &impl Action,
         timestamp: i64,
     ) -> Result<HttpRequest<'a>, Error> {
-        let (name, version) = (action.name(), action.version());
-        if !is_name(name) || !is_name(version) {
-            return Err(Error::InvalidInput(format!("action {name:?} or version {version:?} is malformed")));
+        let (name, version, service) = (action.name(), action.version(), action.service());
+        if !is_name(name) || !is_name(version) || !is_name(service) {
+            return Err(Error::InvalidInput(format!(
+                "action {name:?}, version {version:?} or service {service:?} is malformed"
+            )));
         }
         if !self.region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(Error::InvalidInput(format!("region {:?} is malformed", self.region)));
         }
-
-        let base = self.endpoint.base_url();
-        let mut url = Cow::Borrowed(base);
-        let mut body = Vec::new();
-        let mut query = String::new();
-        let content_type = match self.method {
-            Method::Get => {
-                action.write_query(&mut query)?;
-                if !query.is_empty() {
-                    let mut with_query = String::with_capacity(base.len() + 1 + query.len());
-                    with_query.push_str(base);
-                    with_query.push('?');
-                    with_query.push_str(&query);
-                    url = Cow::Owned(with_query);
-                }
-                FORM
-            }
-            Method::Post => {
-                action.write_json(&mut body)?;
-                JSON
-            }
-        };
-
+        let Parameters { url, query, body, content_type } = self.parameters(action)?;
         let host = self.endpoint.authority();
         let all_signed = [("content-type", content_type), ("host", host), ("x-tc-action", name)];
-        let signed = match self.signed_headers {
-            SignedHeaderSet::WithAction => &all_signed[..],
-            SignedHeaderSet::ContentTypeHost => &all_signed[..2],
-        };
+        let signed = if self.sign_action_header { &all_signed[..] } else { &all_signed[..2] };
         let payload = if self.unsigned_payload { Payload::Unsigned } else { Payload::Bytes(&body) };
         // Every header, the method, the service and the secret id come from checked parts.
-        let authorization = signer.authorization_prevalidated(&SigningInput {
-            secret_id: credentials.secret_id(),
-            secret_key: credentials.secret_key(),
-            service: SERVICE,
-            timestamp,
-            method: self.method.as_str(),
-            query: &query,
-            headers: signed,
-            payload,
-        })?;
+        let authorization = self.signer.authorization_prevalidated(
+            credentials,
+            &SigningInput {
+                secret_id: credentials.secret_id(),
+                secret_key: credentials.secret_key(),
+                service,
+                timestamp,
+                method: self.method.as_str(),
+                query: &query,
+                headers: signed,
+                payload,
+            },
+        )?;
 
         let mut headers = Vec::with_capacity(12);
         headers.push(("Authorization", Cow::Owned(authorization)));
@@ -209,6 +230,51 @@ impl RequestConfig {
         headers.push(("Accept", Cow::Borrowed(JSON)));
         Ok(HttpRequest { method: self.method, url, headers, body })
     }
+
+    /// The URL (with the query, for GET), the query, the body (for POST) and the content type
+    /// of `action`'s parameters: the exact bytes that are signed and sent.
+    fn parameters(&self, action: &impl Action) -> Result<Parameters<'_>, Error> {
+        let base = self.endpoint.base_url();
+        match self.method {
+            Method::Get => {
+                let mut query = String::new();
+                crate::query::write(&mut query, action)?;
+                let url = if query.is_empty() {
+                    Cow::Borrowed(base)
+                } else {
+                    let mut url = String::with_capacity(base.len() + 1 + query.len());
+                    url.push_str(base);
+                    url.push('?');
+                    url.push_str(&query);
+                    Cow::Owned(url)
+                };
+                Ok(Parameters { url, query, body: Vec::new(), content_type: FORM })
+            }
+            Method::Post => {
+                let mut body = Vec::with_capacity(64);
+                serde_json::to_writer(&mut body, action).map_err(Error::unencodable)?;
+                match body.first() {
+                    Some(b'{') => {}
+                    // Unit (no parameters) is the empty object.
+                    _ if body == b"null" => body = b"{}".to_vec(),
+                    _ => {
+                        return Err(Error::InvalidInput(
+                            "the parameters must serialise to a JSON object".into(),
+                        ))
+                    }
+                }
+                Ok(Parameters { url: Cow::Borrowed(base), query: String::new(), body, content_type: JSON })
+            }
+        }
+    }
+}
+
+/// An action's parameters as a request carries them.
+struct Parameters<'a> {
+    url: Cow<'a, str>,
+    query: String,
+    body: Vec<u8>,
+    content_type: &'static str,
 }
 
 fn is_name(s: &str) -> bool {
@@ -237,8 +303,8 @@ mod tests {
     fn build_borrows_what_the_configuration_holds() {
         let config = RequestConfig { region: "ap-guangzhou".into(), ..RequestConfig::default() };
         let credentials = Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap();
-        let action = DeleteKeyPairs::parse(["skey-aaaaaaaa"]).unwrap();
-        let post = config.build(&Signer::new(), &credentials, &action, 1_700_000_000).unwrap();
+        let action = DeleteKeyPairs::new(["skey-aaaaaaaa"]).unwrap();
+        let post = config.build(&credentials, &action, 1_700_000_000).unwrap();
         assert!(matches!(post.url, Cow::Borrowed("https://cvm.tencentcloudapi.com/")));
         for name in ["Host", "X-TC-Region", "X-TC-Action", "Content-Type"] {
             let value = post.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
@@ -246,7 +312,7 @@ mod tests {
         }
 
         let get = RequestConfig { method: Method::Get, ..config.clone() };
-        let get = get.build(&Signer::new(), &credentials, &action, 1_700_000_000).unwrap();
+        let get = get.build(&credentials, &action, 1_700_000_000).unwrap();
         assert_eq!(get.url, "https://cvm.tencentcloudapi.com/?KeyIds.0=skey-aaaaaaaa");
     }
 

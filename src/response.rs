@@ -16,12 +16,12 @@ use crate::http::HttpResponse;
 
 /// The most characters of a body kept in [`Error::Http`] and of a decoder message kept in
 /// [`Error::Decode`].
-pub const SNIPPET_CHARS: usize = 200;
+pub(crate) const SNIPPET_CHARS: usize = 200;
 /// The most characters of an API error message kept in [`Error::Api`].
-pub const MESSAGE_CHARS: usize = 1000;
+pub(crate) const MESSAGE_CHARS: usize = 1000;
 /// The most characters of an error code or a RequestId kept (a cut one ends in `…`): real ones
 /// are a few dozen, and a server must not make every report line hold a megabyte.
-pub const ID_CHARS: usize = 128;
+pub(crate) const ID_CHARS: usize = 128;
 
 #[derive(Deserialize)]
 struct Envelope<T> {
@@ -48,25 +48,7 @@ struct ApiError {
 
 /// Maps a response to the action's output `T`, deserialised from the `Response` object, or to
 /// the error it carries.
-///
-/// ```
-/// use cvm_keypairs::{response, Error, HttpResponse};
-/// #[derive(serde::Deserialize)]
-/// struct Out {
-///     #[serde(rename = "RequestId")]
-///     request_id: String,
-/// }
-/// let ok = HttpResponse { status: 200, body: br#"{"Response":{"RequestId":"r-1"}}"#.to_vec(), ..Default::default() };
-/// assert_eq!(response::parse::<Out>(&ok).unwrap().request_id, "r-1");
-///
-/// let body = br#"{"Response":{"Error":{"Code":"InvalidKeyPairId.NotFound","Message":"gone"},"RequestId":"r-2"}}"#;
-/// let err = HttpResponse { status: 200, body: body.to_vec(), ..Default::default() };
-/// match response::parse::<Out>(&err) {
-///     Err(e @ Error::Api { .. }) => assert_eq!(e.request_id(), Some("r-2")),
-///     other => panic!("{:?}", other.err()),
-/// }
-/// ```
-pub fn parse<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {
+pub(crate) fn parse<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {
     let (status, body) = (response.status, response.body.as_slice());
     let head = match serde_json::from_slice::<Envelope<Head>>(body) {
         Ok(envelope) => envelope.response,
@@ -75,7 +57,11 @@ pub fn parse<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {
             // Valid JSON of another shape from a non-2xx status is a gateway's, not the API's.
             let gateway = e.is_data() && !is_success(status);
             return Err(if looks_like_json(body) && !gateway {
-                Error::Decode { status, message: bounded(&e.to_string(), SNIPPET_CHARS), request_id }
+                Error::Decode {
+                    message: bounded(&e.to_string(), SNIPPET_CHARS),
+                    request_id,
+                    source: Some(Box::new(e)),
+                }
             } else {
                 Error::Http { status, snippet: snippet(body), request_id }
             });
@@ -83,11 +69,9 @@ pub fn parse<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {
     };
     if let Some(error) = head.error {
         return Err(Error::Api {
-            status,
             code: ErrorCode::new(&bounded(&error.code, ID_CHARS)),
             message: bounded(error.message.as_deref().unwrap_or_default(), MESSAGE_CHARS),
             request_id: head.request_id.map(|id| bounded(&id, ID_CHARS)),
-            server_time: response.header("Date").and_then(parse_http_date),
         });
     }
     let request_id = head.request_id.map(|id| bounded(&id, ID_CHARS));
@@ -95,9 +79,9 @@ pub fn parse<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {
         return Err(Error::Http { status, snippet: snippet(body), request_id });
     }
     serde_json::from_slice::<Envelope<T>>(body).map(|envelope| envelope.response).map_err(|e| Error::Decode {
-        status,
         message: bounded(&e.to_string(), SNIPPET_CHARS),
         request_id,
+        source: Some(Box::new(e)),
     })
 }
 
@@ -175,12 +159,7 @@ pub(crate) const MONTHS: [&str; 12] =
 
 /// Parses an HTTP date in the IMF-fixdate form servers must send (`Sun, 06 Nov 1994 08:49:37
 /// GMT`) into Unix seconds.
-///
-/// ```
-/// assert_eq!(cvm_keypairs::response::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784111777));
-/// assert_eq!(cvm_keypairs::response::parse_http_date("yesterday"), None);
-/// ```
-pub fn parse_http_date(s: &str) -> Option<i64> {
+pub(crate) fn parse_http_date(s: &str) -> Option<i64> {
     let s = s.trim();
     if s.len() != 29 || !s.is_ascii() || &s[3..5] != ", " || &s[25..] != " GMT" {
         return None;

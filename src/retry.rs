@@ -11,6 +11,8 @@
 
 use std::time::Duration;
 
+use crate::error::Error;
+
 /// How many times to try and how long to wait in between.
 ///
 /// With the defaults, one call waits at most 0.6 s between attempts after transient failures,
@@ -26,8 +28,8 @@ pub struct RetryPolicy {
     /// The bound of the wait before the second attempt; it doubles for each later one.
     /// Default 200 ms.
     pub base: Duration,
-    /// The largest bound a wait can have. Default 5 s.
-    pub cap: Duration,
+    /// The largest bound a wait can have: 5 s.
+    pub(crate) cap: Duration,
     /// Throttled answers (`RequestLimitExceeded`) one call accepts before it gives up; they
     /// do not use up `max_attempts`. Default 10.
     pub max_throttled: u32,
@@ -56,23 +58,26 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// No retries: one attempt.
-    pub fn none() -> Self {
+    #[cfg(test)]
+    pub(crate) fn none() -> Self {
         RetryPolicy { max_attempts: 1, max_throttled: 1, ..Self::default() }
     }
 
     /// The default policy with `max_attempts` attempts after transient failures.
-    pub fn with_max_attempts(max_attempts: u32) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_max_attempts(max_attempts: u32) -> Self {
         RetryPolicy { max_attempts, ..Self::default() }
     }
 
-    /// The same policy with no waits at all: for tests against fakes and local emulators.
-    pub fn without_waits(self) -> Self {
+    /// The same policy with no waits at all: for tests against fakes.
+    #[cfg(test)]
+    pub(crate) fn without_waits(self) -> Self {
         RetryPolicy { base: Duration::ZERO, cap: Duration::ZERO, throttle_wait: Duration::ZERO, ..self }
     }
 
     /// The wait after failed attempt `attempt` (1-based), given a uniformly random `u64`; `None`
     /// after the last attempt, so nothing sleeps when no attempt follows.
-    pub fn delay(&self, attempt: u32, random: u64) -> Option<Duration> {
+    pub(crate) fn delay(&self, attempt: u32, random: u64) -> Option<Duration> {
         if attempt >= self.max_attempts.max(1) {
             return None;
         }
@@ -83,7 +88,7 @@ impl RetryPolicy {
 
     /// The wait after the `throttled`-th throttled answer (1-based) of one call, given a
     /// uniformly random `u64`; `None` once [`RetryPolicy::max_throttled`] is spent.
-    pub fn throttle_delay(&self, throttled: u32, random: u64) -> Option<Duration> {
+    pub(crate) fn throttle_delay(&self, throttled: u32, random: u64) -> Option<Duration> {
         if throttled >= self.max_throttled.max(1) {
             return None;
         }
@@ -112,6 +117,18 @@ pub(crate) fn random_u64() -> u64 {
         return nanos.subsec_nanos() as u64;
     }
     u64::from_le_bytes(bytes)
+}
+
+/// The outcome of a call that may have been attempted several times.
+#[derive(Debug)]
+pub(crate) struct Attempted<T> {
+    /// The last attempt's result.
+    pub(crate) result: Result<T, Error>,
+    /// The RequestIds of the earlier attempts' API answers, so none is lost.
+    pub(crate) request_ids: Vec<String>,
+    /// Whether a failed attempt may still have taken effect on the server (a timeout, a broken
+    /// connection, a 5xx or an internal error after the request went out).
+    pub(crate) may_have_taken_effect: bool,
 }
 
 #[cfg(test)]

@@ -37,11 +37,6 @@ impl<'a> Secrets<'a> {
         Secrets { token: credentials.token(), key: Some(credentials.secret_key()) }
     }
 
-    /// Only a session token (what a signed request itself carries).
-    pub(crate) fn token(token: Option<&'a str>) -> Self {
-        Secrets { token, key: None }
-    }
-
     fn each(&self) -> impl Iterator<Item = &'a str> {
         [self.token, self.key].into_iter().flatten().filter(|s| s.len() >= MIN_SECRET)
     }
@@ -222,11 +217,9 @@ mod tests {
     #[test]
     fn errors_are_scrubbed_in_code_message_and_request_id() {
         let error = Error::Api {
-            status: 200,
             code: crate::error::ErrorCode::new(&format!("Bad.{TOKEN}")),
             message: format!("m {KEY}"),
             request_id: Some(format!("r-{}", &TOKEN[..12])),
-            server_time: None,
         };
         let shown = format!("{:?}", secrets().error(error));
         assert!(!shown.contains("SECRET") && shown.contains("Bad.***"), "{shown}");

@@ -14,19 +14,24 @@ use std::sync::Mutex;
 
 use ring::{digest, hmac};
 
+use crate::credentials::{Credentials, Fingerprint};
 use crate::error::Error;
 
 /// The algorithm name, first word of the string to sign and of the `Authorization` value.
-pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "TC3-HMAC-SHA256";
 
 /// The most headers one signature may cover.
-pub const MAX_SIGNED_HEADERS: usize = 16;
+pub(crate) const MAX_SIGNED_HEADERS: usize = 16;
 
 /// The literal hashed in place of the body when the payload is not signed.
-pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+pub(crate) const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+// The signing steps are the crate's own; they are `pub` only so that the `testing` feature can
+// hand them to the fuzz targets.
 
 /// What the signature covers of the request body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(unreachable_pub)]
 pub enum Payload<'a> {
     /// The exact body bytes (empty for GET).
     Bytes(&'a [u8]),
@@ -41,6 +46,7 @@ pub enum Payload<'a> {
 /// `content-type`, `host` (with `:port` when it is not the scheme's default) and optionally
 /// `x-tc-action`. Names are matched case-insensitively and must be unique.
 #[derive(Clone, Copy)]
+#[allow(unreachable_pub)]
 pub struct SigningInput<'a> {
     /// The secret id (`AKID…`), which appears in the credential scope.
     pub secret_id: &'a str,
@@ -75,8 +81,10 @@ impl fmt::Debug for SigningInput<'_> {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// The result of signing, step by step. None of it is secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(unreachable_pub)]
 pub struct Signature {
     /// The canonical request that was hashed.
     pub canonical_request: String,
@@ -91,15 +99,17 @@ pub struct Signature {
 /// A signer that caches the derived signing key for the last (secret key, UTC date, service).
 ///
 /// One value can be shared by many threads; steady-state signing is then one HMAC and two
-/// SHA-256. [`sign_uncached`] gives the same results without a cache.
+/// SHA-256. The cache is keyed by a fingerprint of the secret key, never a copy of it, and is
+/// invisible to callers: the same input gives the same output, cached or not.
 #[derive(Default)]
+#[allow(unreachable_pub)]
 pub struct Signer {
     cache: Mutex<Option<CachedKey>>,
 }
 
 struct CachedKey {
-    // The secret itself is the cache key: a changed secret must never reuse an old key.
-    secret_key: String,
+    // A changed secret must never reuse an old key: its fingerprint is part of the cache key.
+    fingerprint: Fingerprint,
     service: String,
     day: i64,
     date: Date,
@@ -114,44 +124,46 @@ impl fmt::Debug for Signer {
 
 impl Signer {
     /// A signer with an empty key cache.
+    #[allow(unreachable_pub)]
     pub fn new() -> Self {
         Self::default()
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Signs `input` and returns every step, re-deriving the signing key only when the secret
     /// key, the UTC date or the service differs from the previous call.
+    #[allow(unreachable_pub)]
     pub fn sign(&self, input: &SigningInput<'_>) -> Result<Signature, Error> {
         check_inputs(input)?;
-        Ok(self.worked(input)?.into_signature())
+        Ok(self.worked(&Fingerprint::of(input.secret_key), input)?.into_signature())
     }
 
-    /// Only the `Authorization` value of [`Signer::sign`], without copying out the steps.
-    pub fn authorization(&self, input: &SigningInput<'_>) -> Result<String, Error> {
-        check_inputs(input)?;
-        Ok(self.worked(input)?.authorization())
-    }
-
-    /// [`Signer::authorization`] for inputs whose headers, method, service and secret id the
+    /// The `Authorization` value for inputs whose headers, method, service and secret id the
     /// caller has already validated ([`crate::RequestConfig::build`] builds them from checked
-    /// parts); only the query, which any `Action` may write, is checked here.
-    pub(crate) fn authorization_prevalidated(&self, input: &SigningInput<'_>) -> Result<String, Error> {
+    /// parts), signed with `credentials` (whose fingerprint keys the cache); only the query,
+    /// which any action may write, is checked here.
+    pub(crate) fn authorization_prevalidated(
+        &self,
+        credentials: &Credentials,
+        input: &SigningInput<'_>,
+    ) -> Result<String, Error> {
         check_query(input.query)?;
-        Ok(self.worked(input)?.authorization())
+        Ok(self.worked(credentials.fingerprint(), input)?.authorization())
     }
 
     /// Works `input` with the cached key, deriving it first when the cache does not fit. The
     /// lock is held while signing, which spares copying the key out.
-    fn worked(&self, input: &SigningInput<'_>) -> Result<Worked, Error> {
+    fn worked(&self, fingerprint: &Fingerprint, input: &SigningInput<'_>) -> Result<Worked, Error> {
         let day = input.timestamp.div_euclid(86_400);
         let mut slot = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let fits =
-            |c: &&CachedKey| c.day == day && c.service == input.service && c.secret_key == input.secret_key;
+            |c: &&CachedKey| c.day == day && c.fingerprint == *fingerprint && c.service == input.service;
         if let Some(cached) = slot.as_ref().filter(fits) {
             return Ok(Worked::new(input, cached.date, &cached.key));
         }
         let date = Date::from_timestamp(input.timestamp)?;
         let cached = slot.insert(CachedKey {
-            secret_key: input.secret_key.to_owned(),
+            fingerprint: *fingerprint,
             service: input.service.to_owned(),
             day,
             date,
@@ -162,6 +174,8 @@ impl Signer {
 }
 
 /// Signs `input`, deriving the signing key from scratch.
+#[cfg(any(test, feature = "testing"))]
+#[allow(unreachable_pub)]
 pub fn sign_uncached(input: &SigningInput<'_>) -> Result<Signature, Error> {
     check_inputs(input)?;
     let date = Date::from_timestamp(input.timestamp)?;
@@ -186,74 +200,23 @@ fn derive_key(secret_key: &str, date: &str, service: &str) -> hmac::Key {
 struct Worked {
     buf: Vec<u8>,
     canonical_start: usize,
+    // Read only where the steps are handed out (tests and fuzz targets).
+    #[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
     string_to_sign_start: usize,
     tag: hmac::Tag,
 }
 
 impl Worked {
     fn new(input: &SigningInput<'_>, date: Date, key: &hmac::Key) -> Self {
-        // Few headers are signed, so sorting their indices on the stack avoids an allocation.
         let mut order = [0usize; MAX_SIGNED_HEADERS];
-        let order = &mut order[..input.headers.len()];
-        for (i, slot) in order.iter_mut().enumerate() {
-            *slot = i;
-        }
-        order.sort_unstable_by(|&a, &b| {
-            let (a, b) = (input.headers[a].0.bytes(), input.headers[b].0.bytes());
-            a.map(|c| c.to_ascii_lowercase()).cmp(b.map(|c| c.to_ascii_lowercase()))
-        });
-
+        let order = header_order(input, &mut order);
         // Bytes, not a String: everything written is UTF-8 already, and hex digits can then be
         // appended without re-checking them.
         let mut buf = Vec::with_capacity(600 + input.query.len() + 2 * input.service.len());
-        buf.extend_from_slice(ALGORITHM.as_bytes());
-        buf.extend_from_slice(b" Credential=");
-        buf.extend_from_slice(input.secret_id.as_bytes());
-        buf.push(b'/');
-        let scope_start = buf.len();
-        buf.extend_from_slice(&date.0);
-        buf.push(b'/');
-        buf.extend_from_slice(input.service.as_bytes());
-        buf.extend_from_slice(b"/tc3_request");
-        let scope = scope_start..buf.len();
-        buf.extend_from_slice(b", SignedHeaders=");
-        let signed_start = buf.len();
-        for (n, &i) in order.iter().enumerate() {
-            if n > 0 {
-                buf.push(b';');
-            }
-            buf.extend_from_slice(input.headers[i].0.as_bytes());
-        }
-        buf[signed_start..].make_ascii_lowercase();
-        let signed_headers = signed_start..buf.len();
-
+        let (scope, signed_headers) = write_authorization_start(&mut buf, input, date, order);
         let canonical_start = buf.len();
-        buf.extend_from_slice(input.method.as_bytes());
-        buf.extend_from_slice(b"\n/\n");
-        buf.extend_from_slice(input.query.as_bytes());
-        buf.push(b'\n');
-        let headers_start = buf.len();
-        for &i in order.iter() {
-            let (name, value) = input.headers[i];
-            buf.extend_from_slice(name.as_bytes());
-            buf.push(b':');
-            buf.extend_from_slice(value.trim().as_bytes());
-            buf.push(b'\n');
-        }
-        // Names and values are lower-cased as in the public signature example; only ASCII
-        // letters change, so UTF-8 in a value passes through untouched. One pass over the
-        // whole block is cheaper than one per header.
-        buf[headers_start..].make_ascii_lowercase();
-        buf.push(b'\n');
-        buf.extend_from_within(signed_headers);
-        buf.push(b'\n');
-        let payload_hash = match input.payload {
-            Payload::Bytes(body) => digest::digest(&digest::SHA256, body),
-            Payload::Unsigned => digest::digest(&digest::SHA256, UNSIGNED_PAYLOAD.as_bytes()),
-        };
-        hex_into(&mut buf, payload_hash.as_ref());
+        write_canonical_request(&mut buf, input, order, signed_headers);
         let canonical_hash = digest::digest(&digest::SHA256, &buf[canonical_start..]);
-
         let string_to_sign_start = buf.len();
         buf.extend_from_slice(ALGORITHM.as_bytes());
         buf.push(b'\n');
@@ -275,6 +238,7 @@ impl Worked {
         String::from_utf8(self.buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
+    #[cfg(any(test, feature = "testing"))]
     fn into_signature(self) -> Signature {
         let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
         let canonical_request = text(&self.buf[self.canonical_start..self.string_to_sign_start]);
@@ -285,6 +249,89 @@ impl Worked {
     }
 }
 
+/// The indices of the signed headers sorted by lower-cased name. Few headers are signed, so
+/// sorting on the stack avoids an allocation.
+fn header_order<'o>(input: &SigningInput<'_>, order: &'o mut [usize; MAX_SIGNED_HEADERS]) -> &'o [usize] {
+    let order = &mut order[..input.headers.len()];
+    for (i, slot) in order.iter_mut().enumerate() {
+        *slot = i;
+    }
+    order.sort_unstable_by(|&a, &b| {
+        let (a, b) = (input.headers[a].0.bytes(), input.headers[b].0.bytes());
+        a.map(|c| c.to_ascii_lowercase()).cmp(b.map(|c| c.to_ascii_lowercase()))
+    });
+    order
+}
+
+/// Writes `TC3-HMAC-SHA256 Credential=ID/DATE/SERVICE/tc3_request, SignedHeaders=a;b` and
+/// returns where the scope and the signed header names are in `buf`.
+fn write_authorization_start(
+    buf: &mut Vec<u8>,
+    input: &SigningInput<'_>,
+    date: Date,
+    order: &[usize],
+) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    buf.extend_from_slice(ALGORITHM.as_bytes());
+    buf.extend_from_slice(b" Credential=");
+    buf.extend_from_slice(input.secret_id.as_bytes());
+    buf.push(b'/');
+    let scope_start = buf.len();
+    buf.extend_from_slice(&date.0);
+    buf.push(b'/');
+    buf.extend_from_slice(input.service.as_bytes());
+    buf.extend_from_slice(b"/tc3_request");
+    let scope = scope_start..buf.len();
+    buf.extend_from_slice(b", SignedHeaders=");
+    let signed_start = buf.len();
+    for (n, &i) in order.iter().enumerate() {
+        if n > 0 {
+            buf.push(b';');
+        }
+        buf.extend_from_slice(input.headers[i].0.as_bytes());
+    }
+    buf[signed_start..].make_ascii_lowercase();
+    (scope, signed_start..buf.len())
+}
+
+/// Writes the canonical request: `METHOD\n/\nQUERY\nHEADERS\n\nSIGNED_HEADERS\nPAYLOAD_HASH`,
+/// the signed header names copied from `signed_headers` in `buf`.
+fn write_canonical_request(
+    buf: &mut Vec<u8>,
+    input: &SigningInput<'_>,
+    order: &[usize],
+    signed_headers: std::ops::Range<usize>,
+) {
+    buf.extend_from_slice(input.method.as_bytes());
+    buf.extend_from_slice(b"\n/\n");
+    buf.extend_from_slice(input.query.as_bytes());
+    buf.push(b'\n');
+    let headers_start = buf.len();
+    for &i in order {
+        let (name, value) = input.headers[i];
+        buf.extend_from_slice(name.as_bytes());
+        buf.push(b':');
+        buf.extend_from_slice(value.trim().as_bytes());
+        buf.push(b'\n');
+    }
+    // Names and values are lower-cased as in the public signature example; only ASCII letters
+    // change, so UTF-8 in a value passes through untouched. One pass over the whole block is
+    // cheaper than one per header.
+    buf[headers_start..].make_ascii_lowercase();
+    buf.push(b'\n');
+    buf.extend_from_within(signed_headers);
+    buf.push(b'\n');
+    let payload_hash = match input.payload {
+        Payload::Bytes(body) => digest::digest(&digest::SHA256, body),
+        Payload::Unsigned => digest::digest(&digest::SHA256, UNSIGNED_PAYLOAD.as_bytes()),
+    };
+    hex_into(buf, payload_hash.as_ref());
+}
+
+fn no_date(timestamp: i64) -> Error {
+    Error::InvalidInput(format!("timestamp {timestamp} has no UTC date in years 0 to 9999"))
+}
+
+#[cfg(any(test, feature = "testing"))]
 /// Rejects what would make the canonical request ambiguous or the headers unsendable.
 fn check_inputs(input: &SigningInput<'_>) -> Result<(), Error> {
     let bad = |what: &str| Err(Error::InvalidInput(what.to_owned()));
@@ -320,10 +367,12 @@ fn check_query(query: &str) -> Result<(), Error> {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| TOKEN[b as usize])
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// The bytes allowed in an HTTP token (RFC 9110 `tchar`), as a table: checked per byte on the
 /// signing path.
 const TOKEN: [bool; 256] = {
@@ -431,12 +480,11 @@ pub(crate) struct Date([u8; 10]);
 impl Date {
     /// The UTC date of `timestamp`; years outside 0..=9999 cannot be written as `YYYY-MM-DD`.
     pub(crate) fn from_timestamp(timestamp: i64) -> Result<Self, Error> {
-        let date = time::OffsetDateTime::from_unix_timestamp(timestamp)
-            .map_err(|_| Error::InvalidTimestamp(timestamp))?
-            .date();
+        let date =
+            time::OffsetDateTime::from_unix_timestamp(timestamp).map_err(|_| no_date(timestamp))?.date();
         let year = date.year();
         if !(0..=9999).contains(&year) {
-            return Err(Error::InvalidTimestamp(timestamp));
+            return Err(no_date(timestamp));
         }
         let (month, day) = (u8::from(date.month()) as u32, date.day() as u32);
         let mut out = [0u8; 10];
@@ -514,7 +562,7 @@ mod tests {
     fn unrepresentable_timestamps_are_errors() {
         for ts in [253_402_300_800, i64::MAX, i64::MIN, -62_167_219_201] {
             let err = sign_uncached(&input(ts, "k", HEADERS)).unwrap_err();
-            assert!(matches!(err, Error::InvalidTimestamp(t) if t == ts), "{ts}: {err:?}");
+            assert!(matches!(&err, Error::InvalidInput(m) if m.contains(&ts.to_string())), "{ts}: {err:?}");
             assert!(Signer::new().sign(&input(ts, "k", HEADERS)).is_err());
         }
     }

@@ -44,9 +44,7 @@ where
 }
 
 #[cfg(feature = "ureq")]
-pub use self::ureq_transport::{
-    UreqTransport, UreqTransportBuilder, DEFAULT_BODY_LIMIT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
-};
+pub use self::ureq_transport::{UreqTransport, UreqTransportBuilder};
 
 #[cfg(feature = "ureq")]
 mod ureq_transport {
@@ -54,27 +52,27 @@ mod ureq_transport {
     use std::time::Duration;
 
     use super::Transport;
-    use crate::credentials::{non_empty_var, Environment, SystemEnvironment};
+    use crate::env::{non_empty_var, Environment, SystemEnvironment};
     use crate::error::{Error, TransportKind};
     use crate::http::{HttpRequest, HttpResponse};
 
     /// The default limit on establishing a connection, TLS included.
-    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
     /// The default limit on each stage of a call once connected.
-    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+    pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
     /// The default cap on a response body, 1 MiB.
-    pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+    pub(crate) const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 
     /// A [`Transport`] over one reused `ureq::Agent` (rustls, keep-alive).
     ///
     /// ```
     /// use std::time::Duration;
-    /// use cvm_keypairs::UreqTransport;
-    /// let transport = UreqTransport::builder()
+    /// use cvm_keypairs::UreqTransportBuilder;
+    /// let transport = UreqTransportBuilder::default()
     ///     .connect_timeout(Duration::from_secs(5))
     ///     .timeout(Duration::from_secs(30))
     ///     .body_limit(256 * 1024)
-    ///     .no_proxy()
+    ///     .proxy(None)?
     ///     .build()?;
     /// assert!(format!("{transport:?}").contains("body_limit: 262144"));
     /// # Ok::<(), cvm_keypairs::Error>(())
@@ -148,26 +146,25 @@ mod ureq_transport {
             self
         }
 
-        /// Sends through this HTTP CONNECT proxy (`http://` or `https://`, optionally with user
-        /// and password) instead of the one the environment names. A SOCKS proxy is an error:
-        /// this build cannot use one.
-        pub fn proxy(mut self, url: &str) -> Result<Self, Error> {
-            // The URL may hold a password: the error does not repeat it.
-            let proxy =
-                usable_proxy(url, "").map_err(|why| Error::InvalidInput(format!("the proxy URL {why}")))?;
-            self.proxy = ProxyChoice::Given(proxy);
+        /// Sends through this proxy (`http://` or `https://`, optionally with user and
+        /// password) instead of the one the environment names, or with `None` connects
+        /// directly, whatever the environment says.
+        pub fn proxy(mut self, url: Option<&str>) -> Result<Self, Error> {
+            self.proxy = match url {
+                // The URL may hold a password: the error does not repeat it.
+                Some(url) => ProxyChoice::Given(
+                    usable_proxy(url, "")
+                        .map_err(|why| Error::InvalidInput(format!("the proxy URL {why}")))?,
+                ),
+                None => ProxyChoice::Direct,
+            };
             Ok(self)
         }
 
-        /// Connects directly, whatever the environment says.
-        pub fn no_proxy(mut self) -> Self {
-            self.proxy = ProxyChoice::Direct;
-            self
-        }
-
-        /// The transport. Unless [`proxy`](Self::proxy) or [`no_proxy`](Self::no_proxy) said
-        /// otherwise, the proxy variables are read now (see the [module](crate::transport)),
-        /// and one the transport cannot use is an error naming it, never its value.
+        /// The transport. Unless [`proxy`](Self::proxy) said otherwise, the proxy variables are
+        /// read now (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, each before its lower-case form,
+        /// and `NO_PROXY`), and one the transport cannot use is an error naming it, never its
+        /// value.
         pub fn build(self) -> Result<UreqTransport, Error> {
             self.build_in(&SystemEnvironment)
         }
@@ -190,7 +187,7 @@ mod ureq_transport {
                 // The API never redirects; following one could send the signed request elsewhere.
                 .max_redirects(0)
                 .max_redirects_will_error(false)
-                .user_agent(crate::request::USER_AGENT)
+                .user_agent(crate::http::USER_AGENT)
                 .proxy(proxy)
                 .timeout_connect(Some(self.connect_timeout))
                 .timeout_send_request(Some(self.timeout))
@@ -203,18 +200,6 @@ mod ureq_transport {
     }
 
     impl UreqTransport {
-        /// A transport with the default settings: connect timeout 10 s, stage timeout 60 s,
-        /// body cap 1 MiB, proxy from the environment (an error if it names one the transport
-        /// cannot use).
-        pub fn new() -> Result<Self, Error> {
-            UreqTransportBuilder::default().build()
-        }
-
-        /// Settings to adjust before [`UreqTransportBuilder::build`].
-        pub fn builder() -> UreqTransportBuilder {
-            UreqTransportBuilder::default()
-        }
-
         fn receive(&self, response: ureq::http::Response<ureq::Body>) -> Result<HttpResponse, Error> {
             let (parts, body) = response.into_parts();
             let limit = self.settings.body_limit;
@@ -312,7 +297,7 @@ mod ureq_transport {
 
     fn too_large(what: &str, limit: usize) -> Error {
         let message = format!("{what} exceeds the cap of {limit} bytes");
-        Error::Transport { kind: TransportKind::BodyTooLarge, message }
+        Error::transport(TransportKind::BodyTooLarge, message, None)
     }
 
     fn transport_error(e: ureq::Error) -> Error {
@@ -339,7 +324,7 @@ mod ureq_transport {
             ureq::Error::Protocol(_) => TransportKind::Io,
             _ => TransportKind::Other,
         };
-        Error::Transport { kind, message: e.to_string() }
+        Error::transport(kind, e.to_string(), Some(Box::new(e)))
     }
 
     impl fmt::Debug for UreqTransportBuilder {
@@ -374,7 +359,7 @@ mod ureq_transport {
 
         /// The proxy a transport built in `env` uses, as `host:port`, or why it cannot be built.
         fn proxy_in(env: &FakeEnv) -> Result<Option<String>, String> {
-            match UreqTransport::builder().build_in(env) {
+            match UreqTransportBuilder::default().build_in(env) {
                 Ok(t) => Ok(match t.settings.proxy {
                     ProxyChoice::Given(p) => Some(format!("{}:{}", p.host(), p.port())),
                     _ => None,
@@ -433,14 +418,20 @@ mod ureq_transport {
         #[test]
         fn an_explicit_choice_ignores_the_environment_and_refuses_socks() {
             let bad = FakeEnv::with_vars(&[("HTTPS_PROXY", "socks5://127.0.0.1:1")]);
-            assert!(UreqTransport::builder().no_proxy().build_in(&bad).is_ok());
-            let given =
-                UreqTransport::builder().proxy("http://127.0.0.1:3128").unwrap().build_in(&bad).unwrap();
+            assert!(UreqTransportBuilder::default().proxy(None).unwrap().build_in(&bad).is_ok());
+            let given = UreqTransportBuilder::default()
+                .proxy(Some("http://127.0.0.1:3128"))
+                .unwrap()
+                .build_in(&bad)
+                .unwrap();
             assert!(format!("{given:?}").contains("proxy: \"127.0.0.1:3128\""), "{given:?}");
-            let err =
-                UreqTransport::builder().proxy(&format!("socks5://u:{PASSWORD}@127.0.0.1:1")).unwrap_err();
+            let err = UreqTransportBuilder::default()
+                .proxy(Some(&format!("socks5://u:{PASSWORD}@127.0.0.1:1")))
+                .unwrap_err();
             assert!(err.to_string().starts_with("invalid input: the proxy URL names a SOCKS proxy"), "{err}");
-            assert!(format!("{:?}", UreqTransport::builder()).contains("proxy: \"from the environment\""));
+            assert!(
+                format!("{:?}", UreqTransportBuilder::default()).contains("proxy: \"from the environment\"")
+            );
         }
 
         #[test]

@@ -4,58 +4,63 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::Error;
 use crate::key_id::{self, KeyId};
-use crate::query;
 use crate::request::Action;
 
 /// The most key pairs one page may hold, and the most ids one request may name.
-pub const MAX_LIMIT: u64 = 100;
+pub(crate) const MAX_LIMIT: u64 = 100;
 
-/// A condition on the key pairs listed; several values of one filter match any of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Filter {
-    /// `key-id`: key pairs with one of these ids.
-    KeyId(Vec<KeyId>),
-    /// `key-name`: key pairs with one of these names.
-    KeyName(Vec<String>),
-    /// `project-id`: key pairs in one of these projects (0 is the default project).
-    ProjectId(Vec<u64>),
+/// A condition on the key pairs listed; several values of one filter match any of them, and
+/// a request's filters must all match.
+///
+/// ```
+/// use cvm_keypairs::Filter;
+/// let filter = Filter::key_names(["deploy", "ci"]);
+/// assert_eq!(serde_json::to_string(&filter)?, r#"{"Name":"key-name","Values":["deploy","ci"]}"#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Filter {
+    #[serde(rename = "Name")]
+    name: &'static str,
+    #[serde(rename = "Values")]
+    values: Vec<String>,
 }
 
 impl Filter {
-    fn name(&self) -> &'static str {
-        match self {
-            Filter::KeyId(_) => "key-id",
-            Filter::KeyName(_) => "key-name",
-            Filter::ProjectId(_) => "project-id",
-        }
+    /// `key-name`: key pairs with one of these names.
+    pub fn key_names<S: Into<String>>(names: impl IntoIterator<Item = S>) -> Filter {
+        Filter { name: "key-name", values: names.into_iter().map(Into::into).collect() }
     }
 
-    fn values(&self) -> Vec<String> {
-        match self {
-            Filter::KeyId(ids) => ids.iter().map(KeyId::to_string).collect(),
-            Filter::KeyName(names) => names.clone(),
-            Filter::ProjectId(ids) => ids.iter().map(u64::to_string).collect(),
-        }
+    /// `project-id`: key pairs in one of these projects (0 is the default project).
+    pub fn project_ids(ids: impl IntoIterator<Item = u64>) -> Filter {
+        Filter { name: "project-id", values: ids.into_iter().map(|id| id.to_string()).collect() }
     }
 }
 
 /// A `DescribeKeyPairs` request: all key pairs, or those with given ids, or those matching
-/// filters; with an optional offset and page size.
+/// filters; with an optional offset and page size. Its parameters go in the official SDK's
+/// order: `KeyIds`, `Filters`, `Offset`, `Limit`.
 ///
 /// The API takes ids or filters, not both, so a request holds one or the other.
 ///
 /// ```
-/// use cvm_keypairs::actions::describe_key_pairs::{DescribeKeyPairs, Filter};
-/// let by_name = DescribeKeyPairs::filtered([Filter::KeyName(vec!["deploy".into()])])?.with_limit(50)?;
-/// let by_id = DescribeKeyPairs::by_ids(["skey-mv9yzyjj".parse()?])?;
-/// let everything = DescribeKeyPairs::all().with_offset(100);
-/// # Ok::<(), cvm_keypairs::Error>(())
+/// use cvm_keypairs::{DescribeKeyPairs, Filter};
+/// let by_name = DescribeKeyPairs::filtered([Filter::key_names(["deploy"])])?.with_limit(50)?;
+/// let by_id = DescribeKeyPairs::by_ids(["skey-mv9yzyjj"])?;
+/// let everything = DescribeKeyPairs::all();
+/// assert_eq!(serde_json::to_string(&by_id)?, r#"{"KeyIds":["skey-mv9yzyjj"]}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct DescribeKeyPairs {
+    #[serde(rename = "KeyIds", skip_serializing_if = "Vec::is_empty")]
     key_ids: Vec<KeyId>,
+    #[serde(rename = "Filters", skip_serializing_if = "Vec::is_empty")]
     filters: Vec<Filter>,
+    #[serde(rename = "Offset", skip_serializing_if = "Option::is_none")]
     offset: Option<u64>,
+    #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
     limit: Option<u64>,
 }
 
@@ -65,12 +70,20 @@ impl DescribeKeyPairs {
         Self::default()
     }
 
-    /// The key pairs with these ids: 1 to 100 distinct ids, repeats removed.
-    pub fn by_ids(ids: impl IntoIterator<Item = KeyId>) -> Result<Self, Error> {
-        let mut key_ids: Vec<KeyId> = ids.into_iter().collect();
+    /// The key pairs with these ids (strings or [`KeyId`]s): 1 to 100 distinct ids, repeats
+    /// removed.
+    pub fn by_ids<I: AsRef<str>>(ids: impl IntoIterator<Item = I>) -> Result<Self, Error> {
+        Self::of(key_id::parse_all(ids)?)
+    }
+
+    /// The key pairs with these ids, already parsed.
+    pub(crate) fn of(mut key_ids: Vec<KeyId>) -> Result<Self, Error> {
         key_id::dedup(&mut key_ids);
         if key_ids.is_empty() || key_ids.len() > MAX_LIMIT as usize {
-            return Err(Error::KeyIdCount(key_ids.len()));
+            return Err(Error::InvalidInput(format!(
+                "a request takes 1 to 100 key pair ids, got {}",
+                key_ids.len()
+            )));
         }
         Ok(DescribeKeyPairs { key_ids, ..Self::default() })
     }
@@ -82,14 +95,14 @@ impl DescribeKeyPairs {
         if filters.is_empty() {
             return Err(Error::InvalidInput("DescribeKeyPairs::filtered needs at least one filter".into()));
         }
-        if let Some(empty) = filters.iter().find(|f| f.values().is_empty()) {
-            return Err(Error::InvalidInput(format!("the {} filter has no values", empty.name())));
+        if let Some(empty) = filters.iter().find(|f| f.values.is_empty()) {
+            return Err(Error::InvalidInput(format!("the {} filter has no values", empty.name)));
         }
         Ok(DescribeKeyPairs { filters, ..Self::default() })
     }
 
     /// Skips the first `offset` key pairs.
-    pub fn with_offset(mut self, offset: u64) -> Self {
+    pub(crate) fn with_offset(mut self, offset: u64) -> Self {
         self.offset = Some(offset);
         self
     }
@@ -104,76 +117,28 @@ impl DescribeKeyPairs {
     }
 
     /// The ids asked for, if any.
-    pub fn key_ids(&self) -> &[KeyId] {
+    pub(crate) fn key_ids(&self) -> &[KeyId] {
         &self.key_ids
     }
 
-    /// The filters, if any.
-    pub fn filters(&self) -> &[Filter] {
-        &self.filters
-    }
-
     /// The offset, if set.
-    pub fn offset(&self) -> Option<u64> {
+    pub(crate) fn offset(&self) -> Option<u64> {
         self.offset
     }
-
-    /// The page size, if set.
-    pub fn limit(&self) -> Option<u64> {
-        self.limit
-    }
-
-    /// The parameters in the official SDK's order: `KeyIds`, `Filters`, `Offset`, `Limit`.
-    fn params(&self) -> Params<'_> {
-        let filters =
-            self.filters.iter().map(|f| FilterParam { name: f.name(), values: f.values() }).collect();
-        Params { key_ids: &self.key_ids, filters, offset: self.offset, limit: self.limit }
-    }
-}
-
-#[derive(Serialize)]
-struct Params<'a> {
-    #[serde(rename = "KeyIds", skip_serializing_if = "<[_]>::is_empty")]
-    key_ids: &'a [KeyId],
-    #[serde(rename = "Filters", skip_serializing_if = "Vec::is_empty")]
-    filters: Vec<FilterParam>,
-    #[serde(rename = "Offset", skip_serializing_if = "Option::is_none")]
-    offset: Option<u64>,
-    #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
-    limit: Option<u64>,
-}
-
-#[derive(Serialize)]
-struct FilterParam {
-    #[serde(rename = "Name")]
-    name: &'static str,
-    #[serde(rename = "Values")]
-    values: Vec<String>,
 }
 
 impl Action for DescribeKeyPairs {
+    type Output = DescribeKeyPairsOutput;
+
     fn name(&self) -> &'static str {
         "DescribeKeyPairs"
     }
-
-    fn write_query(&self, out: &mut String) -> Result<(), Error> {
-        // Through a JSON value, whose objects would sort their keys: so one value per parameter,
-        // encoded in the SDK's order.
-        let params = serde_json::to_value(self.params()).map_err(Error::unencodable)?;
-        let order = ["KeyIds", "Filters", "Offset", "Limit"];
-        let encoded =
-            query::encode_params(order.iter().filter_map(|name| params.get(*name).map(|v| (*name, v))));
-        query::append(out, &encoded);
-        Ok(())
-    }
-
-    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-        serde_json::to_writer(out, &self.params()).map_err(Error::unencodable)
-    }
 }
 
-/// What `DescribeKeyPairs` returns: one page of key pairs.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// What `DescribeKeyPairs` returns: one page of key pairs (or, from
+/// [`crate::Client::describe_all_key_pairs`], every page).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[non_exhaustive]
 pub struct DescribeKeyPairsOutput {
     /// How many key pairs match in all, across pages.
     #[serde(rename = "TotalCount")]
@@ -181,14 +146,24 @@ pub struct DescribeKeyPairsOutput {
     /// This page's key pairs.
     #[serde(rename = "KeyPairSet", default, deserialize_with = "nullable")]
     pub key_pairs: Vec<KeyPair>,
-    /// The request's id.
+    /// The request's id (of the last page).
     #[serde(rename = "RequestId", deserialize_with = "crate::response::request_id")]
     pub request_id: String,
 }
 
+impl DescribeKeyPairsOutput {
+    /// Whether exactly the key pairs the API counted are here: only then does a key pair
+    /// missing from the list not exist (a listing cut short, or a server that counts more
+    /// than it returns, is not evidence of absence).
+    pub fn is_complete(&self) -> bool {
+        self.key_pairs.len() as u64 == self.total_count
+    }
+}
+
 /// A key pair as listed. Fields the API leaves out or sends as `null` are empty; fields this
-/// crate does not know are ignored.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// crate does not know are ignored. Its JSON form uses the API's names.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[non_exhaustive]
 pub struct KeyPair {
     /// The id, e.g. `skey-mv9yzyjj`.
     #[serde(rename = "KeyId")]
@@ -217,7 +192,8 @@ pub struct KeyPair {
 }
 
 /// A tag on a resource.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[non_exhaustive]
 pub struct Tag {
     /// The tag key.
     #[serde(rename = "Key", default, deserialize_with = "nullable")]
@@ -239,14 +215,12 @@ mod tests {
 
     fn query(req: &DescribeKeyPairs) -> String {
         let mut q = String::new();
-        req.write_query(&mut q).unwrap();
+        crate::query::write(&mut q, req).unwrap();
         q
     }
 
     fn json(req: &DescribeKeyPairs) -> Value {
-        let mut j = Vec::new();
-        req.write_json(&mut j).unwrap();
-        serde_json::from_slice(&j).unwrap()
+        serde_json::to_value(req).unwrap()
     }
 
     #[test]
@@ -259,14 +233,12 @@ mod tests {
             .iter()
             .find(|c| c["name"] == "describe_get_filters")
             .expect("the describe_get_filters vector");
-        let req = DescribeKeyPairs::filtered([
-            Filter::KeyName(vec!["my key".into(), "k/2".into()]),
-            Filter::ProjectId(vec![0]),
-        ])
-        .unwrap()
-        .with_offset(5)
-        .with_limit(100)
-        .unwrap();
+        let req =
+            DescribeKeyPairs::filtered([Filter::key_names(["my key", "k/2"]), Filter::project_ids([0])])
+                .unwrap()
+                .with_offset(5)
+                .with_limit(100)
+                .unwrap();
         assert_eq!(query(&req), case["expected_query"].as_str().unwrap());
         let params: serde_json::Map<String, Value> = case["params"]
             .as_array()
@@ -279,25 +251,27 @@ mod tests {
 
     #[test]
     fn ids_and_pages_encode_in_both_forms() {
-        let ids = key_id::parse_all(["skey-bbbbbbbb", "skey-aaaaaaaa", "skey-bbbbbbbb"]).unwrap();
-        let req = DescribeKeyPairs::by_ids(ids).unwrap().with_limit(2).unwrap();
+        let req = DescribeKeyPairs::by_ids(["skey-bbbbbbbb", "skey-aaaaaaaa", "skey-bbbbbbbb"]).unwrap();
+        let req = req.with_limit(2).unwrap();
         assert_eq!(query(&req), "KeyIds.0=skey-bbbbbbbb&KeyIds.1=skey-aaaaaaaa&Limit=2");
         assert_eq!(json(&req), serde_json::json!({"KeyIds": ["skey-bbbbbbbb", "skey-aaaaaaaa"], "Limit": 2}));
-        let id_filter = DescribeKeyPairs::filtered([Filter::KeyId(vec!["skey-cccccccc".parse().unwrap()])]);
-        assert_eq!(query(&id_filter.unwrap()), "Filters.0.Name=key-id&Filters.0.Values.0=skey-cccccccc");
+        let project = DescribeKeyPairs::filtered([Filter::project_ids([7])]);
+        assert_eq!(query(&project.unwrap()), "Filters.0.Name=project-id&Filters.0.Values.0=7");
         assert_eq!(query(&DescribeKeyPairs::all()), "");
-        let mut j = Vec::new();
-        DescribeKeyPairs::all().write_json(&mut j).unwrap();
-        assert_eq!(j, b"{}");
+        assert_eq!(serde_json::to_string(&DescribeKeyPairs::all()).unwrap(), "{}");
     }
 
     #[test]
     fn bad_requests_are_refused_before_sending() {
-        assert!(matches!(DescribeKeyPairs::by_ids([]), Err(Error::KeyIdCount(0))));
+        assert!(
+            matches!(DescribeKeyPairs::by_ids(Vec::<KeyId>::new()), Err(Error::InvalidInput(m)) if m.ends_with(", got 0"))
+        );
         let many: Vec<KeyId> = (0..101).map(|i| format!("skey-{i:08}").parse().unwrap()).collect();
-        assert!(matches!(DescribeKeyPairs::by_ids(many), Err(Error::KeyIdCount(101))));
+        assert!(
+            matches!(DescribeKeyPairs::by_ids(many), Err(Error::InvalidInput(m)) if m.ends_with(", got 101"))
+        );
         assert!(DescribeKeyPairs::filtered([]).is_err());
-        assert!(DescribeKeyPairs::filtered([Filter::KeyName(vec![])]).is_err());
+        assert!(DescribeKeyPairs::filtered([Filter::key_names(Vec::<String>::new())]).is_err());
         assert!(DescribeKeyPairs::all().with_limit(0).is_err());
         assert!(DescribeKeyPairs::all().with_limit(101).is_err());
     }

@@ -2,7 +2,7 @@
 //!
 //! The API deletes at most 100 ids per request, fails a whole request for one unknown or bound
 //! id, and may answer success while silently keeping key pairs bound to an instance or image.
-//! [`Client::delete_key_pairs_all`] validates everything first, splits the ids into requests,
+//! [`crate::Client::delete_key_pairs_all`] validates everything first, splits the ids into requests,
 //! isolates the ids that make a request fail (DescribeKeyPairs, then halving what it cannot
 //! see), deletes the rest, and checks with DescribeKeyPairs that every key it calls deleted is
 //! gone.
@@ -40,15 +40,28 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use crate::client::Client;
+use serde::Serialize;
+
+use crate::actions::delete_key_pairs::{DeleteKeyPairs, DeleteKeyPairsOutput};
+use crate::actions::describe_key_pairs::{DescribeKeyPairs, DescribeKeyPairsOutput};
 use crate::error::{Error, FailureCode};
 use crate::key_id::{self, KeyId};
 use crate::observe::{Event, Hooks, Progress};
-use crate::DeleteKeyPairs;
+use crate::retry::Attempted;
 use ledger::{Ledger, Stop};
 
 /// What happened to every requested id. Each id appears in exactly one list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// | list | code | meaning |
+/// |---|---|---|
+/// | `deleted` | | a DeleteKeyPairs naming it succeeded, and DescribeKeyPairs then showed it absent (with verification off: the DeleteKeyPairs succeeded) |
+/// | `not_found` | | DescribeKeyPairs showed it absent, and no request of the run can have deleted it |
+/// | `kept` | [`FailureCode::StillPresent`] | DeleteKeyPairs succeeded, yet it is still listed: bound to an instance or image |
+/// | `kept` | the API's code | the API refuses to delete it, and DescribeKeyPairs shows it present |
+/// | `failed` | [`FailureCode::VerificationIncomplete`] | DescribeKeyPairs counted more than it returned: whether it exists is unknown |
+/// | `failed` | [`FailureCode::Interrupted`] | the run was stopped before it was settled |
+/// | `failed` | any other | the last error of what could not settle it |
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct DeletionReport {
     /// Deleted now (verified absent unless verification was turned off).
@@ -70,7 +83,7 @@ impl DeletionReport {
     }
 
     /// The counts of this report, as the last [`Event::Progress`] of its run showed them.
-    pub fn progress(&self) -> Progress {
+    pub(crate) fn progress(&self) -> Progress {
         Progress {
             total: self.deleted.len() + self.not_found.len() + self.kept.len() + self.failed.len(),
             deleted: self.deleted.len(),
@@ -83,6 +96,8 @@ impl DeletionReport {
 }
 
 /// One key pair that was kept or failed, and why. Many keys failing for one reason share it.
+///
+/// Its JSON form is `{"key_id","code","message","request_id"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyFailure {
     /// The key pair.
@@ -113,17 +128,19 @@ impl Reason {
     }
 }
 
-impl KeyFailure {
-    /// A failure of `key_id` with `code`, `message` and the RequestId it is based on.
-    pub fn new(
-        key_id: KeyId,
-        code: FailureCode,
-        message: impl Into<String>,
-        request_id: Option<String>,
-    ) -> Self {
-        KeyFailure { key_id, reason: Arc::new(Reason { code, message: message.into(), request_id }) }
+impl Serialize for KeyFailure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut failure = s.serialize_struct("KeyFailure", 4)?;
+        failure.serialize_field("key_id", &self.key_id)?;
+        failure.serialize_field("code", &self.reason.code)?;
+        failure.serialize_field("message", &self.reason.message)?;
+        failure.serialize_field("request_id", &self.reason.request_id)?;
+        failure.end()
     }
+}
 
+impl KeyFailure {
     /// Why: the API's code, [`FailureCode::StillPresent`], [`FailureCode::VerificationIncomplete`],
     /// or the kind of failure without an API answer.
     pub fn code(&self) -> &FailureCode {
@@ -141,16 +158,23 @@ impl KeyFailure {
     }
 }
 
-/// Options of [`Client::delete_key_pairs_all_with`].
+/// Options of [`crate::Client::delete_key_pairs_all_with`].
+///
+/// ```
+/// use cvm_keypairs::{BatchControl, BatchOptions};
+/// let mut options = BatchOptions::default();
+/// options.verify = false;
+/// options.control = Some(BatchControl::default());
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct BatchOptions {
     /// Check with DescribeKeyPairs that deleted keys are gone (default true).
     pub verify: bool,
-    /// Rounds at most (at least 1; default 4).
-    pub max_rounds: u32,
-    /// The pause before the second round; it doubles for each later one (default 1 s).
-    pub round_pause: Duration,
+    /// Rounds at most (at least 1; 4).
+    pub(crate) max_rounds: u32,
+    /// The pause before the second round; it doubles for each later one (1 s).
+    pub(crate) round_pause: Duration,
     /// A handle to stop the run and read where it stands from another thread.
     pub control: Option<BatchControl>,
 }
@@ -169,8 +193,8 @@ impl Default for BatchOptions {
 /// [`FailureCode::Interrupted`]. Use one control for one run at a time.
 ///
 /// ```
-/// use cvm_keypairs::batch::{BatchControl, BatchOptions};
-/// let control = BatchControl::new();
+/// use cvm_keypairs::{BatchControl, BatchOptions};
+/// let control = BatchControl::default();
 /// let mut options = BatchOptions::default();
 /// options.control = Some(control.clone());
 /// // ... run `client.delete_key_pairs_all_with(ids, &options, |_| {})` on one thread, and on
@@ -197,11 +221,6 @@ impl Shared {
 }
 
 impl BatchControl {
-    /// A control for one run.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Asks the run to stop sending.
     pub fn stop(&self) {
         self.shared.stop.store(true, Ordering::SeqCst);
@@ -223,52 +242,50 @@ impl fmt::Debug for BatchControl {
     }
 }
 
-impl Client {
-    /// Deletes any number of key pairs, verified, with the default [`BatchOptions`].
-    ///
-    /// Every id is validated first: if any is malformed nothing is sent and the error lists
-    /// them all. Duplicates are removed; no ids give an empty report. Fails as a whole only
-    /// for errors that concern every id (credentials, configuration, authentication) met
-    /// before anything was done; everything else is reported per id (see the [module
-    /// documentation](crate::batch)).
-    pub fn delete_key_pairs_all<'a>(
+/// What a batch asks of the client that runs it.
+pub(crate) trait Api {
+    /// Signs `action` without sending it: what fails here concerns every id.
+    fn check(&self, action: &DeleteKeyPairs) -> Result<(), Error>;
+    /// Sends `action`, retried as the client retries.
+    fn delete(&self, action: &DeleteKeyPairs, hooks: &mut Hooks<'_>) -> Attempted<DeleteKeyPairsOutput>;
+    /// Lists what `request` asks for, page after page, with every page's RequestId.
+    fn list(
         &self,
-        ids: impl IntoIterator<Item = &'a str>,
-    ) -> Result<DeletionReport, Error> {
-        self.delete_key_pairs_all_with(ids, &BatchOptions::default(), |_| {})
-    }
+        request: &DescribeKeyPairs,
+        hooks: &mut Hooks<'_>,
+    ) -> Result<(DescribeKeyPairsOutput, Vec<String>), Error>;
+    /// How long the run may go without any answer before it stops sending.
+    fn give_up_after(&self) -> Duration;
+}
 
-    /// [`Client::delete_key_pairs_all`] with options, telling `observer` about progress,
-    /// requests and waits as they happen.
-    pub fn delete_key_pairs_all_with<'a>(
-        &self,
-        ids: impl IntoIterator<Item = &'a str>,
-        options: &BatchOptions,
-        mut observer: impl FnMut(&Event<'_>),
-    ) -> Result<DeletionReport, Error> {
-        let mut ids = key_id::parse_all(ids)?;
-        key_id::dedup(&mut ids);
-        let Some(first) = ids.first() else { return Ok(DeletionReport::default()) };
-        // Credentials and configuration problems concern every id: report them once, before
-        // anything is sent, rather than as a thousand identical failures.
-        self.sign(&DeleteKeyPairs::new([*first])?)?;
+/// Deletes `ids`, verified (see the module documentation), telling `observer` as it goes.
+pub(crate) fn delete_all(
+    client: &dyn Api,
+    mut ids: Vec<KeyId>,
+    options: &BatchOptions,
+    observer: &mut dyn FnMut(&Event<'_>),
+) -> Result<DeletionReport, Error> {
+    key_id::dedup(&mut ids);
+    let Some(first) = ids.first() else { return Ok(DeletionReport::default()) };
+    // Credentials and configuration problems concern every id: report them once, before
+    // anything is sent, rather than as a thousand identical failures.
+    client.check(&DeleteKeyPairs::of(vec![*first])?)?;
 
-        let fresh;
-        let shared = match &options.control {
-            Some(control) => &control.shared,
-            None => {
-                fresh = Shared::default();
-                &fresh
-            }
-        };
-        *shared.ledger() = Ledger::new(ids, options.verify);
-        let mut hooks = Hooks::new(&mut observer, Some(&shared.stop));
-        let mut run = run::Run::new(self, shared, options, &mut hooks);
-        run.rounds()?;
-        let report = run.finish();
-        hooks.event(&Event::Progress(report.progress()));
-        Ok(report)
-    }
+    let fresh;
+    let shared = match &options.control {
+        Some(control) => &control.shared,
+        None => {
+            fresh = Shared::default();
+            &fresh
+        }
+    };
+    *shared.ledger() = Ledger::new(ids, options.verify);
+    let mut hooks = Hooks::new(observer, Some(&shared.stop));
+    let mut run = run::Run::new(client, shared, options, &mut hooks);
+    run.rounds()?;
+    let report = run.finish();
+    hooks.event(&Event::Progress(report.progress()));
+    Ok(report)
 }
 
 #[cfg(test)]

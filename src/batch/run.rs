@@ -4,15 +4,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::ledger::{Ledger, State, Stop};
-use super::{BatchOptions, DeletionReport, Reason, Shared};
-use crate::actions::delete_key_pairs::MAX_IDS;
+use super::{Api, BatchOptions, DeletionReport, Reason, Shared};
+use crate::actions::delete_key_pairs::{DeleteKeyPairs, DeleteKeyPairsOutput, MAX_IDS};
 use crate::actions::describe_key_pairs::{DescribeKeyPairs, KeyPair};
-use crate::client::{Client, RequestIdOnly};
-use crate::error::{Error, ErrorCode, FailureCode};
+use crate::error::{codes, Error, FailureCode};
 use crate::key_id::KeyId;
 use crate::observe::{Event, Hooks, WaitReason};
 use crate::response::{bounded, MESSAGE_CHARS};
-use crate::DeleteKeyPairs;
+use crate::retry::Attempted;
 
 /// What one DescribeKeyPairs check showed of an id.
 enum Seen {
@@ -25,15 +24,19 @@ enum Seen {
 
 /// Codes with which one id fails a whole DeleteKeyPairs request.
 fn blames_some_ids(error: &Error) -> bool {
-    matches!(
-        error.code(),
-        Some(
-            ErrorCode::InvalidKeyPairIdNotFound
-                | ErrorCode::InvalidParameterValueKeyPairNotSupported
-                | ErrorCode::InvalidKeyPairNotSupported
-                | ErrorCode::InvalidParameterValue
-        )
-    )
+    error.code().is_some_and(|code| {
+        [
+            codes::KEY_PAIR_NOT_FOUND,
+            codes::KEY_PAIR_NOT_SUPPORTED,
+            codes::KEY_PAIR_OPERATION_NOT_SUPPORTED,
+            codes::INVALID_PARAMETER_VALUE,
+        ]
+        .contains(&code.as_str())
+    })
+}
+
+fn is_not_found(error: &Error) -> bool {
+    error.code().is_some_and(|code| *code == codes::KEY_PAIR_NOT_FOUND)
 }
 
 /// The most instance ids named in one message.
@@ -49,7 +52,7 @@ fn instances(ids: &[String]) -> String {
 }
 
 pub(super) struct Run<'r, 'h> {
-    client: &'r Client,
+    client: &'r dyn Api,
     shared: &'r Shared,
     options: &'r BatchOptions,
     hooks: &'r mut Hooks<'h>,
@@ -60,7 +63,7 @@ pub(super) struct Run<'r, 'h> {
 
 impl<'r, 'h> Run<'r, 'h> {
     pub(super) fn new(
-        client: &'r Client,
+        client: &'r dyn Api,
         shared: &'r Shared,
         options: &'r BatchOptions,
         hooks: &'r mut Hooks<'h>,
@@ -132,11 +135,11 @@ impl<'r, 'h> Run<'r, 'h> {
             }
             self.requests += 1;
             self.ledger().sending(&ids, self.requests);
-            let action = DeleteKeyPairs::new(ids.iter().copied())?;
-            let outcome = self.client.execute_hooked(&action, self.hooks, RequestIdOnly::scrub);
+            let action = DeleteKeyPairs::of(ids.clone())?;
+            let outcome: Attempted<DeleteKeyPairsOutput> = self.client.delete(&action, self.hooks);
             self.ledger().sent(&ids, outcome.may_have_taken_effect, outcome.request_ids);
             let error = match outcome.result {
-                Ok(RequestIdOnly { request_id }) => {
+                Ok(DeleteKeyPairsOutput { request_id, .. }) => {
                     self.ledger().accepted(&ids, request_id);
                     self.progress();
                     continue;
@@ -175,7 +178,7 @@ impl<'r, 'h> Run<'r, 'h> {
             }
         };
         let reason = Arc::new(Reason::of(error));
-        let about_binding = error.code() != Some(&ErrorCode::InvalidKeyPairIdNotFound);
+        let about_binding = !is_not_found(error);
         let mut rest = Vec::new();
         let mut ledger = self.ledger();
         ledger.apply(&seen, |ledger, id, pair| {
@@ -226,7 +229,7 @@ impl<'r, 'h> Run<'r, 'h> {
             return true;
         }
         let silent = self.hooks.silent_for();
-        if FailureCode::of(error).is_no_answer() && silent >= self.client.retry_policy().give_up_after {
+        if FailureCode::of(error).is_no_answer() && silent >= self.client.give_up_after() {
             let reason = Arc::new(Reason::of(error));
             ledger.fail(ids, &reason, true);
             let note = format!("nothing answered for {} s, so nothing more was sent", silent.as_secs());
@@ -238,11 +241,11 @@ impl<'r, 'h> Run<'r, 'h> {
 
     /// What DescribeKeyPairs shows of each of `ids` (at most 100).
     fn existing(&mut self, ids: &[KeyId]) -> Result<Vec<(KeyId, Seen)>, Error> {
-        let request = DescribeKeyPairs::by_ids(ids.iter().copied())?;
-        let list = match self.client.list_hooked(&request, self.hooks) {
+        let request = DescribeKeyPairs::of(ids.to_vec())?;
+        let (list, request_ids) = match self.client.list(&request, self.hooks) {
             Ok(list) => list,
             // Should DescribeKeyPairs refuse unknown ids as a whole, halve until they stand alone.
-            Err(e) if e.code() == Some(&ErrorCode::InvalidKeyPairIdNotFound) => {
+            Err(e) if is_not_found(&e) => {
                 self.ledger().request_ids.extend(e.request_id().map(str::to_owned));
                 if ids.len() == 1 {
                     return Ok(vec![(ids[0], Seen::Absent)]);
@@ -254,7 +257,7 @@ impl<'r, 'h> Run<'r, 'h> {
             }
             Err(e) => return Err(e),
         };
-        self.ledger().request_ids.extend(list.request_ids.iter().cloned());
+        self.ledger().request_ids.extend(request_ids.iter().cloned());
         let complete = list.is_complete();
         let unknown = Arc::new(Reason {
             code: FailureCode::VerificationIncomplete,
@@ -265,7 +268,7 @@ impl<'r, 'h> Run<'r, 'h> {
                 ids.len(),
                 list.key_pairs.len()
             ),
-            request_id: list.request_ids.last().cloned(),
+            request_id: request_ids.last().cloned(),
         });
         let mut present: HashMap<KeyId, KeyPair> =
             list.key_pairs.into_iter().map(|k| (k.key_id, k)).collect();

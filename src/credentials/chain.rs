@@ -2,14 +2,10 @@
 //! then the profile file, then the CVM instance role.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use super::{
-    Credentials, EnvProvider, Environment, InstanceRoleProvider, ProfileProvider, ProvideCredentials,
-};
-use crate::clock::Clock;
+use super::{Credentials, ProvideCredentials};
 use crate::error::Error;
-use crate::transport::Transport;
 
 /// Credential sources tried in order; the first that gives credentials wins.
 ///
@@ -24,16 +20,15 @@ use crate::transport::Transport;
 /// never changes identity halfway; a later failure of that source is returned as is.
 ///
 /// ```
-/// use std::sync::Arc;
-/// use cvm_keypairs::{Credentials, CredentialsChain, EnvProvider, ProvideCredentials, SystemEnvironment};
+/// use cvm_keypairs::{Client, Credentials, CredentialsChain, EnvProvider};
 ///
-/// // The environment first, then fixed credentials as a fallback. A client asks
-/// // `chain.credentials()` before each request.
+/// // The environment first, then fixed credentials as a fallback. A client asks the chain
+/// // before each request.
 /// let chain = CredentialsChain::new(vec![
-///     Box::new(EnvProvider::new(Arc::new(SystemEnvironment))),
+///     Box::new(EnvProvider::new()),
 ///     Box::new(Credentials::new("AKIDEXAMPLE", "secret-key-EXAMPLE")?),
 /// ]);
-/// let provider: Arc<dyn ProvideCredentials> = Arc::new(chain);
+/// let client = Client::builder().credentials(chain).region("ap-guangzhou").build()?;
 /// # Ok::<(), cvm_keypairs::Error>(())
 /// ```
 pub struct CredentialsChain {
@@ -50,15 +45,17 @@ impl CredentialsChain {
     /// The default chain: [`EnvProvider`], then [`ProfileProvider::new`], then
     /// [`InstanceRoleProvider`] fetching through `role_transport` (give it short timeouts, see
     /// there) and judging expiry by `clock`.
-    pub fn default_chain(
-        env: Arc<dyn Environment>,
-        role_transport: Arc<dyn Transport>,
-        clock: Arc<dyn Clock>,
+    #[cfg(any(test, feature = "ureq"))]
+    pub(crate) fn default_chain(
+        env: std::sync::Arc<dyn crate::env::Environment>,
+        role_transport: std::sync::Arc<dyn crate::transport::Transport>,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
     ) -> Self {
+        use super::{EnvProvider, InstanceRoleProvider, ProfileProvider};
         CredentialsChain::new(vec![
-            Box::new(EnvProvider::new(env.clone())),
-            Box::new(ProfileProvider::new(env)),
-            Box::new(InstanceRoleProvider::new(role_transport, clock)),
+            Box::new(EnvProvider::with_env(env.clone())),
+            Box::new(ProfileProvider::with_env(env, None)),
+            Box::new(InstanceRoleProvider::with_clock(role_transport, clock)),
         ])
     }
 }
@@ -96,9 +93,11 @@ impl fmt::Debug for CredentialsChain {
 mod tests {
     use std::sync::atomic::Ordering;
 
+    use std::sync::Arc;
+
     use super::*;
     use crate::credentials::fakes::{FakeClock, FakeEnv, ScriptedTransport};
-    use crate::credentials::METADATA_ROLE_URL;
+    use crate::credentials::role::METADATA_ROLE_URL;
     use crate::error::TransportKind;
 
     const HOME_FILE: &str = "/home/u/.tencentcloud/credentials";
@@ -183,7 +182,7 @@ mod tests {
         let (chain_, transport) = chain(FakeEnv::default().file(HOME_FILE, "[prod]\n"));
         let err = chain_.credentials().unwrap_err();
         assert!(
-            matches!(&err, Error::Credentials(why) if why.contains("section [default] not found")),
+            matches!(&err, Error::Credentials { message: why, .. } if why.contains("section [default] not found")),
             "{err:?}"
         );
         assert!(transport.sent().is_empty());
@@ -197,7 +196,10 @@ mod tests {
             Box::new(Credentials::new("AKIDother", "k").unwrap()),
         ]);
         assert_eq!(id(chain.credentials()), "AKIDfirst");
-        assert!(matches!(chain.credentials(), Err(Error::Credentials(_))), "no switch to the second source");
+        assert!(
+            matches!(chain.credentials(), Err(Error::Credentials { .. })),
+            "no switch to the second source"
+        );
     }
 
     #[derive(Debug)]
@@ -206,7 +208,7 @@ mod tests {
     impl ProvideCredentials for FailAfterFirst {
         fn credentials(&self) -> Result<Credentials, Error> {
             if self.0.swap(true, Ordering::SeqCst) {
-                return Err(Error::Credentials("gone".to_owned()));
+                return Err(Error::credentials("gone".to_owned()));
             }
             Credentials::new("AKIDfirst", "k")
         }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::Environment;
+use crate::env::Environment;
 use crate::clock::Clock;
 use crate::error::{Error, TransportKind};
 use crate::http::{HttpRequest, HttpResponse};
@@ -18,7 +18,7 @@ use crate::transport::Transport;
 /// Variables, a home directory and files, all in memory; counts file reads and records
 /// warnings.
 #[derive(Clone, Default)]
-pub struct FakeEnv {
+pub(crate) struct FakeEnv {
     vars: HashMap<String, Result<String, VarError>>,
     home: Option<PathBuf>,
     files: HashMap<PathBuf, Result<(String, Option<u32>), io::ErrorKind>>,
@@ -27,47 +27,47 @@ pub struct FakeEnv {
 }
 
 impl FakeEnv {
-    pub fn with_vars(vars: &[(&str, &str)]) -> Self {
+    pub(crate) fn with_vars(vars: &[(&str, &str)]) -> Self {
         vars.iter().fold(FakeEnv::default(), |env, (name, value)| env.var_set(name, value))
     }
 
-    pub fn var_set(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn var_set(mut self, name: &str, value: &str) -> Self {
         self.vars.insert(name.to_owned(), Ok(value.to_owned()));
         self
     }
 
-    pub fn non_unicode(mut self, name: &str) -> Self {
+    pub(crate) fn non_unicode(mut self, name: &str) -> Self {
         self.vars.insert(name.to_owned(), Err(VarError::NotUnicode("\u{fffd}".into())));
         self
     }
 
-    pub fn home(mut self, path: &str) -> Self {
+    pub(crate) fn home(mut self, path: &str) -> Self {
         self.home = Some(path.into());
         self
     }
 
     /// A file only its owner can read (mode 0600).
-    pub fn file(self, path: &str, text: &str) -> Self {
+    pub(crate) fn file(self, path: &str, text: &str) -> Self {
         self.file_with_mode(path, text, 0o600)
     }
 
-    pub fn file_with_mode(mut self, path: &str, text: &str, mode: u32) -> Self {
+    pub(crate) fn file_with_mode(mut self, path: &str, text: &str, mode: u32) -> Self {
         self.files.insert(path.into(), Ok((text.to_owned(), Some(mode))));
         self
     }
 
-    pub fn unreadable(mut self, path: &str, kind: io::ErrorKind) -> Self {
+    pub(crate) fn unreadable(mut self, path: &str, kind: io::ErrorKind) -> Self {
         self.files.insert(path.into(), Err(kind));
         self
     }
 
     /// The number of `read_file` calls so far, found or not, shared with clones.
-    pub fn reads(&self) -> Arc<AtomicUsize> {
+    pub(crate) fn reads(&self) -> Arc<AtomicUsize> {
         self.reads.clone()
     }
 
     /// Every warning so far, shared with clones.
-    pub fn warnings(&self) -> Vec<String> {
+    pub(crate) fn warnings(&self) -> Vec<String> {
         self.warnings.lock().unwrap().clone()
     }
 }
@@ -98,23 +98,23 @@ impl Environment for FakeEnv {
 /// Answers requests from a script of (expected URL, answer), in order; records what was sent.
 /// A request beyond the script fails the test.
 #[derive(Default)]
-pub struct ScriptedTransport {
+pub(crate) struct ScriptedTransport {
     script: Mutex<VecDeque<(String, Result<HttpResponse, Error>)>>,
     sent: Mutex<Vec<HttpRequest<'static>>>,
 }
 
 impl ScriptedTransport {
-    pub fn answer(&self, url: &str, status: u16, body: &str) {
+    pub(crate) fn answer(&self, url: &str, status: u16, body: &str) {
         let response = HttpResponse { status, headers: Vec::new(), body: body.as_bytes().to_vec() };
         self.script.lock().unwrap().push_back((url.to_owned(), Ok(response)));
     }
 
-    pub fn fail(&self, url: &str, kind: TransportKind) {
-        let error = Error::Transport { kind, message: format!("scripted {kind:?} failure") };
+    pub(crate) fn fail(&self, url: &str, kind: TransportKind) {
+        let error = Error::transport(kind, format!("scripted {kind:?} failure"), None);
         self.script.lock().unwrap().push_back((url.to_owned(), Err(error)));
     }
 
-    pub fn sent(&self) -> Vec<HttpRequest<'static>> {
+    pub(crate) fn sent(&self) -> Vec<HttpRequest<'static>> {
         self.sent.lock().unwrap().clone()
     }
 }
@@ -129,14 +129,14 @@ impl Transport for ScriptedTransport {
 }
 
 /// A clock the test moves by hand.
-pub struct FakeClock(AtomicI64);
+pub(crate) struct FakeClock(AtomicI64);
 
 impl FakeClock {
-    pub fn at(now: i64) -> Self {
+    pub(crate) fn at(now: i64) -> Self {
         FakeClock(AtomicI64::new(now))
     }
 
-    pub fn set(&self, now: i64) {
+    pub(crate) fn set(&self, now: i64) {
         self.0.store(now, Ordering::SeqCst);
     }
 }

@@ -9,6 +9,7 @@
 //! never the secret key or token in `Debug`, and no error ever holds a secret value.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::error::Error;
 
@@ -17,17 +18,14 @@ mod env;
 #[cfg(test)]
 pub(crate) mod fakes;
 mod profile;
-mod role;
+pub(crate) mod role;
 
 pub use chain::CredentialsChain;
-#[cfg(feature = "ureq")]
-pub(crate) use env::non_empty_var;
-pub use env::{
-    region_from_env, EnvProvider, Environment, SystemEnvironment, REGION_VAR, SECRET_ID_VAR, SECRET_KEY_VAR,
-    TOKEN_VAR,
-};
-pub use profile::{parse_profile, ProfileProvider, CREDENTIALS_FILE_VAR, PROFILE_VAR};
-pub use role::{InstanceRoleProvider, METADATA_ROLE_URL, REFRESH_BEFORE_SECONDS};
+pub use env::EnvProvider;
+#[cfg(feature = "testing")]
+pub(crate) use profile::parse_profile;
+pub use profile::ProfileProvider;
+pub use role::InstanceRoleProvider;
 
 /// A source of credentials, asked before every request so temporary credentials can rotate.
 ///
@@ -46,7 +44,17 @@ impl ProvideCredentials for Credentials {
     }
 }
 
+/// A shared provider, e.g. one chain behind several clients.
+impl<P: ProvideCredentials + ?Sized> ProvideCredentials for Arc<P> {
+    fn credentials(&self) -> Result<Credentials, Error> {
+        (**self).credentials()
+    }
+}
+
 /// A secret id and key, with an optional session token.
+///
+/// The values are held once, behind an `Arc`: cloning credentials, as a client does for every
+/// request, copies no secret. There is no `PartialEq`: secrets are not compared.
 ///
 /// ```
 /// use cvm_keypairs::Credentials;
@@ -54,11 +62,16 @@ impl ProvideCredentials for Credentials {
 /// assert_eq!(format!("{c:?}"), r#"Credentials { secret_id: "AKIDEXAMPLE", secret_key: "***", token: None }"#);
 /// assert!(Credentials::new("AKIDEXAMPLE", " secret").is_err());
 /// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
+#[derive(Clone)]
+pub struct Credentials(Arc<Secrets>);
+
+struct Secrets {
     secret_id: String,
     secret_key: String,
     token: Option<String>,
+    /// Identifies the secret key for the signer's cache of derived keys, which thus holds no
+    /// copy of it.
+    fingerprint: Fingerprint,
 }
 
 impl Credentials {
@@ -73,30 +86,55 @@ impl Credentials {
             ));
         }
         check("secret key", &secret_key)?;
-        Ok(Credentials { secret_id, secret_key, token: None })
+        let fingerprint = Fingerprint::of(&secret_key);
+        Ok(Credentials(Arc::new(Secrets { secret_id, secret_key, token: None, fingerprint })))
     }
 
     /// Adds the session token of temporary credentials (sent as `X-TC-Token`).
-    pub fn with_token(mut self, token: impl Into<String>) -> Result<Self, Error> {
+    pub fn with_token(self, token: impl Into<String>) -> Result<Self, Error> {
         let token = token.into();
         check("session token", &token)?;
-        self.token = Some(token);
-        Ok(self)
+        let Secrets { secret_id, secret_key, fingerprint, .. } = &*self.0;
+        Ok(Credentials(Arc::new(Secrets {
+            secret_id: secret_id.clone(),
+            secret_key: secret_key.clone(),
+            token: Some(token),
+            fingerprint: *fingerprint,
+        })))
     }
 
     /// The secret id (not secret).
-    pub fn secret_id(&self) -> &str {
-        &self.secret_id
+    pub(crate) fn secret_id(&self) -> &str {
+        &self.0.secret_id
     }
 
     /// The secret key. Handle with care: never log it.
-    pub fn secret_key(&self) -> &str {
-        &self.secret_key
+    pub(crate) fn secret_key(&self) -> &str {
+        &self.0.secret_key
     }
 
     /// The session token, for temporary credentials.
-    pub fn token(&self) -> Option<&str> {
-        self.token.as_deref()
+    pub(crate) fn token(&self) -> Option<&str> {
+        self.0.token.as_deref()
+    }
+
+    pub(crate) fn fingerprint(&self) -> &Fingerprint {
+        &self.0.fingerprint
+    }
+}
+
+/// A SHA-256 digest standing for a secret key where it must be recognised, not used.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fingerprint([u8; 32]);
+
+impl Fingerprint {
+    pub(crate) fn of(secret_key: &str) -> Self {
+        let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+        context.update(b"cvm-keypairs signing-key cache\0");
+        context.update(secret_key.as_bytes());
+        let mut bytes = [0; 32];
+        bytes.copy_from_slice(context.finish().as_ref());
+        Fingerprint(bytes)
     }
 }
 
@@ -108,7 +146,9 @@ fn absent(source: &'static str, why: String) -> Error {
 /// Says where a rejected value came from; the message still names fields, never values.
 fn in_context(context: &str, error: Error) -> Error {
     match error {
-        Error::InvalidInput(why) | Error::Credentials(why) => Error::Credentials(format!("{context}: {why}")),
+        Error::InvalidInput(why) | Error::Credentials { message: why, .. } => {
+            Error::credentials(format!("{context}: {why}"))
+        }
         other => other,
     }
 }
@@ -130,15 +170,18 @@ fn check(what: &str, value: &str) -> Result<(), Error> {
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
-            .field("secret_id", &self.secret_id)
+            .field("secret_id", &self.secret_id())
             .field("secret_key", &"***")
-            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("token", &self.token().map(|_| "***"))
             .finish()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::env::{SECRET_ID_VAR, SECRET_KEY_VAR, TOKEN_VAR};
+    use super::profile::CREDENTIALS_FILE_VAR;
+    use super::role::METADATA_ROLE_URL;
     use super::*;
 
     #[test]
@@ -208,7 +251,7 @@ mod tests {
         for vars in env_cases {
             let vars: Vec<(&str, &str)> = vars.iter().map(|(n, v)| (*n, v.as_str())).collect();
             let env = Arc::new(FakeEnv::with_vars(&vars));
-            record(&EnvProvider::new(env.clone()));
+            record(&EnvProvider::with_env(env.clone()));
             record(&CredentialsChain::default_chain(
                 env,
                 Arc::new(ScriptedTransport::default()),
@@ -233,10 +276,10 @@ mod tests {
         ];
         for text in &profile_texts {
             let env = FakeEnv::default().file(file, text).var_set(CREDENTIALS_FILE_VAR, file);
-            record(&ProfileProvider::new(Arc::new(env)));
+            record(&ProfileProvider::with_env(Arc::new(env), None));
         }
         let unreadable = FakeEnv::default().unreadable(file, std::io::ErrorKind::InvalidData);
-        record(&ProfileProvider::new(Arc::new(unreadable.var_set(CREDENTIALS_FILE_VAR, file))));
+        record(&ProfileProvider::with_env(Arc::new(unreadable.var_set(CREDENTIALS_FILE_VAR, file)), None));
 
         let role_url = format!("{METADATA_ROLE_URL}r");
         let good = format!(
@@ -258,7 +301,7 @@ mod tests {
             transport.answer(METADATA_ROLE_URL, 200, "r");
             transport.answer(&role_url, *status, body);
             let clock = Arc::new(FakeClock::at(1000));
-            let provider = InstanceRoleProvider::new(transport.clone(), clock.clone());
+            let provider = InstanceRoleProvider::with_clock(transport.clone(), clock.clone());
             if record(&provider) {
                 clock.set(1999);
                 transport.fail(METADATA_ROLE_URL, TransportKind::Timeout);

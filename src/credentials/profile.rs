@@ -21,14 +21,14 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::env::{non_empty_var, Environment};
 use super::{absent, in_context, Credentials, ProvideCredentials};
+use crate::env::{non_empty_var, Environment, SystemEnvironment};
 use crate::error::Error;
 
 /// The variable naming the profile file, instead of `~/.tencentcloud/credentials`.
-pub const CREDENTIALS_FILE_VAR: &str = "TENCENTCLOUD_CREDENTIALS_FILE";
+pub(crate) const CREDENTIALS_FILE_VAR: &str = "TENCENTCLOUD_CREDENTIALS_FILE";
 /// The variable naming the profile (section) to use, instead of `default`.
-pub const PROFILE_VAR: &str = "TENCENTCLOUD_PROFILE";
+pub(crate) const PROFILE_VAR: &str = "TENCENTCLOUD_PROFILE";
 
 /// Reads the credentials of profile `section` from the text of a profile file.
 ///
@@ -46,85 +46,23 @@ pub const PROFILE_VAR: &str = "TENCENTCLOUD_PROFILE";
 /// - The section read may appear only once, and each key only once in it; other sections may
 ///   repeat (they are not read).
 ///
-/// Errors name the section, the key and the line, never a value.
-///
-/// ```
-/// use cvm_keypairs::credentials::parse_profile;
-///
-/// let text = "[default]\nsecret_id = AKIDEXAMPLE\nsecret_key = secret-key-EXAMPLE\n";
-/// assert_eq!(parse_profile(text, "default")?.secret_id(), "AKIDEXAMPLE");
-/// let missing = parse_profile(text, "prod").unwrap_err();
-/// assert_eq!(missing.to_string(), "credentials: section [prod] not found (sections present: default)");
-/// # Ok::<(), cvm_keypairs::Error>(())
-/// ```
-pub fn parse_profile(text: &str, section: &str) -> Result<Credentials, Error> {
+/// Errors name the section, the key and the line, never a value (for example `section [prod]
+/// not found (sections present: default)`).
+pub(crate) fn parse_profile(text: &str, section: &str) -> Result<Credentials, Error> {
     if section.is_empty() || section.trim() != section {
-        return Err(Error::Credentials(format!(
+        return Err(Error::credentials(format!(
             "profile name {section:?} is empty or has leading or trailing whitespace"
         )));
     }
+    let mut reader =
+        Reader { section, sections: Vec::new(), current: None, header_line: None, keys: [None; 3] };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut sections: Vec<&str> = Vec::new();
-    let mut current: Option<&str> = None;
-    let mut header_line = None;
-    let mut keys: [Option<(usize, &str)>; 3] = [None; 3];
     for (index, line) in text.split('\n').enumerate() {
-        let n = index + 1;
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        if line.starts_with('[') {
-            let name = line
-                .strip_prefix('[')
-                .and_then(|rest| rest.strip_suffix(']'))
-                .map(str::trim)
-                .filter(|name| !name.is_empty())
-                .ok_or_else(|| line_error(n, "a section header must be `[name]` alone on its line"))?;
-            if name == section {
-                if let Some(first) = header_line {
-                    return Err(Error::Credentials(format!(
-                        "section [{section}] appears twice, on lines {first} and {n}"
-                    )));
-                }
-                header_line = Some(n);
-            }
-            if !sections.contains(&name) {
-                sections.push(name);
-            }
-            current = Some(name);
-            continue;
-        }
-        let Some((name, value)) = line.split_once('=') else {
-            return Err(line_error(n, "expected `name = value`, a `[section]` header or a comment"));
-        };
-        if current.is_none() {
-            return Err(line_error(n, "a `name = value` pair comes before any `[section]` header"));
-        }
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(line_error(n, "a `name = value` pair has no name"));
-        }
-        let Some(slot) = KEYS.iter().position(|key| key.eq_ignore_ascii_case(name)) else { continue };
-        if current != Some(section) {
-            continue;
-        }
-        if let Some((first, _)) = keys[slot] {
-            return Err(Error::Credentials(format!(
-                "section [{section}] sets {} twice, on lines {first} and {n}",
-                KEYS[slot]
-            )));
-        }
-        keys[slot] = Some((n, unquote(value.trim()).map_err(|why| line_error(n, why))?));
+        reader.line(index + 1, line.trim())?;
     }
-    if header_line.is_none() {
-        let present = if sections.is_empty() { "none".to_owned() } else { sections.join(", ") };
-        return Err(Error::Credentials(format!(
-            "section [{section}] not found (sections present: {present})"
-        )));
-    }
+    let keys = reader.finish()?;
     let [id, key, token] = keys.map(|entry| entry.map(|(_, value)| value));
-    let missing = |name: &str| Error::Credentials(format!("section [{section}] has no {name}"));
+    let missing = |name: &str| Error::credentials(format!("section [{section}] has no {name}"));
     let context = format!("section [{section}]");
     let credentials =
         Credentials::new(id.ok_or_else(|| missing(KEYS[0]))?, key.ok_or_else(|| missing(KEYS[1]))?)
@@ -135,11 +73,90 @@ pub fn parse_profile(text: &str, section: &str) -> Result<Credentials, Error> {
     }
 }
 
+/// Where [`parse_profile`] is in the file: the sections seen, the one the lines belong to, and
+/// the keys of the section asked for, each with its line.
+struct Reader<'t> {
+    section: &'t str,
+    sections: Vec<&'t str>,
+    current: Option<&'t str>,
+    header_line: Option<usize>,
+    keys: [Option<(usize, &'t str)>; 3],
+}
+
+impl<'t> Reader<'t> {
+    /// Takes line `n`, trimmed.
+    fn line(&mut self, n: usize, line: &'t str) -> Result<(), Error> {
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            return Ok(());
+        }
+        if line.starts_with('[') {
+            return self.header(n, line);
+        }
+        let Some((name, value)) = line.split_once('=') else {
+            return Err(line_error(n, "expected `name = value`, a `[section]` header or a comment"));
+        };
+        if self.current.is_none() {
+            return Err(line_error(n, "a `name = value` pair comes before any `[section]` header"));
+        }
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(line_error(n, "a `name = value` pair has no name"));
+        }
+        let Some(slot) = KEYS.iter().position(|key| key.eq_ignore_ascii_case(name)) else { return Ok(()) };
+        if self.current != Some(self.section) {
+            return Ok(());
+        }
+        if let Some((first, _)) = self.keys[slot] {
+            return Err(Error::credentials(format!(
+                "section [{}] sets {} twice, on lines {first} and {n}",
+                self.section, KEYS[slot]
+            )));
+        }
+        self.keys[slot] = Some((n, unquote(value.trim()).map_err(|why| line_error(n, why))?));
+        Ok(())
+    }
+
+    fn header(&mut self, n: usize, line: &'t str) -> Result<(), Error> {
+        let name = line
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .ok_or_else(|| line_error(n, "a section header must be `[name]` alone on its line"))?;
+        if name == self.section {
+            if let Some(first) = self.header_line {
+                return Err(Error::credentials(format!(
+                    "section [{}] appears twice, on lines {first} and {n}",
+                    self.section
+                )));
+            }
+            self.header_line = Some(n);
+        }
+        if !self.sections.contains(&name) {
+            self.sections.push(name);
+        }
+        self.current = Some(name);
+        Ok(())
+    }
+
+    /// The keys of the section asked for, or why there are none.
+    fn finish(self) -> Result<[Option<(usize, &'t str)>; 3], Error> {
+        if self.header_line.is_none() {
+            let present = if self.sections.is_empty() { "none".to_owned() } else { self.sections.join(", ") };
+            return Err(Error::credentials(format!(
+                "section [{}] not found (sections present: {present})",
+                self.section
+            )));
+        }
+        Ok(self.keys)
+    }
+}
+
 /// The keys read, in the order secret id, secret key, token.
 const KEYS: [&str; 3] = ["secret_id", "secret_key", "token"];
 
 fn line_error(n: usize, why: &str) -> Error {
-    Error::Credentials(format!("line {n}: {why}"))
+    Error::credentials(format!("line {n}: {why}"))
 }
 
 /// Removes one pair of matching quotes, refusing what looks like an inline comment or a stray
@@ -161,7 +178,7 @@ fn unquote(value: &str) -> Result<&str, &'static str> {
 /// Credentials from a profile file.
 ///
 /// The file is `TENCENTCLOUD_CREDENTIALS_FILE` if set, else `~/.tencentcloud/credentials`; the
-/// profile is the one given to [`with_profile`](Self::with_profile), else `TENCENTCLOUD_PROFILE`,
+/// profile is the one given to [`new`](Self::new), else `TENCENTCLOUD_PROFILE`,
 /// else `default`. Empty variables count as unset.
 ///
 /// The source is absent ([`Error::NoCredentials`], a chain moves on) only when nothing asked
@@ -173,7 +190,7 @@ fn unquote(value: &str) -> Result<&str, &'static str> {
 ///
 /// The file is read once: later calls return the same credentials, so one run never switches
 /// identity halfway because the file changed. A file that group or others may read (Unix
-/// mode & 0o044) still works, and earns one [`Environment::warn`], as ssh does:
+/// mode & 0o044) still works, and earns one warning on stderr, as ssh does:
 /// `<path> is readable by others (mode 0644); chmod 600 it`.
 pub struct ProfileProvider {
     env: Arc<dyn Environment>,
@@ -184,18 +201,20 @@ pub struct ProfileProvider {
 
 impl ProfileProvider {
     /// The name this source reports in [`Error::NoCredentials`].
-    pub const SOURCE: &'static str = "profile file";
+    pub(crate) const SOURCE: &'static str = "profile file";
 
-    /// The profile named by `TENCENTCLOUD_PROFILE`, else `default`.
-    pub fn new(env: Arc<dyn Environment>) -> Self {
-        ProfileProvider { env, profile: None, loaded: Mutex::new(None) }
+    /// The profile `name`, or with `None` the one named by `TENCENTCLOUD_PROFILE`, else
+    /// `default`. A profile named here is the one a command line's `--profile NAME` asks for:
+    /// a missing file or section is then an error, not an absent source, so use this provider
+    /// on its own rather than in a chain, and the profile the user named wins over environment
+    /// variables.
+    pub fn new(name: Option<&str>) -> Self {
+        Self::with_env(Arc::new(SystemEnvironment), name)
     }
 
-    /// The profile `name`, as a command line's `--profile NAME` asks: a missing file or section
-    /// is then an error. Use this provider on its own rather than in a chain, so the profile the
-    /// user named wins over environment variables.
-    pub fn with_profile(env: Arc<dyn Environment>, name: impl Into<String>) -> Self {
-        ProfileProvider { env, profile: Some(name.into()), loaded: Mutex::new(None) }
+    /// [`ProfileProvider::new`], reading files and variables through `env`.
+    pub(crate) fn with_env(env: Arc<dyn Environment>, name: Option<&str>) -> Self {
+        ProfileProvider { env, profile: name.map(str::to_owned), loaded: Mutex::new(None) }
     }
 
     fn load(&self) -> Result<Credentials, Error> {
@@ -218,7 +237,7 @@ impl ProfileProvider {
                     ))
                 }
                 None => {
-                    return Err(Error::Credentials(format!(
+                    return Err(Error::credentials(format!(
                         "profile [{section}]: no home directory to find ~/.tencentcloud/credentials in; \
                          set {CREDENTIALS_FILE_VAR}"
                     )))
@@ -233,7 +252,7 @@ impl ProfileProvider {
             }
             Err(e) => {
                 let why = asked.map(|why| format!(" ({why})")).unwrap_or_default();
-                return Err(Error::Credentials(format!("profile file {shown}{why} cannot be read: {e}")));
+                return Err(Error::credentials(format!("profile file {shown}{why} cannot be read: {e}")));
             }
         };
         let credentials =
@@ -455,7 +474,7 @@ mod tests {
         "[default]\nsecret_id = AKIDdef\nsecret_key = k\n[prod]\nsecret_id = AKIDprod\nsecret_key = k\n";
 
     fn provider(env: FakeEnv) -> ProfileProvider {
-        ProfileProvider::new(Arc::new(env.home("/home/u")))
+        ProfileProvider::with_env(Arc::new(env.home("/home/u")), None)
     }
 
     fn absent_reason(result: Result<Credentials, Error>) -> String {
@@ -469,7 +488,7 @@ mod tests {
 
     fn broken_reason(result: Result<Credentials, Error>) -> String {
         match result {
-            Err(Error::Credentials(why)) => why,
+            Err(Error::Credentials { message: why, .. }) => why,
             other => panic!("{other:?}"),
         }
     }
@@ -480,7 +499,7 @@ mod tests {
         assert_eq!(provider(env.clone()).credentials().unwrap().secret_id(), "AKIDdef");
         let named = env.var_set(PROFILE_VAR, "prod");
         assert_eq!(provider(named.clone()).credentials().unwrap().secret_id(), "AKIDprod");
-        let explicit = ProfileProvider::with_profile(Arc::new(named.home("/home/u")), "default");
+        let explicit = ProfileProvider::with_env(Arc::new(named.home("/home/u")), Some("default"));
         assert_eq!(
             explicit.credentials().unwrap().secret_id(),
             "AKIDdef",
@@ -500,7 +519,7 @@ mod tests {
             absent_reason(provider(FakeEnv::default()).credentials()),
             format!("{HOME_FILE} does not exist")
         );
-        let homeless = ProfileProvider::new(Arc::new(FakeEnv::default()));
+        let homeless = ProfileProvider::with_env(Arc::new(FakeEnv::default()), None);
         assert!(absent_reason(homeless.credentials()).starts_with("no home directory"));
     }
 
@@ -518,9 +537,9 @@ mod tests {
             why.starts_with(&format!("profile file {HOME_FILE} (TENCENTCLOUD_PROFILE is set) cannot")),
             "{why}"
         );
-        let p = ProfileProvider::with_profile(Arc::new(FakeEnv::default().home("/home/u")), "prod");
+        let p = ProfileProvider::with_env(Arc::new(FakeEnv::default().home("/home/u")), Some("prod"));
         assert!(broken_reason(p.credentials()).contains("(profile \"prod\" was asked for) cannot be read"));
-        let homeless = ProfileProvider::with_profile(Arc::new(FakeEnv::default()), "prod");
+        let homeless = ProfileProvider::with_env(Arc::new(FakeEnv::default()), Some("prod"));
         assert!(broken_reason(homeless.credentials()).contains("no home directory"));
     }
 
@@ -543,7 +562,7 @@ mod tests {
         let env = FakeEnv::default().file(HOME_FILE, FILE);
         let reads = env.reads();
         let p = provider(env);
-        assert_eq!(p.credentials().unwrap(), p.credentials().unwrap());
+        assert_eq!(p.credentials().unwrap().secret_key(), p.credentials().unwrap().secret_key());
         assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
@@ -605,7 +624,7 @@ mod tests {
         let env = FakeEnv::default().home("/home/u").file_with_mode(HOME_FILE, FILE, 0o644);
         let reads = env.reads();
         let slow = SlowReads { env: env.clone(), inside: Default::default() };
-        let p = ProfileProvider::new(Arc::new(slow));
+        let p = ProfileProvider::with_env(Arc::new(slow), None);
         let start = std::sync::Barrier::new(2);
         std::thread::scope(|scope| {
             for _ in 0..2 {

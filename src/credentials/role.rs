@@ -10,22 +10,22 @@ use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 use serde_json::Value;
 
 use super::{absent, in_context, Credentials, ProvideCredentials};
-use crate::clock::Clock;
+use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::transport::Transport;
 
 /// The metadata URL listing the instance's role; the role's credentials are at this URL plus
 /// the role name.
-pub const METADATA_ROLE_URL: &str =
+pub(crate) const METADATA_ROLE_URL: &str =
     "http://metadata.tencentyun.com/latest/meta-data/cam/security-credentials/";
 
 /// Credentials are refreshed once fewer than this many seconds remain before they expire.
-pub const REFRESH_BEFORE_SECONDS: i64 = 300;
+pub(crate) const REFRESH_BEFORE_SECONDS: i64 = 300;
 
 /// The temporary credentials of the instance's CAM role, from the metadata service.
 ///
-/// Credentials are cached and fetched again once fewer than [`REFRESH_BEFORE_SECONDS`] remain
+/// Credentials are cached and fetched again once fewer than 5 minutes remain
 /// before their `ExpiredTime`. The cache sits behind a mutex held during a refresh, so threads
 /// asking at once cause one fetch, not one each. If a refresh fails while the cached credentials
 /// have not expired yet, they are returned anyway (the next call tries again): a passing hiccup
@@ -61,10 +61,15 @@ enum Failure {
 
 impl InstanceRoleProvider {
     /// The name this source reports in [`Error::NoCredentials`].
-    pub const SOURCE: &'static str = "instance role";
+    pub(crate) const SOURCE: &'static str = "instance role";
+
+    /// Fetches through `transport`, judging expiry by the system clock.
+    pub fn new(transport: Arc<dyn Transport>) -> Self {
+        Self::with_clock(transport, Arc::new(SystemClock))
+    }
 
     /// Fetches through `transport`, judging expiry by `clock`.
-    pub fn new(transport: Arc<dyn Transport>, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn with_clock(transport: Arc<dyn Transport>, clock: Arc<dyn Clock>) -> Self {
         InstanceRoleProvider { transport, clock, cached: Mutex::new(None) }
     }
 
@@ -96,7 +101,7 @@ impl InstanceRoleProvider {
             Failure::Absent("the metadata service's answer is not a CAM role name".to_owned())
         })?;
         let context = format!("role {role}");
-        let broken = |why: String| Failure::Broken(Error::Credentials(format!("{context}: {why}")));
+        let broken = |why: String| Failure::Broken(Error::credentials(format!("{context}: {why}")));
         let answer = self
             .get(&format!("{METADATA_ROLE_URL}{role}"))
             .map_err(|e| broken(format!("fetching the credentials failed: {e}")))?;
@@ -119,30 +124,30 @@ fn role_name(body: &[u8]) -> Option<&str> {
 /// input text; field errors are written here and name the field only.
 fn parse_role_credentials(body: &[u8], now: i64) -> Result<RoleCredentials, Error> {
     let value: Value = serde_json::from_slice(body)
-        .map_err(|e| Error::Credentials(format!("the answer is not JSON: {e}")))?;
+        .map_err(|e| Error::credentials(format!("the answer is not JSON: {e}")))?;
     match value.get("Code").and_then(Value::as_str) {
         Some("Success") => {}
         Some(code) => {
             let code: String = code.chars().take(64).collect();
-            return Err(Error::Credentials(format!(
+            return Err(Error::credentials(format!(
                 "the metadata service answered Code {code:?}, not \"Success\""
             )));
         }
-        None => return Err(Error::Credentials("the answer has no Code".to_owned())),
+        None => return Err(Error::credentials("the answer has no Code".to_owned())),
     }
     let text = |name: &str| {
         value
             .get(name)
             .and_then(Value::as_str)
-            .ok_or_else(|| Error::Credentials(format!("the answer has no {name} string")))
+            .ok_or_else(|| Error::credentials(format!("the answer has no {name} string")))
     };
     let (id, key, token) = (text("TmpSecretId")?, text("TmpSecretKey")?, text("Token")?);
     let expires_at = value
         .get("ExpiredTime")
         .and_then(Value::as_i64)
-        .ok_or_else(|| Error::Credentials("the answer has no ExpiredTime integer".to_owned()))?;
+        .ok_or_else(|| Error::credentials("the answer has no ExpiredTime integer".to_owned()))?;
     if expires_at <= now {
-        return Err(Error::Credentials(format!(
+        return Err(Error::credentials(format!(
             "the credentials expired at {expires_at} (Unix seconds), not after now ({now}); is the clock right?"
         )));
     }
@@ -172,7 +177,7 @@ impl ProvideCredentials for InstanceRoleProvider {
                     old.expires_at
                 );
                 Err(match failure {
-                    Failure::Absent(why) => Error::Credentials(format!("{context}: {why}")),
+                    Failure::Absent(why) => Error::credentials(format!("{context}: {why}")),
                     Failure::Broken(e) => in_context(&context, e),
                 })
             }
@@ -216,7 +221,7 @@ mod tests {
     fn setup() -> (Arc<ScriptedTransport>, Arc<FakeClock>, InstanceRoleProvider) {
         let transport = Arc::new(ScriptedTransport::default());
         let clock = Arc::new(FakeClock::at(NOW));
-        let provider = InstanceRoleProvider::new(transport.clone(), clock.clone());
+        let provider = InstanceRoleProvider::with_clock(transport.clone(), clock.clone());
         (transport, clock, provider)
     }
 
@@ -227,7 +232,7 @@ mod tests {
 
     fn broken_reason(result: Result<Credentials, Error>) -> String {
         match result {
-            Err(Error::Credentials(why)) => why,
+            Err(Error::Credentials { message: why, .. }) => why,
             other => panic!("{other:?}"),
         }
     }

@@ -1,0 +1,200 @@
+//! [`ClientBuilder`]: every setting of a [`Client`], with its default.
+
+use std::fmt;
+use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
+
+use super::Client;
+use crate::clock::{Clock, SystemClock};
+use crate::credentials::ProvideCredentials;
+use crate::endpoint::Endpoint;
+use crate::env::{region_from_env, Environment, SystemEnvironment};
+use crate::error::Error;
+use crate::http::Method;
+use crate::limiter::RateLimiter;
+use crate::request::{Language, RequestConfig};
+use crate::retry::RetryPolicy;
+use crate::transport::Transport;
+
+/// Settings for a [`Client`]; every one has a default.
+///
+/// Defaults: endpoint `cvm.tencentcloudapi.com`, the region from `TENCENTCLOUD_REGION`, POST,
+/// no language header, 10 requests per second per action and [`RetryPolicy::default`], and
+/// with the `ureq` feature a `UreqTransport` with its defaults (so
+/// [`build`](Self::build) fails on a proxy variable it cannot use) and the default
+/// credentials chain (environment, profile file, instance role).
+///
+/// A client without a region (none given, `TENCENTCLOUD_REGION` unset or empty) can be built,
+/// but it signs and sends nothing: every call fails with [`Error::InvalidInput`] saying "no
+/// region", and [`Client::delete_key_pairs_all`] fails as a whole.
+#[derive(Default)]
+pub struct ClientBuilder {
+    config: RequestConfig,
+    region_set: bool,
+    rate_limit: Option<usize>,
+    retry: RetryPolicy,
+    endpoint: Option<String>,
+    allow_insecure_http: bool,
+    credentials: Option<Arc<dyn ProvideCredentials>>,
+    transport: Option<Arc<dyn Transport>>,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl ClientBuilder {
+    /// Where credentials come from, asked before every request so temporary ones can rotate:
+    /// fixed [`Credentials`](crate::Credentials), a provider, or a chain of them.
+    pub fn credentials(mut self, provider: impl ProvideCredentials + 'static) -> Self {
+        self.credentials = Some(Arc::new(provider));
+        self
+    }
+
+    /// The region, e.g. `ap-guangzhou` (sent as `X-TC-Region`); an empty one fails the build.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.config.region = region.into();
+        self.region_set = true;
+        self
+    }
+
+    /// At most `per_second` requests per action in any second, across all threads using the
+    /// client (default 10, the API's limit for the key-pair actions); 0 turns pacing off.
+    pub fn rate_limit(mut self, per_second: usize) -> Self {
+        self.rate_limit = Some(per_second);
+        self
+    }
+
+    /// How [`Client::execute_retrying`] and the batch calls retry.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The endpoint: `host`, `host:port`, `https://…`, or `http://…` for a loopback host (any
+    /// host after [`ClientBuilder::allow_insecure_http`]). Checked by [`ClientBuilder::build`].
+    pub fn endpoint(mut self, endpoint: &str) -> Self {
+        self.endpoint = Some(endpoint.to_owned());
+        self
+    }
+
+    /// Accepts a plain `http://` endpoint on any host. The signed request and any session
+    /// token then cross the network in clear text.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// POST with a JSON body (the default) or GET with a query.
+    pub fn method(mut self, method: Method) -> Self {
+        self.config.method = method;
+        self
+    }
+
+    /// The language of API error messages.
+    pub fn language(mut self, language: Language) -> Self {
+        self.config.language = Some(language);
+        self
+    }
+
+    /// How requests are sent.
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Where the time for signatures comes from (tests fix it).
+    #[cfg(test)]
+    pub(crate) fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The client, or why the settings cannot make one.
+    pub fn build(self) -> Result<Client, Error> {
+        self.build_in(&SystemEnvironment)
+    }
+
+    /// [`build`](Self::build) with the region and proxy variables read from `env`.
+    pub(crate) fn build_in(self, env: &dyn Environment) -> Result<Client, Error> {
+        let mut config = self.config;
+        if let Some(text) = &self.endpoint {
+            config.endpoint = if self.allow_insecure_http {
+                Endpoint::parse_allowing_http(text)
+            } else {
+                Endpoint::parse(text)
+            }?;
+        }
+        if !self.region_set {
+            config.region = region_from_env(env)?.unwrap_or_default();
+        } else if config.region.is_empty() {
+            return Err(Error::InvalidInput("no region: the region given is empty".into()));
+        }
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let credentials = match self.credentials {
+            Some(credentials) => credentials,
+            None => default_credentials(clock.clone())?,
+        };
+        let transport = match self.transport {
+            Some(transport) => transport,
+            None => default_transport(env)?,
+        };
+        let limiter = match self.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT) {
+            0 => None,
+            n => Some(RateLimiter::new(n)),
+        };
+        Ok(Client {
+            config,
+            credentials,
+            transport,
+            clock,
+            limiter,
+            retry: self.retry,
+            skew: AtomicI64::new(0),
+        })
+    }
+}
+
+/// The API's limit for the key-pair actions, requests per second.
+const DEFAULT_RATE_LIMIT: usize = 10;
+
+#[cfg(feature = "ureq")]
+fn default_transport(env: &dyn Environment) -> Result<Arc<dyn Transport>, Error> {
+    Ok(Arc::new(crate::transport::UreqTransportBuilder::default().build_in(env)?))
+}
+
+#[cfg(not(feature = "ureq"))]
+fn default_transport(_env: &dyn Environment) -> Result<Arc<dyn Transport>, Error> {
+    Err(Error::InvalidInput("built without the `ureq` feature: give the ClientBuilder a transport".into()))
+}
+
+#[cfg(feature = "ureq")]
+fn default_credentials(clock: Arc<dyn Clock>) -> Result<Arc<dyn ProvideCredentials>, Error> {
+    use std::time::Duration;
+    // The metadata service answers only inside Tencent Cloud: elsewhere the chain must give up
+    // quickly, and a proxy must never carry the request.
+    let metadata = crate::transport::UreqTransportBuilder::default()
+        .connect_timeout(Duration::from_secs(1))
+        .timeout(Duration::from_secs(1))
+        .proxy(None)?
+        .build()?;
+    let chain = crate::credentials::CredentialsChain::default_chain(
+        Arc::new(SystemEnvironment),
+        Arc::new(metadata),
+        clock,
+    );
+    Ok(Arc::new(chain))
+}
+
+#[cfg(not(feature = "ureq"))]
+fn default_credentials(_clock: Arc<dyn Clock>) -> Result<Arc<dyn ProvideCredentials>, Error> {
+    Err(Error::InvalidInput("built without the `ureq` feature: give the ClientBuilder credentials".into()))
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("config", &self.config)
+            .field("endpoint", &self.endpoint)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
