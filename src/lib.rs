@@ -68,6 +68,7 @@
 //! - `ureq` (default): `UreqTransport` over ureq with rustls, and the defaults of
 //!   [`ClientBuilder`] that need it (transport, the credentials chain's instance role).
 //!   Without it the crate is the signer and the client over a transport of your own.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]

@@ -19,8 +19,9 @@ use crate::http::HttpResponse;
 pub(crate) const SNIPPET_CHARS: usize = 200;
 /// The most characters of an API error message kept in [`Error::Api`].
 pub(crate) const MESSAGE_CHARS: usize = 1000;
-/// The most characters of an error code or a RequestId kept (a cut one ends in `…`): real ones
-/// are a few dozen, and a server must not make every report line hold a megabyte.
+/// The most characters of an error code or a RequestId kept: real ones are a few dozen, and a
+/// server must not make every report line hold a megabyte. A longer one is replaced whole by a
+/// marker rather than cut, since a cut could keep the start of an echoed secret.
 pub(crate) const ID_CHARS: usize = 128;
 
 #[derive(Deserialize)]
@@ -69,12 +70,12 @@ pub(crate) fn parse<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, E
     };
     if let Some(error) = head.error {
         return Err(Error::Api {
-            code: ErrorCode::new(&bounded(&error.code, ID_CHARS)),
+            code: ErrorCode::new(&capped(&error.code, ID_CHARS)),
             message: bounded(error.message.as_deref().unwrap_or_default(), MESSAGE_CHARS),
-            request_id: head.request_id.map(|id| bounded(&id, ID_CHARS)),
+            request_id: head.request_id.map(|id| capped(&id, ID_CHARS)),
         });
     }
-    let request_id = head.request_id.map(|id| bounded(&id, ID_CHARS));
+    let request_id = head.request_id.map(|id| capped(&id, ID_CHARS));
     if !is_success(status) {
         return Err(Error::Http { status, snippet: snippet(body), request_id });
     }
@@ -85,10 +86,19 @@ pub(crate) fn parse<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, E
     })
 }
 
-/// Deserialises a RequestId cut to [`ID_CHARS`] characters, for the outputs of actions.
+/// Deserialises a RequestId, [`capped`], for the outputs of actions.
 pub(crate) fn request_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let id = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-    Ok(bounded(&id, ID_CHARS))
+    Ok(capped(&id, ID_CHARS))
+}
+
+/// `id` (an error code, a RequestId, an instance id) when it has at most `max` characters, else
+/// a marker saying how long it was: never a cut, which could keep the start of an echoed secret.
+pub(crate) fn capped(id: &str, max: usize) -> String {
+    match id.chars().count() {
+        n if n <= max => id.to_owned(),
+        n => format!("<{n} characters, not kept>"),
+    }
 }
 
 fn is_success(status: u16) -> bool {
@@ -229,6 +239,17 @@ mod tests {
         // Cut after 200 characters, with the next one as long in bytes as the `…` put instead.
         let euro = format!("{}€{}x", "a".repeat(SNIPPET_CHARS), " ".repeat(700));
         assert_eq!(snippet(euro.as_bytes()), format!("{}…", "a".repeat(SNIPPET_CHARS)));
+    }
+
+    #[test]
+    fn codes_and_request_ids_past_the_cap_are_replaced_whole() {
+        let long = "x".repeat(ID_CHARS + 1);
+        let body = format!(r#"{{"Response":{{"Error":{{"Code":"{long}","Message":"m"}},"RequestId":"{long}"}}}}"#);
+        let error = parse::<serde::de::IgnoredAny>(&HttpResponse { status: 200, body: body.into_bytes(), ..Default::default() })
+            .unwrap_err();
+        assert_eq!(error.code().unwrap().as_str(), "<129 characters, not kept>");
+        assert_eq!(error.request_id(), Some("<129 characters, not kept>"));
+        assert_eq!(capped(&"y".repeat(ID_CHARS), ID_CHARS), "y".repeat(ID_CHARS), "up to the cap, kept as is");
     }
 
     #[test]

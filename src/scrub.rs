@@ -1,12 +1,14 @@
 //! Keeps the secrets a request was signed with out of everything its response gives back.
 //!
 //! A server (or a gateway in front of it) may echo the session token, or even the secret key,
-//! in any field: the RequestId, an error code or message, an HTML page, a key pair's name. So
-//! the response body is scrubbed before anything is parsed out of it, in two passes: the raw
-//! bytes (which covers HTML, broken JSON and plain JSON strings), then, when the body holds an
-//! escape that could spell a secret in disguise (`\u0074ok…`, `\/`), every string of the parsed
-//! JSON. Texts that this crate cuts short are scrubbed once more after parsing, since a cut can
-//! leave the start of a secret that no longer matches it whole.
+//! in any field: the RequestId, an error code or message, an HTML page, a key pair's name. It
+//! may echo it whole or cut short (`token tk-Vx7Qw2… is invalid`). So the response body is
+//! scrubbed before anything is parsed out of it: every run of at least [`MIN_SECRET`]
+//! characters that starts like a secret (its first characters, then as far as it goes on
+//! matching) becomes `***`, first in the raw bytes (which covers HTML, broken JSON and plain
+//! JSON strings), then, when the body holds an escape that could spell a secret in disguise
+//! (`\u0074ok…`, `\/`), in every string of the parsed JSON. Texts that this crate cuts short
+//! are scrubbed once more after parsing, since a cut can leave a shorter start of a secret.
 
 use std::borrow::Cow;
 
@@ -20,8 +22,9 @@ pub(crate) const MASK: &str = "***";
 /// The shortest start of a secret that is masked at the end of a cut text: shorter ones are
 /// too likely to be ordinary text.
 const MIN_CUT_PREFIX: usize = 4;
-/// The shortest secret that is masked at all: a shorter one (real secret keys have 32
-/// characters) would turn ordinary words into `***` and tells nothing when echoed.
+/// The shortest secret that is masked at all, and the shortest start of one that is masked
+/// anywhere: a shorter one (real secret keys have 32 characters) would turn ordinary words
+/// into `***` and tells nothing when echoed.
 const MIN_SECRET: usize = 8;
 
 /// The secrets of one request.
@@ -52,8 +55,8 @@ impl<'a> Secrets<'a> {
     fn body<'b>(&self, body: &'b [u8]) -> Cow<'b, [u8]> {
         let mut body = Cow::Borrowed(body);
         for secret in self.each() {
-            if find(&body, secret.as_bytes()).is_some() {
-                body = Cow::Owned(replace_bytes(&body, secret.as_bytes()));
+            if let Some(masked) = mask(&body, secret) {
+                body = Cow::Owned(masked);
             }
         }
         if body.contains(&b'\\') {
@@ -85,12 +88,13 @@ impl<'a> Secrets<'a> {
         }
     }
 
-    /// Masks every whole occurrence of a secret in `text`; whether any was found.
+    /// Masks every run in `text` that starts like a secret; whether any was found.
     pub(crate) fn text(&self, text: &mut String) -> bool {
         let mut found = false;
         for secret in self.each() {
-            if text.contains(secret) {
-                *text = text.replace(secret, MASK);
+            if let Some(masked) = mask(text.as_bytes(), secret) {
+                // Whole characters of the secret were replaced by ASCII: still UTF-8.
+                *text = String::from_utf8_lossy(&masked).into_owned();
                 found = true;
             }
         }
@@ -137,6 +141,36 @@ impl<'a> Secrets<'a> {
     }
 }
 
+/// `haystack` with every run that starts like `secret` (its first [`MIN_SECRET`] bytes, then
+/// as many more as go on matching, ending on a character boundary of the secret) replaced by
+/// [`MASK`]; `None` when there is none.
+fn mask(haystack: &[u8], secret: &str) -> Option<Vec<u8>> {
+    let secret = secret.as_bytes();
+    let start = &secret[..MIN_SECRET.min(secret.len())];
+    let mut out: Option<Vec<u8>> = None;
+    let (mut copied, mut at) = (0, 0);
+    while let Some(found) = find(&haystack[at..], start) {
+        let begin = at + found;
+        let mut len = haystack[begin..].iter().zip(secret).take_while(|(a, b)| a == b).count();
+        while len > start.len() && !is_char_start(secret.get(len)) {
+            len -= 1;
+        }
+        let out = out.get_or_insert_with(|| Vec::with_capacity(haystack.len()));
+        out.extend_from_slice(&haystack[copied..begin]);
+        out.extend_from_slice(MASK.as_bytes());
+        copied = begin + len;
+        at = copied;
+    }
+    let mut out = out?;
+    out.extend_from_slice(&haystack[copied..]);
+    Some(out)
+}
+
+/// Whether a character starts at `byte` (or the string ends there).
+fn is_char_start(byte: Option<&u8>) -> bool {
+    byte.is_none_or(|&b| (b as i8) >= -0x40)
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() || needle.len() > haystack.len() {
         return None;
@@ -144,18 +178,6 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     let first = needle[0];
     (0..=haystack.len() - needle.len())
         .find(|&i| haystack[i] == first && &haystack[i..i + needle.len()] == needle)
-}
-
-fn replace_bytes(haystack: &[u8], needle: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut rest = haystack;
-    while let Some(at) = find(rest, needle) {
-        out.extend_from_slice(&rest[..at]);
-        out.extend_from_slice(MASK.as_bytes());
-        rest = &rest[at + needle.len()..];
-    }
-    out.extend_from_slice(rest);
-    out
 }
 
 #[cfg(test)]
@@ -195,6 +217,26 @@ mod tests {
         assert_eq!(value["Response"]["KeyPairSet"][0]["KeyName"], "a/***");
         assert_eq!(value["Response"]["***"], 1);
         assert!(!out.contains("SECRET"), "{out}");
+    }
+
+    #[test]
+    fn a_start_of_a_secret_is_masked_wherever_it_is_and_however_long() {
+        let mut text = format!("token {} was refused; key {}", &TOKEN[..10], &KEY[..8]);
+        secrets().cut_text(&mut text);
+        assert_eq!(text, "token *** was refused; key ***");
+        let mut short = format!("{} and {}", &TOKEN[..7], &TOKEN[3..15]);
+        secrets().text(&mut short);
+        assert_eq!(short, format!("{} and {}", &TOKEN[..7], &TOKEN[3..15]), "only starts of a secret");
+        let body = format!("<p>{}</p><p>{TOKEN}</p>", &TOKEN[..12]);
+        assert_eq!(scrubbed(&body), "<p>***</p><p>***</p>");
+    }
+
+    #[test]
+    fn a_multibyte_character_matched_in_part_is_left_whole() {
+        let secret = "abcdefgh\u{e9}tail";
+        let text = format!("x abcdefgh\u{e8} y");
+        let masked = mask(text.as_bytes(), secret).unwrap();
+        assert_eq!(String::from_utf8(masked).unwrap(), "x ***\u{e8} y");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::actions::describe_key_pairs::{DescribeKeyPairs, KeyPair};
 use crate::error::{codes, Error, FailureCode};
 use crate::key_id::KeyId;
 use crate::observe::{Event, Hooks, WaitReason};
-use crate::response::{bounded, MESSAGE_CHARS};
+use crate::response::{bounded, capped, MESSAGE_CHARS};
 use crate::retry::Attempted;
 
 /// What one DescribeKeyPairs check showed of an id.
@@ -42,9 +42,9 @@ fn is_not_found(error: &Error) -> bool {
 /// The most instance ids named in one message.
 const NAMED_INSTANCES: usize = 10;
 
-/// "instance(s) a, b, c" for at most [`NAMED_INSTANCES`] of `ids`, each cut short.
+/// "instance(s) a, b, c" for at most [`NAMED_INSTANCES`] of `ids`, each at most 32 characters.
 fn instances(ids: &[String]) -> String {
-    let mut named: Vec<String> = ids.iter().take(NAMED_INSTANCES).map(|id| bounded(id, 32)).collect();
+    let mut named: Vec<String> = ids.iter().take(NAMED_INSTANCES).map(|id| capped(id, 32)).collect();
     if ids.len() > NAMED_INSTANCES {
         named.push(format!("and {} more", ids.len() - NAMED_INSTANCES));
     }
