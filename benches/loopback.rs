@@ -15,7 +15,7 @@ mod support;
 use std::hint::black_box;
 use std::sync::Arc;
 
-use cvm_keypairs::{Client, Credentials, DeleteKeyPairs, UreqTransport};
+use cvm_keypairs::{Client, Credentials, DeleteKeyPairs, UreqTransportBuilder};
 use support::{Reply, Server};
 
 const SAMPLES: usize = 21;
@@ -35,7 +35,9 @@ fn main() {
     let server = Server::start(|_| {
         Reply::json(r#"{"Response":{"RequestId":"6ef60bec-0242-43af-bb20-270359fb54a7"}}"#)
     });
-    let transport = Arc::new(UreqTransport::builder().no_proxy().build().expect("a direct transport"));
+    let transport = Arc::new(
+        UreqTransportBuilder::default().proxy(None).and_then(|b| b.build()).expect("a direct transport"),
+    );
     let client = Client::builder()
         .credentials(
             Credentials::new("AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
@@ -48,9 +50,9 @@ fn main() {
         .rate_limit(0)
         .build()
         .expect("client");
-    let action = DeleteKeyPairs::parse(["skey-mv9yzyjj"]).expect("valid id");
+    let action = DeleteKeyPairs::new(["skey-mv9yzyjj"]).expect("valid id");
     let call = || {
-        black_box(client.delete_key_pairs(black_box(&action)).expect("call succeeds"));
+        black_box(client.execute(black_box(&action)).expect("call succeeds"));
     };
 
     for _ in 0..CALLS_PER_SAMPLE {

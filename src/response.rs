@@ -244,12 +244,21 @@ mod tests {
     #[test]
     fn codes_and_request_ids_past_the_cap_are_replaced_whole() {
         let long = "x".repeat(ID_CHARS + 1);
-        let body = format!(r#"{{"Response":{{"Error":{{"Code":"{long}","Message":"m"}},"RequestId":"{long}"}}}}"#);
-        let error = parse::<serde::de::IgnoredAny>(&HttpResponse { status: 200, body: body.into_bytes(), ..Default::default() })
-            .unwrap_err();
+        let body =
+            format!(r#"{{"Response":{{"Error":{{"Code":"{long}","Message":"m"}},"RequestId":"{long}"}}}}"#);
+        let error = parse::<serde::de::IgnoredAny>(&HttpResponse {
+            status: 200,
+            body: body.into_bytes(),
+            ..Default::default()
+        })
+        .unwrap_err();
         assert_eq!(error.code().unwrap().as_str(), "<129 characters, not kept>");
         assert_eq!(error.request_id(), Some("<129 characters, not kept>"));
-        assert_eq!(capped(&"y".repeat(ID_CHARS), ID_CHARS), "y".repeat(ID_CHARS), "up to the cap, kept as is");
+        assert_eq!(
+            capped(&"y".repeat(ID_CHARS), ID_CHARS),
+            "y".repeat(ID_CHARS),
+            "up to the cap, kept as is"
+        );
     }
 
     #[test]

@@ -33,3 +33,9 @@ pub fn query(params: &impl Serialize) -> Result<String, Error> {
     crate::query::write(&mut out, params)?;
     Ok(out)
 }
+
+/// The secret id, secret key and session token that `credentials` hold, for oracles that check
+/// what a parser read.
+pub fn credential_parts(credentials: &Credentials) -> (&str, &str, Option<&str>) {
+    (credentials.secret_id(), credentials.secret_key(), credentials.token())
+}

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cvm_keypairs::{
-    Client, Credentials, DeleteKeyPairs, Error, FixedClock, Method, TransportKind, UreqTransport,
+    Client, Credentials, DeleteKeyPairs, Error, HttpRequest, Method, TransportKind, UreqTransport,
+    UreqTransportBuilder,
 };
 use serde_json::Value;
 use support::{Reply, Request, Server};
@@ -16,8 +17,9 @@ const OK: &str = r#"{"Response":{"RequestId":"req-ok"}}"#;
 
 fn transport(timeout: Duration, body_limit: usize) -> Arc<UreqTransport> {
     Arc::new(
-        UreqTransport::builder()
-            .no_proxy()
+        UreqTransportBuilder::default()
+            .proxy(None)
+            .unwrap()
             .connect_timeout(Duration::from_secs(1))
             .timeout(timeout)
             .body_limit(body_limit)
@@ -34,7 +36,6 @@ fn client_for(server: &Server, method: Method, transport: Arc<UreqTransport>) ->
         .region("ap-guangzhou")
         .endpoint(&server.url())
         .method(method)
-        .clock(Arc::new(FixedClock(1_700_000_000)))
         .transport(transport)
         .build()
         .unwrap()
@@ -45,7 +46,24 @@ fn client(server: &Server) -> Client {
 }
 
 fn delete() -> DeleteKeyPairs {
-    DeleteKeyPairs::parse(["skey-mv9yzyjj", "skey-1a2b3c4d"]).unwrap()
+    DeleteKeyPairs::new(["skey-mv9yzyjj", "skey-1a2b3c4d"]).unwrap()
+}
+
+/// The RequestId of a successful `DeleteKeyPairs` through `client`.
+fn deleted(client: &Client) -> Result<String, Error> {
+    client.execute(&delete()).map(|out| out.request_id)
+}
+
+/// The time a request was signed at, from its `X-TC-Timestamp` header.
+fn signed_at(headers: &[(String, String)]) -> i64 {
+    let (_, value) = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("X-TC-Timestamp")).unwrap();
+    value.parse().unwrap()
+}
+
+/// The path and query of a request's URL.
+fn path_and_query<'a>(request: &'a HttpRequest) -> &'a str {
+    let after_scheme = request.url.find("://").unwrap() + 3;
+    &request.url[after_scheme + request.url[after_scheme..].find('/').unwrap()..]
 }
 
 fn transport_kind(result: Result<String, Error>) -> TransportKind {
@@ -65,12 +83,13 @@ fn get_and_post_arrive_exactly_as_signed() {
     });
     for method in [Method::Get, Method::Post] {
         let client = client_for(&server, method, transport(Duration::from_secs(2), 1 << 20));
-        let signed = client.sign(&delete()).unwrap();
-        assert_eq!(client.delete_key_pairs(&delete()).unwrap(), "req-ok");
+        assert_eq!(deleted(&client).unwrap(), "req-ok");
         let got = seen.lock().unwrap().pop().unwrap();
+        // What the client would have built at the time the request says it was signed.
+        let signed = client.sign_at(&delete(), signed_at(&got.headers)).unwrap();
 
-        assert_eq!(got.method, method.as_str());
-        assert_eq!(got.target, signed.path_and_query());
+        assert_eq!(got.method, method.to_string());
+        assert_eq!(got.target, path_and_query(&signed));
         assert_eq!(got.body, signed.body);
         for (name, value) in &signed.headers {
             assert_eq!(got.all(name), [value.as_ref()], "{method} header {name}");
@@ -119,13 +138,13 @@ fn the_printed_request_is_the_bytes_on_the_wire() {
             .region("ap-guangzhou")
             .endpoint(&url)
             .method(method)
-            .clock(Arc::new(FixedClock(1_700_000_000)))
             .transport(transport)
             .build()
             .unwrap();
-        let printed = client.sign(&delete()).unwrap().to_string();
-        client.delete_key_pairs(&delete()).unwrap();
+        deleted(&client).unwrap();
         let wire = String::from_utf8(capture.join().unwrap()).unwrap();
+        let timestamp = wire.split("\r\n").find_map(|line| line.strip_prefix("x-tc-timestamp: ")).unwrap();
+        let printed = client.sign_at(&delete(), timestamp.parse().unwrap()).unwrap().to_string();
         assert_eq!(wire.replace("x-tc-token: token-EXAMPLE", "x-tc-token: ***"), printed, "{method}");
     }
 }
@@ -134,14 +153,14 @@ fn the_printed_request_is_the_bytes_on_the_wire() {
 fn loopback_requests_never_go_through_a_proxy() {
     let proxy = Server::start(|_| Reply::json(r#"{"Response":{"RequestId":"via-proxy"}}"#));
     let server = Server::start(|_| Reply::json(OK));
-    let proxied = UreqTransport::builder()
-        .proxy(&proxy.url())
+    let proxied = UreqTransportBuilder::default()
+        .proxy(Some(&proxy.url()))
         .unwrap()
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap();
     let client = client_for(&server, Method::Post, Arc::new(proxied));
-    assert_eq!(client.delete_key_pairs(&delete()).unwrap(), "req-ok");
+    assert_eq!(deleted(&client).unwrap(), "req-ok");
     assert_eq!(proxy.connections(), 0, "clear-text http to loopback must not leave through a proxy");
 }
 
@@ -150,7 +169,7 @@ fn one_connection_serves_many_calls() {
     let server = Server::start(|_| Reply::json(OK));
     let client = client(&server);
     for _ in 0..25 {
-        assert_eq!(client.delete_key_pairs(&delete()).unwrap(), "req-ok");
+        assert_eq!(deleted(&client).unwrap(), "req-ok");
     }
     assert_eq!(server.connections(), 1);
 }
@@ -161,7 +180,7 @@ fn a_server_that_never_answers_times_out_within_the_bound() {
     let bound = Duration::from_millis(300);
     let client = client_for(&server, Method::Post, transport(bound, 1 << 20));
     let started = Instant::now();
-    let kind = transport_kind(client.delete_key_pairs(&delete()));
+    let kind = transport_kind(deleted(&client));
     let waited = started.elapsed();
     assert_eq!(kind, TransportKind::Timeout);
     assert!(waited >= bound && waited < bound * 4, "gave up after {waited:?}");
@@ -193,15 +212,15 @@ fn a_body_over_the_cap_is_refused_without_reading_it_all() {
             .build()
             .unwrap()
     };
-    assert_eq!(capped("exact").delete_key_pairs(&delete()).unwrap(), "req-big");
-    assert_eq!(transport_kind(capped("over").delete_key_pairs(&delete())), TransportKind::BodyTooLarge);
-    assert_eq!(transport_kind(capped("unsized").delete_key_pairs(&delete())), TransportKind::BodyTooLarge);
+    assert_eq!(deleted(&capped("exact")).unwrap(), "req-big");
+    assert_eq!(transport_kind(deleted(&capped("over"))), TransportKind::BodyTooLarge);
+    assert_eq!(transport_kind(deleted(&capped("unsized"))), TransportKind::BodyTooLarge);
 }
 
 #[test]
 fn a_closed_connection_is_a_transport_error() {
     let server = Server::start(|_| Reply::Close);
-    assert_eq!(transport_kind(client(&server).delete_key_pairs(&delete())), TransportKind::Io);
+    assert_eq!(transport_kind(deleted(&client(&server))), TransportKind::Io);
 }
 
 #[test]
@@ -214,7 +233,7 @@ fn a_refused_connection_is_a_connect_error() {
         .transport(transport(Duration::from_secs(1), 1 << 20))
         .build()
         .unwrap();
-    assert_eq!(transport_kind(client.delete_key_pairs(&delete())), TransportKind::Connect);
+    assert_eq!(transport_kind(deleted(&client)), TransportKind::Connect);
 }
 
 #[test]
@@ -234,7 +253,7 @@ fn a_server_that_does_not_speak_tls_is_a_tls_error() {
         .transport(transport(Duration::from_secs(1), 1 << 20))
         .build()
         .unwrap();
-    assert_eq!(transport_kind(client.delete_key_pairs(&delete())), TransportKind::Tls);
+    assert_eq!(transport_kind(deleted(&client)), TransportKind::Tls);
 }
 
 #[test]
@@ -261,8 +280,8 @@ fn api_errors_and_gateway_pages_arrive_as_typed_errors() {
             .build()
             .unwrap()
     };
-    match with_region("api").delete_key_pairs(&delete()) {
-        Err(e @ Error::Api { status: 400, server_time: Some(1_700_000_000), .. }) => {
+    match deleted(&with_region("api")) {
+        Err(e @ Error::Api { .. }) => {
             assert_eq!(e.code().unwrap().as_str(), "AuthFailure.SignatureExpire");
             assert_eq!(e.request_id(), Some("req-e"));
             assert!(e.is_auth() && !e.is_retryable());
@@ -276,4 +295,36 @@ fn api_errors_and_gateway_pages_arrive_as_typed_errors() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_signature_expired_by_the_server_clock_is_resigned_at_its_time() {
+    // The server's clock says 2023-11-14 22:13:20 UTC (1_700_000_000): the first request, signed
+    // by the client's clock, is refused as expired; the retry must be signed at the server's time.
+    let seen: Arc<Mutex<Vec<Request>>> = Arc::default();
+    let log = seen.clone();
+    let server = Server::start(move |r| {
+        let mut log = log.lock().unwrap();
+        log.push(r.clone());
+        if log.len() > 1 {
+            return Reply::json(OK);
+        }
+        Reply::Respond {
+            status: 200,
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("Date".into(), "Tue, 14 Nov 2023 22:13:20 GMT".into()),
+            ],
+            body: br#"{"Response":{"Error":{"Code":"AuthFailure.SignatureExpire","Message":"expired"},"RequestId":"req-e"}}"#.to_vec(),
+        }
+    });
+    let client = client(&server);
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let before = now();
+    assert_eq!(client.execute_retrying(&delete()).unwrap().request_id, "req-ok");
+    let seen = seen.lock().unwrap();
+    let times: Vec<i64> = seen.iter().map(|r| signed_at(&r.headers)).collect();
+    assert_eq!(times.len(), 2, "one retry, at once");
+    assert!((before..=now()).contains(&times[0]), "first signed by the client's clock: {times:?}");
+    assert!((times[1] - 1_700_000_000).abs() <= 2, "the retry is signed at the server's time: {times:?}");
 }

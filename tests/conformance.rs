@@ -2,21 +2,25 @@
 //! the official SDK and the public signature example byte for byte.
 //!
 //! A case with `expected.canonical_request` checks the signer step by step; one with
-//! `expected_query` checks the encoder. Signing cases that list the SDK's `api_headers` are also
-//! rebuilt through `RequestConfig::build`, so the whole request (headers and Authorization) is
-//! proven, not only the signer. A case of any other shape, or with a field this test does not
-//! know, fails the run: nothing is skipped.
+//! `expected_query` checks the serde query flattener. Signing cases that list the SDK's
+//! `api_headers` are also rebuilt through `RequestConfig::build`, so the whole request (headers,
+//! URL, body and Authorization) is proven, not only the signer. A case of any other shape, or
+//! with a field this test does not know, fails the run: nothing is skipped.
 
 use std::path::Path;
 
-use cvm_keypairs::request::Action;
-use cvm_keypairs::tc3::{self, Payload, Signer, SigningInput};
-use cvm_keypairs::{Credentials, Endpoint, Error, Language, Method, RequestConfig, SignedHeaderSet};
-use serde::Deserialize;
+use cvm_keypairs::testing::{self, Payload, Signer, SigningInput};
+use cvm_keypairs::{Action, Credentials, Endpoint, Error, Language, Method, RequestConfig};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 #[path = "support/base64.rs"]
 mod base64;
+#[allow(dead_code)]
+#[path = "support/check.rs"]
+mod check;
 use base64::base64_decode;
 
 #[derive(Deserialize)]
@@ -124,13 +128,27 @@ fn check_file(path: &Path, failures: &mut Vec<String>) -> usize {
     cases.len()
 }
 
-fn check_query(case: &QueryCase) -> Vec<String> {
-    let got = cvm_keypairs::query::encode_params(case.params.iter().map(|(k, v)| (k.as_str(), v)));
-    let mut errors = Vec::new();
-    if got != case.expected_query {
-        errors.push(format!("{}: query\n  got      {got}\n  expected {}", case.name, case.expected_query));
+/// Parameters as a map in the order given, as an action's struct serialises its fields.
+struct Ordered<'a, V>(&'a [(String, V)]);
+
+impl<V: Serialize> Serialize for Ordered<'_, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
     }
-    errors
+}
+
+fn check_query(case: &QueryCase) -> Vec<String> {
+    match testing::query(&Ordered(&case.params)) {
+        Ok(got) if got == case.expected_query => Vec::new(),
+        Ok(got) => {
+            vec![format!("{}: query\n  got      {got}\n  expected {}", case.name, case.expected_query)]
+        }
+        Err(e) => vec![format!("{}: the flattener refused the parameters: {e}", case.name)],
+    }
 }
 
 fn check_signing(case: &SigningCase) -> Vec<String> {
@@ -152,7 +170,7 @@ fn check_signing(case: &SigningCase) -> Vec<String> {
         payload: if case.unsigned_payload { Payload::Unsigned } else { Payload::Bytes(&payload) },
     };
     let cached = Signer::new();
-    for (how, result) in [("uncached", tc3::sign_uncached(&input)), ("cached", cached.sign(&input))] {
+    for (how, result) in [("uncached", testing::sign_uncached(&input)), ("cached", cached.sign(&input))] {
         match result {
             Err(e) => errors.push(format!("{how} signer failed: {e}")),
             Ok(sig) => {
@@ -180,53 +198,67 @@ fn check_signing(case: &SigningCase) -> Vec<String> {
     errors
 }
 
-/// An action that writes a case's parameters exactly as the SDK sent them.
-struct Recorded<'a> {
+/// An action that sends a case's parameters exactly as the SDK did: for POST its JSON body
+/// verbatim, for GET the `(name, value)` pairs of its query, in order, which the flattener
+/// must encode back into the same query.
+struct Recorded {
     name: &'static str,
-    query: &'a str,
-    body: &'a [u8],
+    body: Option<Box<RawValue>>,
+    pairs: Vec<(String, String)>,
 }
 
-impl Action for Recorded<'_> {
+impl Serialize for Recorded {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.body {
+            Some(raw) => raw.serialize(s),
+            None => Ordered(&self.pairs).serialize(s),
+        }
+    }
+}
+
+impl Action for Recorded {
+    type Output = serde::de::IgnoredAny;
+
     fn name(&self) -> &'static str {
         self.name
-    }
-    fn write_query(&self, out: &mut String) -> Result<(), Error> {
-        out.push_str(self.query);
-        Ok(())
-    }
-    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-        out.extend_from_slice(self.body);
-        Ok(())
     }
 }
 
 fn check_built_request(case: &SigningCase, payload: &[u8]) -> Result<(), String> {
     let api = |name: &str| case.api_headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     let names: Vec<&str> = case.signed_headers.iter().map(|(n, _)| n.as_str()).collect();
-    let signed_headers = match names.as_slice() {
-        ["content-type", "host"] => SignedHeaderSet::ContentTypeHost,
-        ["content-type", "host", "x-tc-action"] => SignedHeaderSet::WithAction,
+    let sign_action_header = match names.as_slice() {
+        ["content-type", "host"] => false,
+        ["content-type", "host", "x-tc-action"] => true,
         other => return Err(format!("the builder cannot sign the header set {other:?}")),
     };
     let method: Method = case.method.parse().map_err(|e: Error| e.to_string())?;
-    let config = RequestConfig {
-        endpoint: Endpoint::parse(&case.host).map_err(|e| e.to_string())?,
-        region: api("X-TC-Region").unwrap_or("").to_owned(),
-        method,
-        language: api("X-TC-Language").map(str::parse::<Language>).transpose().map_err(|e| e.to_string())?,
-        signed_headers,
-        unsigned_payload: case.unsigned_payload,
-    };
+    let mut config = RequestConfig::default();
+    config.endpoint = Endpoint::parse(&case.host).map_err(|e| e.to_string())?;
+    config.region = api("X-TC-Region").unwrap_or("").to_owned();
+    config.method = method;
+    config.language =
+        api("X-TC-Language").map(str::parse::<Language>).transpose().map_err(|e| e.to_string())?;
+    config.sign_action_header = sign_action_header;
+    config.unsigned_payload = case.unsigned_payload;
     let mut credentials = Credentials::new(&case.secret_id, &case.secret_key).map_err(|e| e.to_string())?;
     if let Some(token) = api("X-TC-Token") {
         credentials = credentials.with_token(token).map_err(|e| e.to_string())?;
     }
     // Action names are static in the library; a test may leak its few.
     let name: &'static str = Box::leak(case.action.clone().into_boxed_str());
-    let action = Recorded { name, query: &case.query, body: payload };
-    let request =
-        config.build(&Signer::new(), &credentials, &action, case.timestamp).map_err(|e| e.to_string())?;
+    let action = match method {
+        Method::Post => {
+            let text = std::str::from_utf8(payload).map_err(|e| format!("the payload is not UTF-8: {e}"))?;
+            let raw = RawValue::from_string(text.to_owned()).map_err(|e| format!("the payload: {e}"))?;
+            Recorded { name, body: Some(raw), pairs: Vec::new() }
+        }
+        _ => {
+            let pairs = check::parse_form(&case.query).ok_or("the query is not form-encoded")?;
+            Recorded { name, body: None, pairs }
+        }
+    };
+    let request = config.build(&credentials, &action, case.timestamp).map_err(|e| e.to_string())?;
 
     let mut problems = Vec::new();
     let mut expect = |name: &str, expected: Option<&str>| {
@@ -254,9 +286,10 @@ fn check_built_request(case: &SigningCase, payload: &[u8]) -> Result<(), String>
     if request.body != expected_body {
         problems.push("body differs from the signed payload".to_owned());
     }
+    let base = format!("{}/", config.endpoint);
     let expected_url = match case.query.as_str() {
-        "" => config.endpoint.base_url().to_owned(),
-        q => format!("{}?{q}", config.endpoint.base_url()),
+        "" => base,
+        q => format!("{base}?{q}"),
     };
     if request.url != expected_url {
         problems.push(format!("url: got {}, expected {expected_url}", request.url));
@@ -280,6 +313,18 @@ fn a_corrupted_expectation_is_caught() {
     case.expected.signature.replace_range(0..1, flipped);
     let errors = check_signing(&case);
     assert!(errors.iter().any(|e| e.contains("signature differs")), "{errors:?}");
+
+    // A GET case and a POST case whose SDK headers say otherwise than the built request.
+    for i in [0, 1] {
+        let mut case: SigningCase = serde_json::from_value(file.cases[i].clone()).unwrap();
+        assert!(check_signing(&case).is_empty(), "case {i} unmodified must pass");
+        case.api_headers.push(("X-TC-Extra".into(), "1".into()));
+        let errors = check_signing(&case);
+        assert!(
+            errors.len() == 1 && errors[0].starts_with("built request: X-TC-* headers differ"),
+            "{errors:?}"
+        );
+    }
 }
 
 #[test]

@@ -7,10 +7,10 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cvm_keypairs::tc3::{Payload, SigningInput};
+use cvm_keypairs::testing::{Payload, Signer, SigningInput};
 use cvm_keypairs::{
     Client, ClientBuilder, Credentials, CredentialsChain, DeleteKeyPairs, DescribeKeyPairsOutput, Error,
-    Method, ProvideCredentials, Signer, UreqTransport,
+    Method, ProvideCredentials, UreqTransportBuilder,
 };
 use serde_json::Value;
 use support::{Reply, Server};
@@ -65,8 +65,9 @@ fn echo_server() -> Server {
 }
 
 fn builder(endpoint: &str, region: &str) -> ClientBuilder {
-    let transport = UreqTransport::builder()
-        .no_proxy()
+    let transport = UreqTransportBuilder::default()
+        .proxy(None)
+        .unwrap()
         .connect_timeout(Duration::from_millis(500))
         .timeout(Duration::from_millis(300))
         .body_limit(1024)
@@ -85,7 +86,7 @@ fn types_holding_secrets_never_show_them() {
     let b = builder("127.0.0.1:9", "ap-guangzhou");
     assert_clean("ClientBuilder", &format!("{b:?} {b:#?}"));
     let client = b.build().unwrap();
-    let request = client.sign(&DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap()).unwrap();
+    let request = client.sign_at(&DeleteKeyPairs::new(["skey-mv9yzyjj"]).unwrap(), 1_700_000_000).unwrap();
     assert_eq!(request.header("X-TC-Token"), Some(TOKEN), "the token is sent");
     let signer = Signer::new();
     let input = SigningInput {
@@ -99,8 +100,9 @@ fn types_holding_secrets_never_show_them() {
         payload: Payload::Bytes(b"{}"),
     };
     signer.sign(&input).unwrap();
-    let proxied =
-        UreqTransport::builder().proxy(&format!("http://user:{PROXY_PASSWORD}@127.0.0.1:3128")).unwrap();
+    let proxied = UreqTransportBuilder::default()
+        .proxy(Some(&format!("http://user:{PROXY_PASSWORD}@127.0.0.1:3128")))
+        .unwrap();
     let shown = [
         format!("{creds:?} {creds:#?}"),
         format!("{client:?} {client:#?}"),
@@ -118,12 +120,12 @@ fn types_holding_secrets_never_show_them() {
 fn errors_the_client_can_produce_never_show_secrets() {
     let server = echo_server();
     let url = server.url();
-    let delete = DeleteKeyPairs::parse(["skey-mv9yzyjj"]).unwrap();
+    let delete = DeleteKeyPairs::new(["skey-mv9yzyjj"]).unwrap();
     let mut errors = Vec::new();
     for region in ["api", "html", "cut", "truncated", "hang", "close", "large"] {
         for method in [Method::Post, Method::Get] {
             let client = builder(&url, region).method(method).build().unwrap();
-            errors.push((region, client.delete_key_pairs(&delete).unwrap_err()));
+            errors.push((region, client.execute(&delete).unwrap_err()));
         }
     }
     let decode = builder(&url, "decode").build().unwrap();
@@ -133,29 +135,30 @@ fn errors_the_client_can_produce_never_show_secrets() {
     ));
     let refused_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let refused = builder(&format!("http://127.0.0.1:{refused_port}"), "x").build().unwrap();
-    errors.push(("refused", refused.delete_key_pairs(&delete).unwrap_err()));
+    errors.push(("refused", refused.execute(&delete).unwrap_err()));
     let client = builder(&url, "x").build().unwrap();
     errors.push(("not an object", client.call::<_, Value>("DescribeZones", "2017-03-12", &[1]).unwrap_err()));
     errors.push(("timestamp", client.sign_at(&delete, i64::MAX).unwrap_err()));
     errors.push(("endpoint", builder("http://example.com", "x").build().unwrap_err()));
-    let no_source = Client::builder()
-        .credentials_provider(Arc::new(CredentialsChain::new(vec![])))
-        .region("ap-guangzhou")
-        .build()
-        .unwrap();
-    errors.push(("no credentials", no_source.sign(&delete).unwrap_err()));
+    let no_source =
+        Client::builder().credentials(CredentialsChain::new(vec![])).region("ap-guangzhou").build().unwrap();
+    errors.push(("no credentials", no_source.sign_at(&delete, 1_700_000_000).unwrap_err()));
     errors.push(("padded key", Credentials::new("AKID", format!("{SECRET_KEY} ")).unwrap_err()));
     errors.push(("bad token", credentials().with_token(format!("{TOKEN}\n")).unwrap_err()));
     errors.push((
         "proxy",
-        UreqTransport::builder().proxy(&format!("bad://u:{PROXY_PASSWORD}@:x")).unwrap_err(),
+        UreqTransportBuilder::default().proxy(Some(&format!("bad://u:{PROXY_PASSWORD}@:x"))).unwrap_err(),
     ));
 
     let kinds: Vec<String> =
         errors.iter().map(|(_, e)| format!("{e:?}").split([' ', '(']).next().unwrap().into()).collect();
-    for kind in ["Api", "Http", "Decode", "Transport", "InvalidInput", "InvalidTimestamp", "InvalidEndpoint"]
-    {
+    for kind in ["Api", "Http", "Decode", "Transport", "InvalidInput", "NoCredentials"] {
         assert!(kinds.iter().any(|k| k == kind), "no {kind} error was produced: {kinds:?}");
+    }
+    for (label, kind) in errors.iter().map(|(label, _)| label).zip(&kinds) {
+        if ["not an object", "timestamp", "endpoint"].contains(label) {
+            assert_eq!(kind, "InvalidInput", "{label}");
+        }
     }
     for (what, err) in &errors {
         assert_error_clean(what, err);

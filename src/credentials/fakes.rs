@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::env::Environment;
 use crate::clock::Clock;
+use crate::env::Environment;
 use crate::error::{Error, TransportKind};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::transport::Transport;

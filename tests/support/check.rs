@@ -3,8 +3,13 @@
 //!
 //! Both include this file with `#[path]`; it needs `cvm_keypairs`, `serde_json` and `ring`.
 
-use cvm_keypairs::tc3::{Payload, Signature, SigningInput, MAX_SIGNED_HEADERS, UNSIGNED_PAYLOAD};
+use cvm_keypairs::testing::{Payload, Signature, SigningInput};
 use serde_json::Value;
+
+/// The most headers one signature may cover.
+pub const MAX_SIGNED_HEADERS: usize = 16;
+/// What is hashed in place of an unsigned body.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 /// One signer input, owned, so a generator can build and change it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -200,12 +205,20 @@ pub fn parse_form(query: &str) -> Option<Vec<(String, String)>> {
 }
 
 /// The flattening rule: `Name.N` (zero-based) for arrays, `Name.Field` for objects,
-/// `true`/`false`, numbers as JSON writes them, strings as they are, nulls left out.
+/// `true`/`false`, integers in decimal, other numbers as Rust's `Display` writes an `f64`
+/// (shortest digits that read back, never an exponent: `1.5`, `1` for 1.0), strings as they
+/// are, nulls left out.
 pub fn flatten(name: &str, value: &Value, out: &mut Vec<(String, String)>) {
     match value {
         Value::Null => {}
         Value::Bool(b) => out.push((name.to_owned(), b.to_string())),
-        Value::Number(n) => out.push((name.to_owned(), serde_json::to_string(n).unwrap_or_default())),
+        Value::Number(n) => out.push((
+            name.to_owned(),
+            match n.as_f64().filter(|_| n.is_f64()) {
+                Some(f) => f.to_string(),
+                None => n.to_string(),
+            },
+        )),
         Value::String(s) => out.push((name.to_owned(), s.clone())),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
