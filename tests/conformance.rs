@@ -11,7 +11,7 @@ use std::path::Path;
 
 use cvm_keypairs::testing::{self, Payload, Signer, SigningInput};
 use cvm_keypairs::{Action, Credentials, Endpoint, Error, Language, Method, RequestConfig};
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -128,21 +128,8 @@ fn check_file(path: &Path, failures: &mut Vec<String>) -> usize {
     cases.len()
 }
 
-/// Parameters as a map in the order given, as an action's struct serialises its fields.
-struct Ordered<'a, V>(&'a [(String, V)]);
-
-impl<V: Serialize> Serialize for Ordered<'_, V> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (name, value) in self.0 {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
-    }
-}
-
 fn check_query(case: &QueryCase) -> Vec<String> {
-    match testing::query(&Ordered(&case.params)) {
+    match testing::query(&check::Ordered(&case.params)) {
         Ok(got) if got == case.expected_query => Vec::new(),
         Ok(got) => {
             vec![format!("{}: query\n  got      {got}\n  expected {}", case.name, case.expected_query)]
@@ -211,7 +198,7 @@ impl Serialize for Recorded {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.body {
             Some(raw) => raw.serialize(s),
-            None => Ordered(&self.pairs).serialize(s),
+            None => check::Ordered(&self.pairs).serialize(s),
         }
     }
 }

@@ -10,7 +10,7 @@ use cvm_keypairs::{
     Action, Credentials, DeleteKeyPairs, Endpoint, Error, HttpRequest, KeyId, Language, Method, RequestConfig,
 };
 use proptest::prelude::*;
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::Serializer;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -566,19 +566,6 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
-/// Parameters as a map in the order given, as an action's struct serialises its fields.
-struct Ordered<'a>(&'a [(String, Value)]);
-
-impl Serialize for Ordered<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (name, value) in self.0 {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
-    }
-}
-
 /// Parameter names: any text but empty (a parameter always has a name; the flattener refuses
 /// a value without one).
 fn name() -> impl Strategy<Value = String> {
@@ -590,7 +577,7 @@ proptest! {
 
     #[test]
     fn form_encoding_uses_only_allowed_bytes_and_decodes_back(s in any::<String>()) {
-        let query = testing::query(&Ordered(&[("N".to_owned(), Value::String(s.clone()))])).unwrap();
+        let query = testing::query(&check::Ordered(&[("N".to_owned(), Value::String(s.clone()))])).unwrap();
         let out = query.strip_prefix("N=").unwrap();
         prop_assert!(out.bytes().all(|b| check::allowed_in_query(b) && b != b'=' && b != b'&'), "{:?}", out);
         prop_assert_eq!(check::form_decode(out), Some(s));
@@ -600,7 +587,7 @@ proptest! {
     fn encoded_params_decode_to_the_flattened_params(
         params in proptest::collection::vec((name(), json_value()), 0..5),
     ) {
-        let query = testing::query(&Ordered(&params)).unwrap();
+        let query = testing::query(&check::Ordered(&params)).unwrap();
         prop_assert!(query.bytes().all(check::allowed_in_query), "{:?}", query);
         let mut expected = Vec::new();
         for (name, value) in &params {

@@ -4,8 +4,9 @@
 //! Signing cases become `sign` inputs (in [`SignCase`]'s byte format); query cases become
 //! `query` inputs (their `params` as JSON) and `key_id` inputs (each id alone, and each case's
 //! ids one per line). The response fixtures become `response` inputs (status, header lines,
-//! body), a few profile files become `credentials_file` inputs, and requests built and signed by
-//! the crate, as they go on the wire, become `emulator_request` inputs. A vector or fixture this
+//! body) along with the inputs of crashes fixed since (`REGRESSIONS`), a few profile files become
+//! `credentials_file` inputs, and requests built and signed by the crate, as they go on the
+//! wire, become `emulator_request` inputs. A vector or fixture this
 //! generator cannot read is an error, so a schema change is noticed rather than silently seeding
 //! nothing.
 
@@ -13,8 +14,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use cvm_keypairs::request::{Action, Language, RequestConfig, SignedHeaderSet};
-use cvm_keypairs::{Credentials, DeleteKeyPairs, DescribeKeyPairs, Endpoint, Filter, Method, Signer};
+use cvm_keypairs::{
+    Action, Credentials, DeleteKeyPairs, DescribeKeyPairs, Endpoint, Filter, Language, Method, RequestConfig,
+};
 use cvm_keypairs_emulator::wire::parse_request;
 use cvm_keypairs_fuzz::SignCase;
 use serde_json::Value;
@@ -83,6 +85,10 @@ fn run(vectors: &Path, fixtures: &Path, corpus: &Path) -> Result<Vec<(&'static s
         }
     }
     response_seeds(&fixtures.join("responses.json"), &mut seeds)?;
+    for (target, name, input) in REGRESSIONS {
+        let bytes = base64::base64_decode(input).ok_or_else(|| format!("regression {name} is not base64"))?;
+        seeds.push((target, format!("regression-{name}"), bytes));
+    }
     profile_seeds(&mut seeds);
     request_seeds(&mut seeds).map_err(|e| format!("building a request: {e}"))?;
     let mut counts: Vec<(&'static str, usize)> = Vec::new();
@@ -97,6 +103,17 @@ fn run(vectors: &Path, fixtures: &Path, corpus: &Path) -> Result<Vec<(&'static s
     }
     Ok(counts)
 }
+
+/// Inputs that once crashed a target, in base64: (target, name, input). The corpus holds them,
+/// so every run tries them first.
+const REGRESSIONS: [(&str, &str, &str); 1] = [(
+    // A RequestId over `ID_CHARS` characters, which the oracle expected kept whole.
+    "response",
+    "long-request-id",
+    "ACVDb250ZW46ZWFwcGxpY2F0aW9uL2pzb24NCg0KeyJSZXNwb25zZSI6eyJSZXF1ZXN0SWQiOiI2ZWY2MGY2MGJlYy0wMjQy\
+     LTQzYWYtYmIyMC0yN3swMzU5ZmI1NGE3KysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKysr\
+     KysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKysifX0=",
+)];
 
 /// `response` inputs: the status as 2 bytes big-endian, `Name: value` lines separated by CRLF,
 /// an empty line, the body.
@@ -142,35 +159,35 @@ fn profile_seeds(seeds: &mut Vec<Seed>) {
 
 /// `emulator_request` inputs: DeleteKeyPairs and DescribeKeyPairs requests, GET and POST, with
 /// and without a session token, as `HttpRequest`'s `Display` writes them on the wire.
-fn request_seeds(seeds: &mut Vec<Seed>) -> Result<(), cvm_keypairs::Error> {
-    let signer = Signer::new();
-    let long_term = Credentials::new("AKIDEXAMPLE", "secret-key-EXAMPLE")?;
-    let temporary = long_term.clone().with_token("session-token-EXAMPLE")?;
-    let delete = DeleteKeyPairs::parse(["skey-mv9yzyjj", "skey-1a2b3c4d"])?;
-    let describe =
-        DescribeKeyPairs::filtered([Filter::KeyName(vec!["deploy key".into()])])?.with_limit(20)?;
-    let actions: [(&str, &dyn Action); 2] = [("delete", &delete), ("describe", &describe)];
-    for (name, action) in actions {
-        for (method, credentials, endpoint, signed_headers) in [
-            (Method::Get, &long_term, "https://cvm.tencentcloudapi.com", SignedHeaderSet::WithAction),
-            (Method::Post, &temporary, "http://127.0.0.1:8080", SignedHeaderSet::ContentTypeHost),
-        ] {
-            let config = RequestConfig {
-                endpoint: Endpoint::parse_allowing_http(endpoint)?,
-                region: "ap-guangzhou".into(),
-                method,
-                language: Some(Language::EnUs),
-                signed_headers,
-                ..RequestConfig::default()
-            };
-            let bytes = config.build(&signer, credentials, action, 1_700_000_000)?.to_string().into_bytes();
-            // A seed the emulator refuses would only test the refusal.
-            if !matches!(parse_request(&bytes), Ok((_, used)) if used == bytes.len()) {
-                let why = format!("the emulator refuses {}", String::from_utf8_lossy(&bytes));
-                return Err(cvm_keypairs::Error::InvalidInput(why));
-            }
-            seeds.push(("emulator_request", format!("request-{name}-{method}"), bytes));
+fn request_seeds(seeds: &mut Vec<Seed>) -> Result<(), String> {
+    let delete = DeleteKeyPairs::new(["skey-mv9yzyjj", "skey-1a2b3c4d"]).map_err(|e| e.to_string())?;
+    let describe = DescribeKeyPairs::filtered([Filter::key_names(["deploy key"])])
+        .and_then(|d| d.with_limit(20))
+        .map_err(|e| e.to_string())?;
+    request_seeds_of("delete", &delete, seeds)?;
+    request_seeds_of("describe", &describe, seeds)
+}
+
+fn request_seeds_of(name: &str, action: &impl Action, seeds: &mut Vec<Seed>) -> Result<(), String> {
+    let long_term = Credentials::new("AKIDEXAMPLE", "secret-key-EXAMPLE").map_err(|e| e.to_string())?;
+    let temporary = long_term.clone().with_token("session-token-EXAMPLE").map_err(|e| e.to_string())?;
+    for (method, credentials, endpoint, sign_action_header) in [
+        (Method::Get, &long_term, "https://cvm.tencentcloudapi.com", true),
+        (Method::Post, &temporary, "http://127.0.0.1:8080", false),
+    ] {
+        let mut config = RequestConfig::default();
+        config.endpoint = Endpoint::parse(endpoint).map_err(|e| e.to_string())?;
+        config.region = "ap-guangzhou".into();
+        config.method = method;
+        config.language = Some(Language::EnUs);
+        config.sign_action_header = sign_action_header;
+        let request = config.build(credentials, action, 1_700_000_000).map_err(|e| e.to_string())?;
+        let bytes = request.to_string().into_bytes();
+        // A seed the emulator refuses would only test the refusal.
+        if !matches!(parse_request(&bytes), Ok((_, used)) if used == bytes.len()) {
+            return Err(format!("the emulator refuses {}", String::from_utf8_lossy(&bytes)));
         }
+        seeds.push(("emulator_request", format!("request-{name}-{method}"), bytes));
     }
     Ok(())
 }

@@ -9,7 +9,7 @@
 //! other text, so a `^` in an error can only come from a value and a value read names its line.
 #![no_main]
 
-use cvm_keypairs::credentials::parse_profile;
+use cvm_keypairs::testing::{credential_parts, parse_profile};
 use libfuzzer_sys::fuzz_target;
 
 const KEYS: [&str; 3] = ["secret_id", "secret_key", "token"];
@@ -82,7 +82,8 @@ fuzz_target!(|data: &[u8]| {
             assert!(!shown.contains(MARK), "a value shown in {shown:?}\nfile: {text:?}");
         }
         Ok(credentials) => {
-            let values = [Some(credentials.secret_id()), Some(credentials.secret_key()), credentials.token()];
+            let (secret_id, secret_key, token) = credential_parts(&credentials);
+            let values = [Some(secret_id), Some(secret_key), token];
             for (key, value) in values.into_iter().enumerate() {
                 let Some(value) = value else { continue };
                 let from = source(value, &marked);
@@ -94,7 +95,7 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(value, from.value);
             }
             let debug = format!("{credentials:?}");
-            for secret in [Some(credentials.secret_key()), credentials.token()].into_iter().flatten() {
+            for secret in [Some(secret_key), token].into_iter().flatten() {
                 assert!(!debug.contains(secret), "{debug}");
             }
         }

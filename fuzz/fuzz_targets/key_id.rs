@@ -1,13 +1,12 @@
 //! `KeyId` and `DeleteKeyPairs` on arbitrary text: a string parses exactly when it is
 //! `skey-[0-9a-z]{8}` and then displays as itself; a rejection names the id. Read as one id per
 //! line, the input builds a request exactly when every id is valid and 1 to 100 remain after
-//! removing repeats, and both encodings list those ids in order.
+//! removing repeats, and both encodings (the GET query, the POST body) list those ids in order.
 #![no_main]
 
 use std::collections::HashSet;
 
-use cvm_keypairs::request::Action;
-use cvm_keypairs::{DeleteKeyPairs, Error, KeyId};
+use cvm_keypairs::{testing, DeleteKeyPairs, Error, KeyId};
 use cvm_keypairs_fuzz::check;
 use libfuzzer_sys::fuzz_target;
 
@@ -17,43 +16,35 @@ fuzz_target!(|data: &[u8]| {
         Ok(id) => {
             assert!(check::is_key_id(&text), "accepted {text:?}");
             assert_eq!(id.to_string(), text);
-            assert_eq!(id.as_str().parse::<KeyId>().ok(), Some(id));
+            assert_eq!(id.as_ref().parse::<KeyId>().ok(), Some(id));
         }
-        Err(Error::InvalidKeyId(e)) => {
+        Err(e) => {
             assert!(!check::is_key_id(&text), "rejected {text:?}");
             assert_eq!(e.id, text.chars().take(64).collect::<String>());
         }
-        Err(other) => panic!("{text:?} gave {other:?}"),
     }
 
     let lines: Vec<&str> = text.split('\n').collect();
     let bad: Vec<&str> = lines.iter().copied().filter(|l| !check::is_key_id(l)).collect();
     let mut seen = HashSet::new();
     let distinct: Vec<&str> = lines.iter().copied().filter(|l| seen.insert(*l)).collect();
-    match DeleteKeyPairs::parse(lines.iter().copied()) {
+    match DeleteKeyPairs::new(&lines) {
         Ok(request) => {
             assert!(bad.is_empty() && (1..=100).contains(&distinct.len()), "accepted {lines:?}");
-            let ids: Vec<&str> = request.key_ids().iter().map(KeyId::as_str).collect();
-            assert_eq!(ids, distinct);
-            let mut query = String::new();
-            request.write_query(&mut query).unwrap();
             let expected: Vec<(String, String)> =
-                ids.iter().enumerate().map(|(i, id)| (format!("KeyIds.{i}"), id.to_string())).collect();
-            assert_eq!(check::parse_form(&query), Some(expected));
-            let mut body = Vec::new();
-            request.write_json(&mut body).unwrap();
-            assert_eq!(
-                serde_json::from_slice::<serde_json::Value>(&body).ok(),
-                Some(serde_json::json!({ "KeyIds": ids }))
-            );
+                distinct.iter().enumerate().map(|(i, id)| (format!("KeyIds.{i}"), id.to_string())).collect();
+            assert_eq!(check::parse_form(&testing::query(&request).unwrap()), Some(expected));
+            assert_eq!(serde_json::to_value(&request).ok(), Some(serde_json::json!({ "KeyIds": distinct })));
         }
-        Err(Error::InvalidKeyIds(errors)) => {
+        Err(Error::InvalidKeyIds { 0: errors, .. }) => {
             let named: Vec<&str> = errors.iter().map(|e| e.id.as_str()).collect();
             let expected: Vec<String> = bad.iter().map(|b| b.chars().take(64).collect()).collect();
             assert_eq!(named, expected);
         }
-        Err(Error::KeyIdCount(n)) => {
-            assert!(bad.is_empty() && n == distinct.len() && !(1..=100).contains(&n), "{n} of {lines:?}");
+        Err(Error::InvalidInput { 0: message, .. }) => {
+            let n = distinct.len();
+            assert!(bad.is_empty() && !(1..=100).contains(&n), "{message}: {n} of {lines:?}");
+            assert!(message.ends_with(&format!("got {n}")), "{message}");
         }
         Err(other) => panic!("{lines:?} gave {other:?}"),
     }

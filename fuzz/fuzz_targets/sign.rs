@@ -6,7 +6,7 @@
 
 use std::sync::LazyLock;
 
-use cvm_keypairs::tc3::{self, Signature, Signer, SigningInput};
+use cvm_keypairs::testing::{self, Signature, Signer, SigningInput};
 use cvm_keypairs::Error;
 use cvm_keypairs_fuzz::{check, SignCase};
 use libfuzzer_sys::fuzz_target;
@@ -22,9 +22,9 @@ fn shown(result: &Result<Signature, Error>) -> Result<&Signature, String> {
 fuzz_target!(|data: &[u8]| {
     let Some(case) = SignCase::decode(data) else { return };
     case.with(|input| {
-        let uncached = tc3::sign_uncached(input);
+        let uncached = testing::sign_uncached(input);
         let cached = SIGNER.sign(input);
-        assert_eq!(shown(&uncached), shown(&tc3::sign_uncached(input)), "same input, other output");
+        assert_eq!(shown(&uncached), shown(&testing::sign_uncached(input)), "same input, other output");
         assert_eq!(shown(&uncached), shown(&cached), "cached and uncached signing differ");
         assert_eq!(shown(&cached), shown(&SIGNER.sign(input)), "a cache hit differs");
         assert_eq!(uncached.is_ok(), check::signable(input), "{input:?} gave {:?}", shown(&uncached));
@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
                 // The key must leave no trace: another key gives the same error and Debug.
                 let other_key = format!("{}#", input.secret_key);
                 let other = SigningInput { secret_key: &other_key, ..*input };
-                let other_error = tc3::sign_uncached(&other).map(|_| ()).map_err(|e| e.to_string());
+                let other_error = testing::sign_uncached(&other).map(|_| ()).map_err(|e| e.to_string());
                 assert_eq!(other_error, Err(e.to_string()), "the error depends on the secret key");
                 assert_eq!(format!("{input:?}"), format!("{other:?}"), "Debug shows the secret key");
             }

@@ -1,9 +1,11 @@
 //! Oracles written from the documented rules, sharing no code with the library, so the property
 //! tests (`tests/properties.rs`) and the fuzz targets (`fuzz/`) can hold the crate against them.
 //!
-//! Both include this file with `#[path]`; it needs `cvm_keypairs`, `serde_json` and `ring`.
+//! Both include this file with `#[path]`; it needs `cvm_keypairs`, `serde`, `serde_json` and
+//! `ring`.
 
 use cvm_keypairs::testing::{Payload, Signature, SigningInput};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 /// The most headers one signature may cover.
@@ -202,6 +204,20 @@ pub fn parse_form(query: &str) -> Option<Vec<(String, String)>> {
             Some((form_decode(name)?, form_decode(value)?))
         })
         .collect()
+}
+
+/// Parameters as a map in the order given, as an action's struct serialises its fields: what
+/// the query flattener is given.
+pub struct Ordered<'a, V>(pub &'a [(String, V)]);
+
+impl<V: Serialize> Serialize for Ordered<'_, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
 }
 
 /// The flattening rule: `Name.N` (zero-based) for arrays, `Name.Field` for objects,
