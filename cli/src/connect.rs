@@ -5,15 +5,13 @@
 //! [`Connection::client_with`], so the demo exercises exactly the client the real commands use.
 
 use std::borrow::Cow;
+use std::env::VarError;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cvm_keypairs::credentials::{region_from_env, ProfileProvider};
-use cvm_keypairs::endpoint::Scheme;
-use cvm_keypairs::retry::RetryPolicy;
 use cvm_keypairs::{
-    Client, Endpoint, Error, ErrorCode, FailureCode, Language, Method, ProvideCredentials, SystemEnvironment,
-    TransportKind, UreqTransport,
+    Client, Endpoint, Error, ErrorCode, FailureCode, Language, Method, ProfileProvider, ProvideCredentials,
+    RetryPolicy, TransportKind, UreqTransportBuilder,
 };
 
 use crate::args::{Args, UsageError};
@@ -119,23 +117,26 @@ impl Connection {
     }
 
     /// The client for these options: credentials from `--profile`, else the default chain
-    /// (environment, profile file, instance role); a region is required.
-    pub fn client(&self) -> Result<Client, Error> {
-        let region = match &self.region {
-            Some(region) => region.clone(),
-            None => region_from_env(&SystemEnvironment)?.ok_or_else(|| {
-                Error::InvalidInput("no region: give --region or set TENCENTCLOUD_REGION".into())
-            })?,
+    /// (environment, profile file, instance role); a region is required. When there is no
+    /// client, says why (in JSON too with `json`) and returns the exit code.
+    pub fn client(&self, json: bool) -> Result<Client, u8> {
+        let refused = |code: &str, message: &str| crate::refuse_setting(code, message, json);
+        let region = match self.region.clone().map_or_else(region_from_env, Ok) {
+            Ok(region) if !region.is_empty() => region,
+            Ok(_) => return Err(refused("InvalidInput", "no region: the --region given is empty")),
+            Err(why) => return Err(refused("InvalidInput", &why)),
         };
-        let credentials: Option<Arc<dyn ProvideCredentials>> = self.profile.as_ref().map(|name| {
-            Arc::new(ProfileProvider::with_profile(Arc::new(SystemEnvironment), name.clone())) as _
-        });
-        self.client_with(credentials, &region)
+        if let Some(text) = &self.endpoint {
+            check_endpoint(text).map_err(|why| refused("InvalidEndpoint", &why))?;
+        }
+        let credentials: Option<Arc<dyn ProvideCredentials>> =
+            self.profile.as_deref().map(|name| Arc::new(ProfileProvider::new(Some(name))) as _);
+        self.client_with(credentials, &region).map_err(|e| crate::fail(&e, json))
     }
 
-    /// How long one stage of a request may take: `--timeout`, or the transport's default.
+    /// How long one stage of a request may take: `--timeout`, or [`DEFAULT_TIMEOUT`].
     pub fn timeout(&self) -> Duration {
-        self.timeout.unwrap_or(cvm_keypairs::transport::DEFAULT_TIMEOUT)
+        self.timeout.unwrap_or(DEFAULT_TIMEOUT)
     }
 
     /// The client for these options with `credentials` (`None`: the default chain) and `region`.
@@ -144,33 +145,28 @@ impl Connection {
         credentials: Option<Arc<dyn ProvideCredentials>>,
         region: &str,
     ) -> Result<Client, Error> {
-        let mut transport = UreqTransport::builder();
-        if let Some(timeout) = self.timeout {
-            transport = transport.timeout(timeout).connect_timeout(timeout.min(Duration::from_secs(10)));
-        }
+        let timeout = self.timeout();
+        let transport = UreqTransportBuilder::default()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
+            .build()?;
         let mut builder = Client::builder()
             .region(region)
             .method(self.method.unwrap_or_default())
-            .transport(Arc::new(transport.build()?));
+            .transport(Arc::new(transport));
         if let Some(credentials) = credentials {
-            builder = builder.credentials_provider(credentials);
+            builder = builder.credentials(credentials);
         }
-        if let Some(text) = &self.endpoint {
-            let endpoint = Endpoint::parse_allowing_http(text)?;
-            if endpoint.scheme() == Scheme::Http && !endpoint.is_loopback() {
-                return Err(Error::InvalidEndpoint(format!(
-                    "{text:?}: plain http would send the signed request in clear text, so the command \
-                     line allows http:// only for a loopback host (localhost, 127.0.0.0/8, ::1); use https"
-                )));
-            }
-            builder = builder.parsed_endpoint(endpoint);
+        if let Some(endpoint) = &self.endpoint {
+            builder = builder.endpoint(endpoint);
         }
         if let Some(language) = self.language {
             builder = builder.language(language);
         }
-        let mut retry = RetryPolicy::with_max_attempts(self.max_retries.map_or(3, |retries| retries + 1));
+        let mut retry = RetryPolicy::default();
+        retry.max_attempts = self.max_retries.map_or(retry.max_attempts, |retries| retries + 1);
         // A request is given at least its whole timeout before the run calls the endpoint dead.
-        retry.give_up_after = retry.give_up_after.max(self.timeout());
+        retry.give_up_after = retry.give_up_after.max(timeout);
         builder = builder.retry(retry);
         if let Some(per_second) = self.rate_limit {
             builder = builder.rate_limit(per_second);
@@ -179,19 +175,47 @@ impl Connection {
     }
 }
 
+/// How long one stage of a request may take without `--timeout` (as the official SDKs).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest a connection may take to open, whatever `--timeout` says.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The region of `TENCENTCLOUD_REGION`, or why there is none.
+fn region_from_env() -> Result<String, String> {
+    match std::env::var("TENCENTCLOUD_REGION") {
+        Ok(region) if !region.is_empty() => Ok(region),
+        Ok(_) | Err(VarError::NotPresent) => {
+            Err("no region: give --region or set TENCENTCLOUD_REGION".into())
+        }
+        Err(VarError::NotUnicode(_)) => Err("no region: TENCENTCLOUD_REGION is not valid Unicode".into()),
+    }
+}
+
+/// Why the command line refuses `text` as an endpoint, if it does: what the library refuses,
+/// phrased for the command line when plain http is the only problem.
+fn check_endpoint(text: &str) -> Result<(), String> {
+    let Err(refused) = Endpoint::parse(text) else { return Ok(()) };
+    let plain = text.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"));
+    if plain && Endpoint::parse(&format!("https://{}", &text[7..])).is_ok() {
+        return Err(format!(
+            "{text:?}: plain http would send the signed request in clear text, so the command line \
+             allows http:// only for a loopback host (localhost, 127.0.0.0/8, ::1); use https"
+        ));
+    }
+    Err(refused.to_string())
+}
+
 /// The exit code for a command that failed as a whole with `error`.
 ///
-/// Malformed input is 2; credentials, authentication and configuration (endpoint, region,
-/// other settings) are 3; no valid API answer at all (network, timeout, gateway page, garbled
-/// body) is 4; any other API error is 1.
+/// Malformed ids are 2 (the command line checks every other input before it reaches the
+/// library); credentials, authentication and configuration (endpoint, region, other
+/// settings) are 3; no valid API answer at all (network, timeout, gateway page, garbled body)
+/// is 4; any other API error is 1.
 pub fn exit_code(error: &Error) -> u8 {
     match error {
-        Error::InvalidKeyId(_)
-        | Error::InvalidKeyIds(_)
-        | Error::KeyIdCount(_)
-        | Error::InvalidTimestamp(_) => exit::USAGE,
+        Error::InvalidKeyIds { .. } => exit::USAGE,
         Error::Transport { .. } | Error::Http { .. } | Error::Decode { .. } => exit::NETWORK,
-        Error::Api { code, .. } if code.is_auth() || is_config_code(code) => exit::CONFIG,
+        Error::Api { code, .. } if error.is_auth() || is_config_code(code) => exit::CONFIG,
         Error::Api { .. } => exit::FAILED,
         _ => exit::CONFIG,
     }
@@ -208,16 +232,13 @@ fn is_config_code(code: &ErrorCode) -> bool {
 /// The `code` of the `--json` error object for `error`: the API's code, `HTTP<status>`,
 /// `Transport.<kind>` or `DecodeError` when a request was answered or tried, else what was
 /// wrong before sending.
-pub fn error_code(error: &Error) -> Cow<'_, str> {
+pub fn error_code(error: &Error) -> Cow<'static, str> {
     match error {
-        Error::InvalidKeyId(_) | Error::InvalidKeyIds(_) => "InvalidKeyIds".into(),
-        Error::KeyIdCount(_) => "KeyIdCount".into(),
-        Error::InvalidTimestamp(_) => "InvalidTimestamp".into(),
-        Error::InvalidEndpoint(_) => "InvalidEndpoint".into(),
-        Error::InvalidInput(_) => "InvalidInput".into(),
-        Error::Credentials(_) => "Credentials".into(),
-        Error::NoCredentials(_) => "NoCredentials".into(),
-        other => other.code_text().into(),
+        Error::InvalidKeyIds { .. } => "InvalidKeyIds".into(),
+        Error::InvalidInput { .. } => "InvalidInput".into(),
+        Error::Credentials { .. } => "Credentials".into(),
+        Error::NoCredentials { .. } => "NoCredentials".into(),
+        other => FailureCode::from(other).to_string().into(),
     }
 }
 
@@ -228,15 +249,15 @@ pub fn report_error(error: &Error) {
     if exit_code(error) == exit::USAGE {
         eprintln!("Nothing was sent.");
     }
-    if let Some(hint) = hint(&FailureCode::of(error)) {
+    if let Some(hint) = hint(&FailureCode::from(error)) {
         eprintln!("hint: {hint}");
     }
 }
 
-/// What to do about a failure with `code` (an [`Error::code_text`]), when there is something.
+/// What to do about a failure with `code`, when there is something.
 pub fn hint(code: &FailureCode) -> Option<&'static str> {
     match code {
-        FailureCode::Api(ErrorCode::AuthFailureSignatureExpire) => Some(
+        FailureCode::Api(code) if *code == "AuthFailure.SignatureExpire" => Some(
             "the signature's timestamp is too far from the server's clock, even after correcting the \
              clock once from the server's Date header; check this machine's clock",
         ),
@@ -251,34 +272,27 @@ pub fn hint(code: &FailureCode) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use cvm_keypairs::{CredentialsChain, KeyId};
 
-    fn api(code: &str) -> Error {
-        Error::Api {
-            status: 200,
-            code: code.parse().unwrap(),
-            message: "m".into(),
-            request_id: None,
-            server_time: None,
-        }
-    }
+    use super::*;
+    use crate::fakes::{answered, api_error, unreachable_endpoint};
 
     #[test]
     fn whole_run_failures_map_to_the_documented_exit_codes() {
-        let http = Error::Http { status: 502, snippet: "<html>".into(), request_id: None };
-        let transport = Error::Transport { kind: TransportKind::Timeout, message: "slow".into() };
+        let bad_id = Error::from("skey-bad".parse::<KeyId>().unwrap_err());
+        let no_credentials = CredentialsChain::new(vec![]).credentials().unwrap_err();
+        let endpoint = Endpoint::parse("http://example.com").unwrap_err();
         for (error, code) in [
-            (Error::InvalidKeyIds(vec![]), exit::USAGE),
-            (Error::InvalidTimestamp(-1), exit::USAGE),
-            (Error::NoCredentials(vec![]), exit::CONFIG),
-            (Error::Credentials("profile".into()), exit::CONFIG),
-            (Error::InvalidEndpoint("x".into()), exit::CONFIG),
-            (api("AuthFailure.SignatureFailure"), exit::CONFIG),
-            (api("UnauthorizedOperation"), exit::CONFIG),
-            (api("InvalidRegion"), exit::CONFIG),
-            (transport, exit::NETWORK),
-            (http, exit::NETWORK),
-            (api("InternalError"), exit::FAILED),
+            (bad_id, exit::USAGE),
+            (no_credentials, exit::CONFIG),
+            (endpoint, exit::CONFIG),
+            (api_error("AuthFailure.SignatureFailure"), exit::CONFIG),
+            (api_error("UnauthorizedOperation"), exit::CONFIG),
+            (api_error("InvalidRegion"), exit::CONFIG),
+            (unreachable_endpoint(), exit::NETWORK),
+            (answered(502, "<html>"), exit::NETWORK),
+            (answered(200, "{"), exit::NETWORK),
+            (api_error("InternalError"), exit::FAILED),
         ] {
             assert_eq!(exit_code(&error), code, "{error:?}");
         }
@@ -286,21 +300,38 @@ mod tests {
 
     #[test]
     fn json_codes_name_what_was_wrong_before_sending_and_keep_the_api_s() {
-        let transport = Error::Transport { kind: TransportKind::Tls, message: "x".into() };
         for (error, code) in [
-            (Error::InvalidKeyIds(vec![]), "InvalidKeyIds"),
-            (Error::InvalidEndpoint("x".into()), "InvalidEndpoint"),
-            (Error::NoCredentials(vec![]), "NoCredentials"),
-            (api("Some.NewCode"), "Some.NewCode"),
-            (transport, "Transport.Tls"),
+            (Error::from("x".parse::<KeyId>().unwrap_err()), "InvalidKeyIds"),
+            (Endpoint::parse("ftp://x").unwrap_err(), "InvalidInput"),
+            (CredentialsChain::new(vec![]).credentials().unwrap_err(), "NoCredentials"),
+            (api_error("Some.NewCode"), "Some.NewCode"),
+            (answered(502, "<html>"), "HTTP502"),
+            (unreachable_endpoint(), "Transport.Connect"),
         ] {
             assert_eq!(error_code(&error), code);
         }
+    }
+
+    #[test]
+    fn hints_follow_the_failure_code() {
+        let code = |error: Error| FailureCode::from(&error);
         assert!(
             hint(&FailureCode::Transport(TransportKind::Tls)).is_some_and(|h| h.contains("http://HOST:PORT"))
         );
-        let auth = FailureCode::Api(ErrorCode::AuthFailureSecretIdNotFound);
-        assert!(hint(&auth).is_some_and(|h| h.contains("secret id")));
-        assert!(hint(&FailureCode::Api(ErrorCode::InternalError)).is_none());
+        assert!(
+            hint(&code(api_error("AuthFailure.SecretIdNotFound"))).is_some_and(|h| h.contains("secret id"))
+        );
+        assert!(hint(&code(api_error("AuthFailure.SignatureExpire"))).is_some_and(|h| h.contains("clock")));
+        assert!(hint(&code(api_error("InternalError"))).is_none());
+    }
+
+    #[test]
+    fn plain_http_is_refused_in_the_command_line_s_words_only_for_a_remote_host() {
+        assert_eq!(check_endpoint("http://127.0.0.1:9000"), Ok(()));
+        assert_eq!(check_endpoint("cvm.tencentcloudapi.com"), Ok(()));
+        let remote = check_endpoint("HTTP://example.com").unwrap_err();
+        assert!(remote.contains("allows http:// only for a loopback host"), "{remote}");
+        let malformed = check_endpoint("http://example.com/path").unwrap_err();
+        assert!(malformed.contains("no path"), "the library's reason: {malformed}");
     }
 }

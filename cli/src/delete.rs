@@ -3,19 +3,16 @@
 
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal};
-
-use cvm_keypairs::actions::delete_key_pairs::MAX_IDS;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cvm_keypairs::batch::{BatchControl, BatchOptions, DeletionReport};
-use cvm_keypairs::{Client, DeleteKeyPairs, HttpRequest, KeyId};
+use cvm_keypairs::{BatchControl, BatchOptions, Client, DeleteKeyPairs, DeletionReport, HttpRequest, KeyId};
 use serde_json::{json, Value};
 
 use crate::args::{unknown_option, Arg, Args, UsageError};
 use crate::connect::{self, Connection};
 use crate::exit;
-use crate::ids::Ids;
+use crate::ids::{Ids, PER_REQUEST};
 use crate::output::{self, count};
 use crate::report;
 use crate::signals;
@@ -64,8 +61,9 @@ Options:
                              nothing. Piped, stdout is the exact byte stream; on a terminal a
                              newline follows each request. With --json, one object instead:
                              {\"requests\":[{\"method\",\"url\",\"headers\":{name:value},\"body\"}]}
-  --timestamp <UNIX>         With --dry-run: sign at this time (whole seconds since 1970, 0 or
-                             more), so the output is reproducible
+  --timestamp <UNIX>         With --dry-run: sign at this time (whole seconds since 1970, 0 to
+                             253402300799, the end of the year 9999), so the output is
+                             reproducible [default: the system clock]
   -h, --help                 Print this help
 
 ";
@@ -95,9 +93,11 @@ A reader that stops reading early (`| head`) is not an error: the exit code is t
 With --json, stdout holds one line:
   the report   when the run went through (exit 0, 1, 3 or 4):
                {\"deleted\":[ids],\"not_found\":[ids],
+                \"kept\":[{\"key_id\",\"code\",\"message\",\"request_id\"}],
                 \"failed\":[{\"key_id\",\"code\",\"message\",\"request_id\"}],\"request_ids\":[...]}
                Every id given is in exactly one list; keys still present after deletion are
-               under \"failed\" with the code saying why. Stdin without ids: empty lists.
+               under \"kept\" with the code saying why (KeyPairStillPresent, or the API's code
+               for a key it refuses to delete). Stdin without ids: empty lists.
   an error     when the run stopped as a whole (exit 1, 3 or 4), and for every usage error or
                invalid input (exit 2): {\"error\":{\"code\",\"message\",\"request_id\"}}, where
                code is the API's code, HTTP<status>, Transport.<kind> or DecodeError, or, for
@@ -133,6 +133,13 @@ pub fn run(args: Vec<String>) -> u8 {
         Err(e) => return crate::command_usage_error("delete", &e, json),
     };
     let Options { connection, ids, json, verify, dry_run, timestamp } = options;
+    if let Some(timestamp) = timestamp.filter(|&t| t > MAX_TIMESTAMP) {
+        let why = format!(
+            "--timestamp {timestamp} is after the year 9999; requests are signed with dates in the years 0 \
+             to 9999 (at most {MAX_TIMESTAMP})"
+        );
+        return crate::refuse("InvalidTimestamp", &why, json);
+    }
     let ids = match ids.resolve(io::stdin().lock(), json) {
         Ok(ids) => ids,
         Err(code) => return code,
@@ -147,15 +154,18 @@ pub fn run(args: Vec<String>) -> u8 {
         }
         return exit::OK;
     }
-    let client = match connection.client() {
+    let client = match connection.client(json) {
         Ok(client) => client,
-        Err(e) => return crate::fail(&e, json),
+        Err(code) => return code,
     };
     if dry_run {
         return self::dry_run(&client, &ids, timestamp, json);
     }
     execute(&client, &ids, verify, json, connection.timeout())
 }
+
+/// The last second the signer can date: 9999-12-31T23:59:59Z.
+const MAX_TIMESTAMP: i64 = 253_402_300_799;
 
 /// Parses the options; `None` means help was asked for.
 fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
@@ -197,11 +207,10 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
 
 /// Prints the signed request of every batch of ids; sends nothing.
 fn dry_run(client: &Client, ids: &[KeyId], timestamp: Option<i64>, json: bool) -> u8 {
-    let timestamp = timestamp.unwrap_or_else(|| client.now());
+    let timestamp = timestamp.unwrap_or_else(now);
     let mut requests = Vec::new();
-    for chunk in ids.chunks(MAX_IDS) {
-        match DeleteKeyPairs::new(chunk.iter().copied()).and_then(|action| client.sign_at(&action, timestamp))
-        {
+    for chunk in ids.chunks(PER_REQUEST) {
+        match DeleteKeyPairs::new(chunk).and_then(|action| client.sign_at(&action, timestamp)) {
             Ok(request) => requests.push(request),
             Err(e) => return crate::fail(&e, json),
         }
@@ -213,6 +222,14 @@ fn dry_run(client: &Client, ids: &[KeyId], timestamp: Option<i64>, json: bool) -
         count(ids.len(), "key pair")
     );
     exit::OK
+}
+
+/// The system clock in Unix seconds (negative before 1970).
+pub fn now() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |secs| -secs),
+    }
 }
 
 /// Prints signed requests: on the wire's terms, or as the JSON object of `--dry-run --json`.
@@ -240,7 +257,7 @@ fn request_json(request: &HttpRequest<'_>) -> Value {
         })
         .collect();
     json!({
-        "method": request.method.as_str(),
+        "method": request.method.to_string(),
         "url": request.url,
         "headers": headers,
         "body": String::from_utf8_lossy(&request.body),
@@ -256,7 +273,7 @@ fn request_json(request: &HttpRequest<'_>) -> Value {
 /// settled marked `Interrupted`; the exit code is 130 or 143. Should the request in flight not
 /// return in that moment, the report as it stands is printed and the process exits.
 pub fn execute(client: &Client, ids: &[KeyId], verify: bool, json: bool, timeout: Duration) -> u8 {
-    let control = BatchControl::new();
+    let control = BatchControl::default();
     let mut options = BatchOptions::default();
     options.verify = verify;
     options.control = Some(control.clone());
@@ -265,8 +282,7 @@ pub fn execute(client: &Client, ids: &[KeyId], verify: bool, json: bool, timeout
     let (done, finished) = mpsc::channel();
     let interrupted = std::thread::scope(|scope| {
         scope.spawn(move || {
-            let result = client
-                .delete_key_pairs_all_with(ids.iter().map(KeyId::as_str), &options, |e| status.event(e));
+            let result = client.delete_key_pairs_all_with(ids, &options, |e| status.event(e));
             let _ = done.send(result);
         });
         loop {
@@ -311,7 +327,7 @@ const IN_FLIGHT_GRACE: Duration = Duration::from_secs(2);
 
 fn print_report(report: &DeletionReport, json: bool) {
     if json {
-        output::print_json(&report::to_json(report));
+        output::print_json_text(serde_json::to_string(report));
     } else {
         output::print(&report::human(report));
     }

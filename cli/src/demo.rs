@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use cvm_keypairs::{Credentials, DeleteKeyPairs, Error, KeyId, Method};
+use cvm_keypairs::{Credentials, DeleteKeyPairs, Error, HttpRequest, KeyId, Method};
 use cvm_keypairs_emulator::{BoundBehavior, Emulator, EmulatorConfig, KeyPair, RequestRecord};
 
 use crate::args::{unknown_option, Args, UsageError};
@@ -97,18 +97,7 @@ fn step(text: &str) {
 }
 
 fn demo(method: Method, bound_behavior: BoundBehavior) -> Result<u8, Error> {
-    let mut key_pairs: Vec<KeyPair> = FREE.iter().map(|id| demo_key_pair(id)).collect();
-    let mut bound = demo_key_pair(BOUND);
-    bound.key_name = "web-server".into();
-    bound.associated_instance_ids.push("ins-demo0001".into());
-    key_pairs.push(bound);
-    let config = EmulatorConfig {
-        key_pairs,
-        bound_behavior,
-        on_request: Some(Arc::new(print_record)),
-        ..EmulatorConfig::default()
-    };
-    let emulator = match Emulator::start(config) {
+    let emulator = match start_emulator(bound_behavior) {
         Ok(emulator) => emulator,
         Err(e) => {
             eprintln!("error: cannot start the emulator on 127.0.0.1: {e}");
@@ -135,36 +124,60 @@ fn demo(method: Method, bound_behavior: BoundBehavior) -> Result<u8, Error> {
 
     let targets = ids(&[FREE[0], FREE[1], FREE[2], FREE[3], FREE[4], BOUND, UNKNOWN]);
     step(&format!("3. delete {} key pairs: the first request, as signed (headers)", targets.len()));
-    let first = client.sign(&DeleteKeyPairs::new(targets.iter().copied())?)?;
-    let mut shown = String::new();
-    for line in first.to_string().split("\r\n").take_while(|line| !line.is_empty()) {
-        let _ = writeln!(shown, "    {line}");
-    }
-    let _ = writeln!(shown, "    (body: {} bytes)", first.body.len());
-    output::print(&shown);
+    show_headers(&client.sign_at(&DeleteKeyPairs::new(&targets)?, delete::now())?);
 
     step("4. delete: each request as the emulator answered it, then the report");
-    let code = delete::execute(&client, &targets, true, false, cvm_keypairs::transport::DEFAULT_TIMEOUT);
+    let code = delete::execute(&client, &targets, true, false, connection.timeout());
 
     step("5. describe: what is left");
     let left = describe::list(&client, &[])?;
     describe::print(&left, &[], false);
+    Ok(conclude(code, &left.key_pairs))
+}
 
-    let expected = left.len() == 1 && left[0].key_id.as_str() == BOUND && code == exit::FAILED;
-    if expected {
+/// The emulator on a free loopback port, seeded with the demo's key pairs, printing every
+/// request it answers.
+fn start_emulator(bound_behavior: BoundBehavior) -> std::io::Result<Emulator> {
+    let mut key_pairs: Vec<KeyPair> = FREE.iter().map(|id| demo_key_pair(id)).collect();
+    let mut bound = demo_key_pair(BOUND);
+    bound.key_name = "web-server".into();
+    bound.associated_instance_ids.push("ins-demo0001".into());
+    key_pairs.push(bound);
+    Emulator::start(EmulatorConfig {
+        key_pairs,
+        bound_behavior,
+        on_request: Some(Arc::new(print_record)),
+        ..EmulatorConfig::default()
+    })
+}
+
+/// Prints the head of `request` as it goes on the wire, and the size of its body.
+fn show_headers(request: &HttpRequest<'_>) {
+    let mut shown = String::new();
+    for line in request.to_string().split("\r\n").take_while(|line| !line.is_empty()) {
+        let _ = writeln!(shown, "    {line}");
+    }
+    let _ = writeln!(shown, "    (body: {} bytes)", request.body.len());
+    output::print(&shown);
+}
+
+/// Says whether the demo ended as it should, `delete` having exited `code` and `left` being
+/// the key pairs left; returns the demo's exit code.
+fn conclude(code: u8, left: &[cvm_keypairs::KeyPair]) -> u8 {
+    if left.len() == 1 && left[0].key_id.to_string() == BOUND && code == exit::FAILED {
         output::print(&format!(
             "\nDone: 5 key pairs deleted, {UNKNOWN} reported not found, and {BOUND} kept because it is bound\n\
              to an instance (exit code {code} from `delete`: some key pairs remain). Against the real API,\n\
              run `cvm-keypairs delete --region <REGION> <KEY_ID>...` with TENCENTCLOUD_SECRET_ID and\n\
              TENCENTCLOUD_SECRET_KEY set.\n"
         ));
-        Ok(exit::OK)
+        exit::OK
     } else {
         output::print(&format!(
             "\nUnexpected outcome: delete exited {code} and {} left\n",
             output::count(left.len(), "key pair")
         ));
-        Ok(exit::FAILED)
+        exit::FAILED
     }
 }
 

@@ -139,18 +139,18 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
     }
     // The library's rules for credentials (no whitespace, no control characters, ...), so
     // that the emulator takes exactly what a client can send.
-    let mut credentials = match (secret_id, secret_key) {
-        (None, None) => Credentials::new(&config.secret_id, &config.secret_key),
-        (Some(id), Some(key)) => Credentials::new(id, key),
+    match (secret_id, secret_key) {
+        (None, None) => {}
+        (Some(id), Some(key)) => (config.secret_id, config.secret_key) = (id, key),
         _ => return Err(UsageError("give --secret-id and --secret-key together".into())),
     }
-    .map_err(|e| UsageError(e.to_string()))?;
-    if let Some(token) = token {
-        credentials = credentials.with_token(token).map_err(|e| UsageError(e.to_string()))?;
-    }
-    config.secret_id = credentials.secret_id().to_owned();
-    config.secret_key = credentials.secret_key().to_owned();
-    config.token = credentials.token().map(str::to_owned);
+    Credentials::new(config.secret_id.as_str(), config.secret_key.as_str())
+        .and_then(|credentials| match &token {
+            Some(token) => credentials.with_token(token.as_str()),
+            None => Ok(credentials),
+        })
+        .map_err(|e| UsageError(e.to_string()))?;
+    config.token = token;
     if log {
         config.on_request = Some(Arc::new(print_record));
     }

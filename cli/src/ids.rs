@@ -8,9 +8,10 @@
 //! word longer than [`MAX_WORD`] bytes, more than [`MAX_IDS`] ids or more than [`MAX_BYTES`]
 //! bytes.
 
+use std::collections::HashSet;
 use std::io::{self, Read};
 
-use cvm_keypairs::{key_id, KeyId};
+use cvm_keypairs::{DeleteKeyPairs, Error, KeyId};
 
 use crate::args::UsageError;
 
@@ -20,6 +21,8 @@ pub const MAX_IDS: usize = 100_000;
 pub const MAX_BYTES: usize = 16 << 20;
 /// The longest word accepted; an id has 13 bytes, the slack is for a useful error.
 pub const MAX_WORD: usize = 64;
+/// The most ids one request takes (DeleteKeyPairs, and DescribeKeyPairs by ids): the API's limit.
+pub const PER_REQUEST: usize = 100;
 
 const BOM: &[u8] = b"\xef\xbb\xbf";
 
@@ -62,11 +65,27 @@ impl Ids {
                 return Err(crate::refuse("InvalidInput", &why, json));
             }
         }
-        let mut ids =
-            key_id::parse_all(self.given.iter().map(String::as_str)).map_err(|e| crate::fail(&e, json))?;
-        key_id::dedup(&mut ids);
-        Ok(ids)
+        parse(&self.given).map_err(|e| crate::fail(&e, json))
     }
+}
+
+/// Every id of `given` in order, each once; or the error naming every malformed one.
+fn parse(given: &[String]) -> Result<Vec<KeyId>, Error> {
+    let mut seen = HashSet::with_capacity(given.len());
+    let mut ids = Vec::with_capacity(given.len());
+    for text in given {
+        match text.parse::<KeyId>() {
+            Ok(id) => {
+                if seen.insert(id) {
+                    ids.push(id);
+                }
+            }
+            // The library's own error, which names every malformed id: DeleteKeyPairs checks
+            // each id, and reports all malformed ones together, before anything else.
+            Err(e) => return Err(DeleteKeyPairs::new(given).err().unwrap_or_else(|| Error::from(e))),
+        }
+    }
+    Ok(ids)
 }
 
 /// Adds the words of `input` to `ids`, or says why the input is refused.
@@ -215,7 +234,19 @@ mod tests {
         assert!(!ids.none_given() && ids.reads_stdin());
         assert_eq!(ids.take("-".into()).unwrap_err().0, "`-` (read ids from stdin) is given twice");
         let resolved = ids.resolve(&b"skey-aaaaaaaa skey-bbbbbbbb"[..], false).unwrap();
-        let shown: Vec<&str> = resolved.iter().map(KeyId::as_str).collect();
+        let shown: Vec<String> = resolved.iter().map(KeyId::to_string).collect();
         assert_eq!(shown, ["skey-bbbbbbbb", "skey-aaaaaaaa"]);
+    }
+
+    #[test]
+    fn repeats_count_once_and_every_malformed_id_is_named_however_many_ids_there_are() {
+        let twice = ["skey-aaaaaaaa".to_owned(), "skey-bbbbbbbb".into(), "skey-aaaaaaaa".into()];
+        assert_eq!(parse(&twice).unwrap().len(), 2);
+        let mut given: Vec<String> = (0..150).map(|i| format!("skey-a{i:07}")).collect();
+        given.insert(0, "nope".into());
+        given.push("skey-BAD00000".into());
+        let shown = parse(&given).unwrap_err().to_string();
+        assert!(shown.starts_with("2 invalid key pair ids: \"nope\" ("), "{shown}");
+        assert!(shown.contains("\"skey-BAD00000\" ("), "{shown}");
     }
 }

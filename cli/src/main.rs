@@ -9,6 +9,8 @@ mod delete;
 mod demo;
 mod describe;
 mod emulate;
+#[cfg(test)]
+mod fakes;
 mod ids;
 mod output;
 mod report;
@@ -51,8 +53,9 @@ Options:
   -V, --version    Print the version
 
 Exit codes: 0 success (delete: every requested key pair is absent afterwards); 1 some key
-pairs remain or the API refused the call; 2 usage error or invalid input (nothing sent);
-3 credentials, authentication or configuration; 4 network or transport failure; 5 the output
+pairs remain, the API refused the call, or (describe) its answer left ids unknown; 2 usage
+error or invalid input (nothing sent); 3 credentials, authentication or configuration;
+4 network or transport failure (no API answer at all, after the retries); 5 the output
 could not be written to stdout (key pairs a delete reached are deleted all the same).
 See `cvm-keypairs delete --help` for the details.
 ";
@@ -124,11 +127,24 @@ fn command_usage_error(command: &str, error: &args::UsageError, json: bool) -> u
 /// Refuses input before anything is sent: the message on stderr (and the `--json` error
 /// object with `code`), exit 2.
 fn refuse(code: &str, message: &str, json: bool) -> u8 {
-    eprintln!("error: {}\nNothing was sent.", output::for_people(message));
+    say_error(code, message, json);
+    eprintln!("Nothing was sent.");
+    exit::USAGE
+}
+
+/// Refuses a setting (endpoint, region) before anything is sent, as [`refuse`] does, but
+/// with exit 3: configuration.
+fn refuse_setting(code: &str, message: &str, json: bool) -> u8 {
+    say_error(code, message, json);
+    exit::CONFIG
+}
+
+/// `error: <message>` on stderr, and with `json` the error object on stdout.
+fn say_error(code: &str, message: &str, json: bool) {
+    eprintln!("error: {}", output::for_people(message));
     if json {
         output::print_json(&error_json(code, message, None));
     }
-    exit::USAGE
 }
 
 /// Ends a command that failed as a whole with `error`: why on stderr (and the `--json` error

@@ -31,6 +31,19 @@ pub fn print_json(value: &serde_json::Value) {
     print(&format!("{value}\n"));
 }
 
+/// Prints one line of JSON as `serde_json::to_string` made it (keeping the order of the
+/// library's fields). Should that have failed (only a map with keys that are not strings can
+/// fail, and no output has one), nothing is printed and the output counts as not written.
+pub fn print_json_text(json: serde_json::Result<String>) {
+    match json {
+        Ok(text) => print(&format!("{text}\n")),
+        Err(e) => {
+            let mut failed = FAILED.lock().unwrap_or_else(PoisonError::into_inner);
+            failed.get_or_insert(io::Error::other(e));
+        }
+    }
+}
+
 /// The exit code of a command that would exit `code`, now that it has printed everything:
 /// `code` if stdout took it all, or if the reader went away (a broken pipe, as with `| head`:
 /// it stopped reading on purpose, so this ends quietly); otherwise a message on stderr and

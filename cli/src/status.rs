@@ -10,9 +10,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use cvm_keypairs::{Event, FailureCode, Progress, WaitReason};
+use cvm_keypairs::{Event, Progress};
 
-use crate::output::{count, for_people};
+use crate::output::for_people;
 
 /// The longest quiet spell before the heartbeat speaks (the promise is 15 s).
 pub const HEARTBEAT: Duration = Duration::from_secs(10);
@@ -105,15 +105,12 @@ impl Status {
         let mut state = self.shared.state();
         match event {
             Event::Progress(p) => state.progress(progress_line(p)),
-            Event::Sending { action, attempt } => {
-                let what = match attempt {
-                    1 => format!("the answer to {action}"),
-                    n => format!("the answer to {action} (attempt {n})"),
-                };
-                state.activity = Some((what, Instant::now()));
+            Event::Sending { action, .. } => {
+                state.activity = Some((format!("the answer to {action}"), Instant::now()));
             }
-            Event::Waiting { duration, reason } => {
-                let why = wait_reason(reason);
+            Event::Waiting { duration, reason, .. } => {
+                // The reason names the API's error code, which came from the server.
+                let why = for_people(reason);
                 if *duration >= NOTABLE_WAIT {
                     state.say(&format!("waiting {}: {why}", seconds(*duration)));
                 }
@@ -173,8 +170,8 @@ fn beat(shared: &Shared) {
     }
 }
 
-/// `deleted 300/1000, 2 not found, 1 kept, 0 failed`, with the keys awaiting verification and
-/// the round when there are some: the counts of the report, as they stand.
+/// `deleted 300/1000, 2 not found, 1 kept, 0 failed`, with the keys awaiting verification when
+/// there are some: the counts of the report, as they stand.
 pub fn progress_line(p: &Progress) -> String {
     let mut line = format!(
         "deleted {}/{}, {} not found, {} kept, {} failed",
@@ -183,29 +180,7 @@ pub fn progress_line(p: &Progress) -> String {
     if p.unverified > 0 {
         line.push_str(&format!(", {} awaiting verification", p.unverified));
     }
-    if p.round > 1 {
-        line.push_str(&format!(" (round {})", p.round));
-    }
     line
-}
-
-fn wait_reason(reason: &WaitReason<'_>) -> String {
-    match reason {
-        WaitReason::Pacing { action } => format!("pacing {action} to the rate limit"),
-        WaitReason::Retry { action, error } if error.is_throttling() => format!(
-            "{action} was throttled ({}): the account's requests per second are used up, maybe by \
-             another job; trying again",
-            for_people(&FailureCode::of(error).to_string())
-        ),
-        WaitReason::Retry { action, error } => {
-            format!("{action} failed ({}); trying again", for_people(&FailureCode::of(error).to_string()))
-        }
-        WaitReason::NextRound { round, key_pairs } => format!(
-            "then round {round} checks again and retries {} that failed transiently",
-            count(*key_pairs, "key pair")
-        ),
-        _ => "the run".to_owned(),
-    }
 }
 
 fn seconds(d: Duration) -> String {
@@ -233,8 +208,7 @@ mod tests {
             "deleted 300/1000, 2 not found, 1 kept, 0 failed, 100 awaiting verification"
         );
         p.unverified = 0;
-        p.round = 2;
-        assert_eq!(progress_line(&p), "deleted 300/1000, 2 not found, 1 kept, 0 failed (round 2)");
+        assert_eq!(progress_line(&p), "deleted 300/1000, 2 not found, 1 kept, 0 failed");
     }
 
     #[test]

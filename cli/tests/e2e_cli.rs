@@ -15,7 +15,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use cli_support::*;
-use cvm_keypairs::{Credentials, DeleteKeyPairs, Endpoint, HttpRequest, Method, RequestConfig, Signer};
+use cvm_keypairs::{Credentials, DeleteKeyPairs, Endpoint, HttpRequest, Method, RequestConfig};
 use serde_json::{json, Value};
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -154,7 +154,7 @@ fn bound_keys_are_kept_and_reported_in_both_modes() {
         assert_eq!(deleted, set(&["skey-aaaaaaaa", "skey-cccccccc"]), "{mode}");
         assert_eq!(not_found, set(&["skey-dddddddd"]), "{mode}");
         assert_eq!(failed.get("skey-bbbbbbbb").map(String::as_str), Some(code), "{mode}: {failed:?}");
-        let f = &out.json()["failed"][0];
+        let f = &out.json()["kept"][0];
         assert!(f["request_id"].as_str().is_some_and(|r| !r.is_empty()), "{f}");
         assert!(!f["message"].as_str().unwrap().is_empty());
 
@@ -206,7 +206,7 @@ fn stdin_without_any_id_is_an_empty_report_and_sends_nothing() {
         assert_eq!(listed.code, 0, "{listed:?}");
         assert_eq!(
             listed.json(),
-            serde_json::json!({"key_pairs": [], "not_found": []}),
+            serde_json::json!({"key_pairs": [], "not_found": [], "unknown": []}),
             "not every key pair"
         );
         let table = run(&["describe", "--endpoint", &emu.url, "-"], Creds::None, Some(input));
@@ -330,6 +330,19 @@ fn describe_lists_everything_or_the_given_ids() {
     assert_eq!(json["key_pairs"][0]["KeyId"], "skey-bbbbbbbb");
     assert_eq!(json["key_pairs"][0]["AssociatedInstanceIds"], serde_json::json!(["ins-e2e00001"]));
     assert_eq!(json["not_found"], serde_json::json!(["skey-zzzzzzzz"]));
+    assert_eq!(json["unknown"], serde_json::json!([]), "the answer was complete");
+    let fields: Vec<&String> = json["key_pairs"][0].as_object().unwrap().keys().collect();
+    let expected = [
+        "AssociatedInstanceIds",
+        "CreatedTime",
+        "Description",
+        "KeyId",
+        "KeyName",
+        "ProjectId",
+        "PublicKey",
+        "Tags",
+    ];
+    assert_eq!(fields, expected, "the key pair as the library serialises it");
     let human = run(&[&base[..], &["skey-bbbbbbbb", "skey-zzzzzzzz"]].concat(), Creds::Good(None), None);
     assert_eq!(human.code, 0, "{human:?}");
     assert!(human.stdout.starts_with("KEY ID "), "{}", human.stdout);
@@ -347,14 +360,12 @@ fn library_build(
     ids: &[String],
     ts: i64,
 ) -> HttpRequest<'static> {
-    let config = RequestConfig {
-        endpoint: Endpoint::parse(url).unwrap(),
-        region: REGION.into(),
-        method,
-        ..RequestConfig::default()
-    };
-    let action = DeleteKeyPairs::parse(ids.iter().map(String::as_str)).unwrap();
-    config.build(&Signer::new(), creds, &action, ts).unwrap().into_owned()
+    let mut config = RequestConfig::default();
+    config.endpoint = Endpoint::parse(url).unwrap();
+    config.region = REGION.into();
+    config.method = method;
+    let action = DeleteKeyPairs::new(ids).unwrap();
+    config.build(creds, &action, ts).unwrap().into_owned()
 }
 
 /// [`library_build`] as it goes on the wire.
@@ -508,6 +519,13 @@ fn timeout_and_language_options_reach_the_requests() {
     assert!(dry.stdout.contains("\r\nx-tc-language: en-US\r\n"), "{}", dry.stdout);
     let bad_timestamp = delete(&emu, &["--dry-run", "--timestamp", "999999999999", "skey-aaaaaaaa"], None);
     assert_eq!(bad_timestamp.code, 2, "{bad_timestamp:?}");
+    // The last second of the year 9999 is signed; the next is refused before signing.
+    let last = delete(&emu, &["--dry-run", "--timestamp", "253402300799", "skey-aaaaaaaa"], None);
+    assert_eq!(last.code, 0, "{last:?}");
+    assert!(last.stdout.contains("\r\nx-tc-timestamp: 253402300799\r\n"), "{}", last.stdout);
+    let past = delete(&emu, &["--dry-run", "--timestamp", "253402300800", "skey-aaaaaaaa"], None);
+    assert_eq!(past.code, 2, "{past:?}");
+    assert!(past.stderr.contains("after the year 9999") && past.stderr.contains("Nothing was sent"));
 }
 
 /// A loopback port that never answers and tells whether anyone connected to it.
@@ -1001,4 +1019,12 @@ fn messages_state_real_ranges_counts_and_options_that_exist() {
     assert!(one.stdout.starts_with("1 key pair: 1 deleted, 0 not found"), "{}", one.stdout);
     let dry = delete(&emu, &["--dry-run", "skey-aaaaaaaa"], None);
     assert!(dry.stderr.starts_with("dry run: 1 request for 1 key pair signed at "), "{}", dry.stderr);
+    // Without --timestamp, the system clock's time.
+    let signed_at: i64 = dry.stderr["dry run: 1 request for 1 key pair signed at ".len()..]
+        .split(';')
+        .next()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("{}", dry.stderr));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!((now - 60..=now).contains(&signed_at), "signed at {signed_at}, now {now}");
 }

@@ -142,9 +142,10 @@ fn an_endpoint_that_never_answers_ends_the_run_within_two_minutes_never_silent_f
     );
 }
 
-/// A loopback API that throttles the first `throttled` requests of any action, then answers
-/// like an account whose keys all exist (DeleteKeyPairs succeeds, DescribeKeyPairs lists none).
-fn throttling_api(throttled: usize) -> String {
+/// A loopback API that throttles the first `throttled` requests of any action with `code` (as
+/// JSON text), then answers like an account whose keys all exist (DeleteKeyPairs succeeds,
+/// DescribeKeyPairs lists none).
+fn throttling_api(throttled: usize, code: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -172,11 +173,13 @@ fn throttling_api(throttled: usize) -> String {
                     reader.read_exact(&mut body).unwrap();
                     let n = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let answer = if n < throttled {
-                        r#"{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"slow down"},"RequestId":"r-t"}}"#
+                        format!(
+                            r#"{{"Response":{{"Error":{{"Code":"{code}","Message":"slow down"}},"RequestId":"r-t"}}}}"#
+                        )
                     } else if String::from_utf8_lossy(&body).contains("Limit") {
-                        r#"{"Response":{"TotalCount":0,"KeyPairSet":[],"RequestId":"r-d"}}"#
+                        r#"{"Response":{"TotalCount":0,"KeyPairSet":[],"RequestId":"r-d"}}"#.to_owned()
                     } else {
-                        r#"{"Response":{"RequestId":"r-ok"}}"#
+                        r#"{"Response":{"RequestId":"r-ok"}}"#.to_owned()
                     };
                     let reply =
                         format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{answer}", answer.len());
@@ -192,7 +195,7 @@ fn throttling_api(throttled: usize) -> String {
 
 #[test]
 fn a_throttled_run_says_what_it_waits_for_and_how_long() {
-    let url = throttling_api(2);
+    let url = throttling_api(2, "RequestLimitExceeded");
     let live = Live::spawn(&["delete", "--region", REGION, "--endpoint", &url, "skey-aaaaaaaa"], None);
     let (code, stdout, stderr) = live.finish(Duration::from_secs(30));
     assert_eq!(code, 0, "{stdout}\n{stderr:#?}");
@@ -201,6 +204,18 @@ fn a_throttled_run_says_what_it_waits_for_and_how_long() {
     for wait in waits {
         assert!(wait.contains(" s: DeleteKeyPairs was throttled (RequestLimitExceeded)"), "{wait}");
     }
+}
+
+#[test]
+fn the_server_s_code_in_a_wait_line_is_escaped() {
+    let url = throttling_api(1, r"RequestLimitExceeded.\u001b[2J\u001b]0;owned\u0007");
+    let live = Live::spawn(&["delete", "--region", REGION, "--endpoint", &url, "skey-aaaaaaaa"], None);
+    let (code, stdout, stderr) = live.finish(Duration::from_secs(30));
+    assert_eq!(code, 0, "{stdout}\n{stderr:#?}");
+    let waits: Vec<&String> = stderr.iter().map(|(_, l)| l).filter(|l| l.starts_with("waiting ")).collect();
+    assert_eq!(waits.len(), 1, "{stderr:#?}");
+    assert!(waits[0].contains(r"(RequestLimitExceeded.\u{1b}[2J\u{1b}]0;owned\u{7})"), "{}", waits[0]);
+    assert!(stderr.iter().all(|(_, l)| !l.contains(['\x1b', '\x07'])), "{stderr:#?}");
 }
 
 /// 1,000 keys in an emulator that answers each request after `slow_ms`.

@@ -7,9 +7,8 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use cvm_keypairs::request::Action;
 use cvm_keypairs::{
-    Credentials, DeleteKeyPairs, Endpoint, Error, HttpRequest, Method, RequestConfig, Signer,
+    Credentials, DeleteKeyPairs, DescribeKeyPairs, Endpoint, HttpRequest, Method, RequestConfig,
 };
 use serde_json::{json, Value};
 
@@ -17,22 +16,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_cvm-keypairs");
 const SECRET_ID: &str = "AKIDe2eTEST";
 const SECRET_KEY: &str = "e2e-secret-KEY-must-not-leak";
 const TOKEN: &str = "e2e-session-TOKEN-must-not-leak";
-
-struct Describe(Value);
-
-impl Action for Describe {
-    fn name(&self) -> &'static str {
-        "DescribeKeyPairs"
-    }
-    fn write_query(&self, out: &mut String) -> Result<(), Error> {
-        out.push_str(&cvm_keypairs::query::encode_object(self.0.as_object().unwrap()));
-        Ok(())
-    }
-    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-        out.extend_from_slice(self.0.to_string().as_bytes());
-        Ok(())
-    }
-}
 
 /// A seed file in the temp directory, removed on drop.
 struct TempFile(PathBuf);
@@ -55,6 +38,7 @@ struct Running {
     child: Child,
     stdout: BufReader<ChildStdout>,
     endpoint: Endpoint,
+    port: u16,
 }
 
 fn spawn(args: &[&str]) -> Running {
@@ -75,7 +59,7 @@ fn spawn(args: &[&str]) -> Running {
         .unwrap_or_else(|| panic!("{first:?}"));
     let port: u16 = url.strip_prefix("http://127.0.0.1:").unwrap().parse().unwrap();
     assert_ne!(port, 0);
-    Running { child, stdout, endpoint: Endpoint::parse(url).unwrap() }
+    Running { child, stdout, endpoint: Endpoint::parse(url).unwrap(), port }
 }
 
 /// Waits (bounded) for the process to exit.
@@ -145,28 +129,28 @@ fn emulate_serves_signed_get_and_post_logs_each_request_and_stops_on_stdin_close
     ]);
     let credentials = Credentials::new(SECRET_ID, SECRET_KEY).unwrap().with_token(TOKEN).unwrap();
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let signer = Signer::new();
-    let config = |method| RequestConfig {
-        endpoint: emu.endpoint.clone(),
-        region: "ap-guangzhou".into(),
-        method,
-        ..RequestConfig::default()
+    let config = |method| {
+        let mut config = RequestConfig::default();
+        config.endpoint = emu.endpoint.clone();
+        config.region = "ap-guangzhou".into();
+        config.method = method;
+        config
     };
 
     let (get_config, post_config) = (config(Method::Get), config(Method::Post));
-    let get = get_config
-        .build(&signer, &credentials, &DeleteKeyPairs::parse(["skey-aaaaaaaa"]).unwrap(), now())
-        .unwrap();
+    let get =
+        get_config.build(&credentials, &DeleteKeyPairs::new(["skey-aaaaaaaa"]).unwrap(), now()).unwrap();
     let (status, body) = send(&agent, &get);
     assert_eq!((status, code(&body)), (200, "OK"), "{body}");
     let first_request_id = body["Response"]["RequestId"].as_str().unwrap().to_owned();
 
-    let bound = DeleteKeyPairs::parse(["skey-bbbbbbbb", "skey-cccccccc"]).unwrap();
-    let post = post_config.build(&signer, &credentials, &bound, now()).unwrap();
+    let bound = DeleteKeyPairs::new(["skey-bbbbbbbb", "skey-cccccccc"]).unwrap();
+    let post = post_config.build(&credentials, &bound, now()).unwrap();
     let (_, body) = send(&agent, &post);
     assert_eq!(code(&body), "InvalidParameterValue.KeyPairNotSupported", "{body}");
 
-    let list = get_config.build(&signer, &credentials, &Describe(json!({"Limit": 100})), now()).unwrap();
+    let all = DescribeKeyPairs::all().with_limit(100).unwrap();
+    let list = get_config.build(&credentials, &all, now()).unwrap();
     let (_, body) = send(&agent, &list);
     let ids: Vec<&str> = body["Response"]["KeyPairSet"]
         .as_array()
@@ -181,7 +165,7 @@ fn emulate_serves_signed_get_and_post_logs_each_request_and_stops_on_stdin_close
     assert_eq!(body["Response"]["KeyPairSet"][1]["AssociatedInstanceIds"], json!(["ins-12345678"]));
 
     let wrong = Credentials::new(SECRET_ID, "not-the-key").unwrap().with_token(TOKEN).unwrap();
-    let forged = post_config.build(&signer, &wrong, &Describe(json!({})), now()).unwrap();
+    let forged = post_config.build(&wrong, &DescribeKeyPairs::all(), now()).unwrap();
     assert_eq!(code(&send(&agent, &forged).1), "AuthFailure.SignatureFailure");
 
     let mut lines = Vec::new();
@@ -232,9 +216,10 @@ fn fail_rate_one_answers_every_request_with_an_html_500() {
     let credentials =
         Credentials::new("AKIDEMULATOR00000000000000000000", "emulator-secret-key-not-for-production")
             .unwrap();
-    let config = RequestConfig { endpoint: emu.endpoint.clone(), ..RequestConfig::default() };
-    let request = config.build(&Signer::new(), &credentials, &Describe(json!({})), now()).unwrap();
-    let addr = format!("{}:{}", emu.endpoint.host(), emu.endpoint.port());
+    let mut config = RequestConfig::default();
+    config.endpoint = emu.endpoint.clone();
+    let request = config.build(&credentials, &DescribeKeyPairs::all(), now()).unwrap();
+    let addr = format!("127.0.0.1:{}", emu.port);
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     stream.write_all(request.to_string().as_bytes()).unwrap();
     stream.shutdown(std::net::Shutdown::Write).unwrap();

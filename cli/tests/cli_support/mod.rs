@@ -298,26 +298,28 @@ pub fn ids_of(list: &Value, field: &str) -> HashSet<String> {
     set
 }
 
-/// Checks a `delete --json` object: exactly its four keys, and every id of `asked` in exactly
-/// one list. Returns (deleted, not_found, failed code by id).
+/// Checks a `delete --json` object: exactly its five keys, and every id of `asked` in exactly
+/// one list. Returns (deleted, not_found, code by id of the keys kept or failed).
 pub fn check_json(
     report: &Value,
     asked: &[String],
 ) -> (HashSet<String>, HashSet<String>, std::collections::HashMap<String, String>) {
     let mut keys: Vec<&str> = report.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["deleted", "failed", "not_found", "request_ids"]);
+    assert_eq!(keys, ["deleted", "failed", "kept", "not_found", "request_ids"]);
     let deleted = ids_of(&report["deleted"], "");
     let not_found = ids_of(&report["not_found"], "");
+    let kept_ids = ids_of(&report["kept"], "key_id");
     let failed_ids = ids_of(&report["failed"], "key_id");
     let mut failed = std::collections::HashMap::new();
-    for f in report["failed"].as_array().unwrap() {
+    for f in report["kept"].as_array().unwrap().iter().chain(report["failed"].as_array().unwrap()) {
         let fields: HashSet<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(fields, HashSet::from(["key_id", "code", "message", "request_id"]), "{f}");
         failed.insert(f["key_id"].as_str().unwrap().to_owned(), f["code"].as_str().unwrap().to_owned());
     }
-    let total = deleted.len() + not_found.len() + failed_ids.len();
-    let all: HashSet<&String> = deleted.iter().chain(&not_found).chain(&failed_ids).collect();
+    let total = deleted.len() + not_found.len() + kept_ids.len() + failed_ids.len();
+    let all: HashSet<&String> =
+        deleted.iter().chain(&not_found).chain(&kept_ids).chain(&failed_ids).collect();
     assert_eq!(all.len(), total, "an id is in two lists");
     let asked: HashSet<&String> = asked.iter().collect();
     assert_eq!(all, asked, "the lists are not exactly the ids asked for");
