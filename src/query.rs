@@ -79,6 +79,16 @@ struct Flatten<'a> {
 }
 
 impl Flatten<'_> {
+    /// A float as the JSON body writes it (`1.0`, `1e+300`), which is how the official SDKs
+    /// write one in a query too; the API has no spelling for NaN or infinity.
+    fn float(self, finite: bool, v: &impl Serialize) -> Result<(), Unencodable> {
+        if !finite {
+            return Err(unsupported("a non-finite number"));
+        }
+        let text = serde_json::to_string(v).map_err(|e| Unencodable(e.to_string()))?;
+        self.pair(&text)
+    }
+
     fn pair(self, value: &str) -> Result<(), Unencodable> {
         if self.name.is_empty() {
             return Err(unsupported("a bare value"));
@@ -135,10 +145,16 @@ impl<'a> ser::Serializer for Flatten<'a> {
         serialize_u32(u32),
         serialize_u64(u64),
         serialize_u128(u128),
-        serialize_f32(f32),
-        serialize_f64(f64),
         serialize_char(char),
     );
+
+    fn serialize_f32(self, v: f32) -> Result<(), Unencodable> {
+        self.float(v.is_finite(), &v)
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<(), Unencodable> {
+        self.float(v.is_finite(), &v)
+    }
 
     fn serialize_bool(self, v: bool) -> Result<(), Unencodable> {
         self.pair(if v { "true" } else { "false" })
@@ -517,6 +533,11 @@ mod tests {
             "N=1.5&Zone=ap-guangzhou-3"
         );
         assert_eq!(query(&()), "");
+        let one = |name: &'static str, v| std::collections::BTreeMap::from([(name, v)]);
+        assert_eq!(query(&one("A", 1.0_f64)), "A=1.0", "a float keeps its point, as in JSON");
+        assert_eq!(query(&one("C", 1e300_f64)), "C=1e%2B300", "1e+300, as Python writes it");
+        assert_eq!(query(&std::collections::BTreeMap::from([("B", 0.1_f32)])), "B=0.1", "f32 as f32");
+        assert!(write(&mut String::new(), &one("D", f64::NAN)).is_err());
         let mut out = String::from("A=1");
         write(&mut out, &json!({"B": 2})).unwrap();
         assert_eq!(out, "A=1&B=2", "joined to what is there");

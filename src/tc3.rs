@@ -35,7 +35,7 @@ pub(crate) const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 pub enum Payload<'a> {
     /// The exact body bytes (empty for GET).
     Bytes(&'a [u8]),
-    /// The body is not signed: the hash of [`UNSIGNED_PAYLOAD`] is used instead, and the
+    /// The body is not signed: the hash of `UNSIGNED-PAYLOAD` is used instead, and the
     /// request must carry `X-TC-Content-SHA256: UNSIGNED-PAYLOAD`.
     Unsigned,
 }

@@ -7,25 +7,22 @@
 //! Every library call runs under [`within`], so a regression fails the test instead of hanging
 //! it, and the servers stop cooperating after a bounded number of requests for the same reason.
 
+#[path = "support/hostile.rs"]
+mod hostile;
 mod support;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use cvm_keypairs::testing::{ID_CHARS, MESSAGE_CHARS, SNIPPET_CHARS};
 use cvm_keypairs::{
     Client, Credentials, DeleteKeyPairs, DeletionReport, DescribeKeyPairs, Error, KeyFailure, KeyId,
     RetryPolicy, UreqTransport, UreqTransportBuilder,
 };
+use hostile::*;
 use serde_json::{json, Value};
-use support::{Reply, Request, Server};
-
-/// Secrets with a `/` (so `\/` can spell them) and no run of five characters that ordinary
-/// output could hold.
-const TOKEN: &str = "Vx7/Qw2Lp9Zr4Ty8Un3Mb6Kc1Hd5";
-const SECRET_KEY: &str = "Gu5t9xGARNpq86cd98joQYCN3wq";
+use support::{Reply, Server};
 
 /// `count` well-formed ids: `skey-`, `prefix`, and a number filling the remaining digits.
 fn ids(prefix: &str, count: usize) -> Vec<String> {
@@ -43,51 +40,6 @@ fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'st
         Err(mpsc::RecvTimeoutError::Timeout) => panic!("still running after {limit:?}"),
         Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the call panicked"),
     }
-}
-
-/// The action and the JSON parameters of a request.
-fn action_and_params(r: &Request) -> (String, Value) {
-    let action = r.all("X-TC-Action").first().copied().unwrap_or_default().to_owned();
-    (action, serde_json::from_slice(&r.body).unwrap_or(Value::Null))
-}
-
-/// The `KeyIds` of DescribeKeyPairs or DeleteKeyPairs parameters.
-fn key_ids(params: &Value) -> Vec<String> {
-    params["KeyIds"]
-        .as_array()
-        .map_or_else(Vec::new, |ids| ids.iter().map(|id| id.as_str().unwrap().to_owned()).collect())
-}
-
-fn number(params: &Value, name: &str) -> usize {
-    params[name].as_u64().unwrap_or(0) as usize
-}
-
-/// Every request a server got: action and parameters.
-type Log = Arc<Mutex<Vec<(String, Value)>>>;
-
-/// A server answering each request with `{"Response": answer(action, params)}` (a RequestId
-/// added when missing), logging every request; after `cap` requests it answers only errors.
-fn api_server(cap: usize, answer: impl Fn(&str, &Value) -> Value + Send + Sync + 'static) -> (Server, Log) {
-    let log: Log = Arc::default();
-    let seen = log.clone();
-    let server = Server::start(move |r| {
-        let (action, params) = action_and_params(r);
-        let count = {
-            let mut seen = seen.lock().unwrap();
-            seen.push((action.clone(), params.clone()));
-            seen.len()
-        };
-        let mut body = if count > cap {
-            json!({"Error": {"Code": "Hostile.TooManyRequests", "Message": "the test server stopped"}})
-        } else {
-            answer(&action, &params)
-        };
-        if body.get("RequestId").is_none() {
-            body["RequestId"] = format!("r-{count}").into();
-        }
-        Reply::json(&json!({ "Response": body }).to_string())
-    });
-    (server, log)
 }
 
 fn transport(timeout: Duration) -> Arc<UreqTransport> {
@@ -252,20 +204,6 @@ fn keys_not_asked_for_are_ignored_and_cannot_fill_the_count() {
     assert_eq!(listed, asked);
 }
 
-/// A DescribeKeyPairs answer that counts, before each id asked for, a key pair not asked for
-/// (named `intruder`), and pages through them by `Offset` and `Limit`.
-fn intruding(_: &str, params: &Value) -> Value {
-    let asked = key_ids(params);
-    let intruders = ids("zz", asked.len());
-    let all: Vec<Value> = intruders
-        .iter()
-        .zip(&asked)
-        .flat_map(|(other, id)| [json!({"KeyId": other, "KeyName": "intruder"}), json!({"KeyId": id})])
-        .collect();
-    let page: Vec<&Value> = all.iter().skip(number(params, "Offset")).take(number(params, "Limit")).collect();
-    json!({"TotalCount": all.len(), "KeyPairSet": page})
-}
-
 #[test]
 fn a_culprit_search_without_complete_evidence_calls_no_key_not_found() {
     for shown in [0, 20] {
@@ -333,110 +271,6 @@ fn a_listing_that_invents_thousands_of_new_keys_a_page_is_refused_at_once() {
     let shown = error.to_string();
     assert!(shown.contains("a page of 3000 key pairs, 100 asked for"), "it says what was wrong: {shown}");
     assert_eq!(log.lock().unwrap().len(), 1, "nothing more is asked for, nothing piles up");
-}
-
-/// How the echoing server answers, chosen by the region the client sends.
-const ECHO_MODES: [&str; 10] = [
-    "request-id",
-    "code",
-    "message",
-    "html",
-    "names",
-    "escaped",
-    "cut-message",
-    "cut-code",
-    "cut-request-id",
-    "cut-html",
-];
-
-/// `s` with every character as a JSON `\u00xx` escape.
-fn escaped(s: &str) -> String {
-    s.chars().map(|c| format!("\\u{:04x}", c as u32)).collect()
-}
-
-/// `s` with every `/` as the JSON escape `\/`, and its first character as `\u00xx`.
-fn slashed(s: &str) -> String {
-    let s = s.replace('/', "\\/");
-    let first = s.chars().next().unwrap();
-    format!("{}{}", escaped(&first.to_string()), &s[first.len_utf8()..])
-}
-
-/// Padding, then `echoed`: a text cut at `n` characters keeps only the first six characters
-/// of `echoed`.
-fn cut_at(n: usize, echoed: &str) -> String {
-    format!("{}{echoed}", "x".repeat(n - 6))
-}
-
-/// The answer of a server that echoes the request's token and the secret key in the field
-/// `mode` names. The `cut-` modes put them where a bounded text is cut (or, for codes and
-/// RequestIds, replaced whole): whole, or only their first 12 characters with more text after
-/// (a partial echo, which no whole-secret match finds). Bodies are written by hand so the
-/// escapes are exactly as the server sends them.
-fn echo(mode: &str, action: &str, params: &Value, token: &str, key: &str) -> Reply {
-    let error = |code: &str, message: &str, request_id: &str| {
-        Reply::json(&format!(
-            r#"{{"Response":{{"Error":{{"Code":"{code}","Message":"{message}"}},"RequestId":"{request_id}"}}}}"#
-        ))
-    };
-    let ok = |request_id: &str| {
-        if action == "DescribeKeyPairs" {
-            Reply::json(&format!(
-                r#"{{"Response":{{"TotalCount":0,"KeyPairSet":[],"RequestId":"{request_id}"}}}}"#
-            ))
-        } else {
-            Reply::json(&format!(r#"{{"Response":{{"RequestId":"{request_id}"}}}}"#))
-        }
-    };
-    let partial = |secret: &str| format!("{}tail", &secret[..12]);
-    match mode {
-        "request-id" => ok(&format!("r-{token}-{key}")),
-        "code" => error(&format!("Hostile.{token}.{key}"), "m", "r"),
-        "message" => error("FailedOperation", &format!("echo {token} and {key}"), "r"),
-        "html" => Reply::with_status(502, "text/html", format!("<html>{token} {key}</html>").as_bytes()),
-        "names" | "escaped" if action == "DescribeKeyPairs" => {
-            let escape = mode == "escaped";
-            let (t, k) = if escape { (escaped(token), slashed(key)) } else { (token.into(), key.into()) };
-            let pairs: Vec<String> = key_ids(params)
-                .iter()
-                .map(|id| {
-                    format!(r#"{{"KeyId":"{id}","KeyName":"{t}","Description":"{k}","CreatedTime":"{t}"}}"#)
-                })
-                .collect();
-            Reply::json(&format!(
-                r#"{{"Response":{{"TotalCount":{},"KeyPairSet":[{}],"RequestId":"{}"}}}}"#,
-                pairs.len(),
-                pairs.join(","),
-                if escape { slashed(token) } else { token.into() }
-            ))
-        }
-        "names" => ok("r"),
-        "escaped" => error(&format!("Hostile.{}", escaped(token)), &slashed(token), &escaped(key)),
-        "cut-message" => error("FailedOperation", &cut_at(MESSAGE_CHARS, &partial(token)), "r"),
-        "cut-code" => error(&cut_at(ID_CHARS, token), "m", &cut_at(ID_CHARS, &partial(key))),
-        "cut-request-id" => ok(&cut_at(ID_CHARS, &partial(token))),
-        "cut-html" => Reply::with_status(502, "text/html", cut_at(SNIPPET_CHARS, &partial(key)).as_bytes()),
-        other => panic!("no mode {other}"),
-    }
-}
-
-/// A server answering as [`echo`] does with `key`, its mode the request's `X-TC-Region`.
-fn echo_server(key: &'static str) -> Server {
-    Server::start(move |r| {
-        let (action, params) = action_and_params(r);
-        let token = r.all("X-TC-Token").first().copied().unwrap_or_default().to_owned();
-        echo(r.all("X-TC-Region")[0], &action, &params, &token, key)
-    })
-}
-
-/// Fails if `shown` holds any five consecutive characters of the token or the secret key.
-fn assert_clean(what: &str, shown: &str) {
-    for secret in [TOKEN, SECRET_KEY] {
-        let chars: Vec<char> = secret.chars().collect();
-        for window in chars.windows(5) {
-            let part: String = window.iter().collect();
-            assert!(!shown.contains(&part), "{what} shows part of a secret ({part}): {shown}");
-        }
-    }
 }
 
 #[test]

@@ -221,20 +221,13 @@ impl<V: Serialize> Serialize for Ordered<'_, V> {
 }
 
 /// The flattening rule: `Name.N` (zero-based) for arrays, `Name.Field` for objects,
-/// `true`/`false`, integers in decimal, other numbers as Rust's `Display` writes an `f64`
-/// (shortest digits that read back, never an exponent: `1.5`, `1` for 1.0), strings as they
-/// are, nulls left out.
+/// `true`/`false`, numbers as JSON writes them (`1.0` stays `1.0`), strings as they are,
+/// nulls left out.
 pub fn flatten(name: &str, value: &Value, out: &mut Vec<(String, String)>) {
     match value {
         Value::Null => {}
         Value::Bool(b) => out.push((name.to_owned(), b.to_string())),
-        Value::Number(n) => out.push((
-            name.to_owned(),
-            match n.as_f64().filter(|_| n.is_f64()) {
-                Some(f) => f.to_string(),
-                None => n.to_string(),
-            },
-        )),
+        Value::Number(n) => out.push((name.to_owned(), n.to_string())),
         Value::String(s) => out.push((name.to_owned(), s.clone())),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {

@@ -111,9 +111,10 @@ pub fn cut_at(n: usize, echoed: &str) -> String {
 }
 
 /// The answer of a server that echoes the request's token and the secret key in the field
-/// `mode` names. The `cut-` modes put them where a bounded text is cut: whole, or only their
-/// first 12 characters with more text after (a partial echo, which no whole-secret match
-/// finds). Bodies are written by hand so the escapes are exactly as the server sends them.
+/// `mode` names. The `cut-` modes put them where a bounded text is cut (or, for codes and
+/// RequestIds, replaced whole): whole, or only their first 12 characters with more text after
+/// (a partial echo, which no whole-secret match finds). Bodies are written by hand so the
+/// escapes are exactly as the server sends them.
 pub fn echo(mode: &str, action: &str, params: &Value, token: &str, key: &str) -> Reply {
     let error = |code: &str, message: &str, request_id: &str| {
         Reply::json(&format!(
