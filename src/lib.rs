@@ -66,8 +66,11 @@
 //!
 //! # Features
 //! - `ureq` (default): `UreqTransport` over ureq with rustls, and the defaults of
-//!   [`ClientBuilder`] that need it (transport, the credentials chain's instance role).
+//!   [`ClientBuilder`] that need it (the transport, and the default credentials chain, whose
+//!   instance role is fetched over HTTP).
 //!   Without it the crate is the signer and the client over a transport of your own.
+//! - `testing`: the public module `testing`, internals for this crate's own tests and fuzz
+//!   targets; not part of the API, and not covered by semver.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
