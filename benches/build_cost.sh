@@ -9,17 +9,18 @@
 # already has (run `cargo fetch` once first, or have network). Dependencies dominate: the ratio
 # is what the library's own code adds.
 set -euo pipefail
+shopt -s inherit_errexit # a failed build fails the script instead of timing as 0 s
 runs=${1:-1}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The library package alone: its sources and manifest, without the workspace, dev-dependencies,
-# tests or benches, so nothing but what a dependent builds is built.
+# examples, tests or benches, so nothing but what a dependent builds is built.
 mkdir -p "$work/lib"
 cp -r "$root/src" "$work/lib/"
 awk '
-  /^\[workspace\]/ || /^\[dev-dependencies\]/ || /^\[\[bench\]\]/ || /^\[\[test\]\]/ || /^\[package.metadata/ { skip = 1; next }
+  /^\[workspace\]/ || /^\[dev-dependencies\]/ || /^\[\[bench\]\]/ || /^\[\[test\]\]/ || /^\[\[example\]\]/ || /^\[package.metadata/ { skip = 1; next }
   /^\[/ { skip = 0 }
   !skip
 ' "$root/Cargo.toml" | grep -v '^default-members' > "$work/lib/Cargo.toml"
@@ -38,7 +39,7 @@ build() { # dir, features args...
   rm -rf "$dir/target"
   local start end
   start=$(date +%s.%N)
-  (cd "$dir" && cargo build --release --lib --quiet "$@" 2>/dev/null)
+  (cd "$dir" && cargo build --release --lib --quiet "$@") >&2
   end=$(date +%s.%N)
   echo "$end - $start" | bc
 }
