@@ -74,6 +74,7 @@
 #![warn(unreachable_pub)]
 
 mod actions;
+mod base64;
 mod batch;
 mod client;
 mod clock;
@@ -95,8 +96,14 @@ mod tc3;
 pub mod testing;
 mod transport;
 
-pub use actions::delete_key_pairs::{DeleteKeyPairs, DeleteKeyPairsOutput};
-pub use actions::describe_key_pairs::{DescribeKeyPairs, DescribeKeyPairsOutput, Filter, KeyPair, Tag};
+pub use actions::create_key_pair::{CreateKeyPair, CreateKeyPairOutput, PrivateKey};
+pub use actions::delete_key_pairs::DeleteKeyPairs;
+pub use actions::describe_instances::{DescribeInstances, DescribeInstancesOutput, Instance};
+pub use actions::describe_key_pairs::{DescribeKeyPairs, DescribeKeyPairsOutput, Filter, KeyPair};
+pub use actions::import_key_pair::{ImportKeyPair, ImportKeyPairOutput};
+pub use actions::instances_key_pairs::{AssociateInstancesKeyPairs, DisassociateInstancesKeyPairs};
+pub use actions::modify_key_pair_attribute::ModifyKeyPairAttribute;
+pub use actions::{Receipt, Tag};
 pub use batch::{BatchControl, BatchOptions, DeletionReport, KeyFailure};
 pub use client::{Client, ClientBuilder};
 pub use credentials::{
