@@ -10,6 +10,13 @@
 //! [`Client::delete_key_pairs_all`] deletes any number of key pairs, verified, into a
 //! [`DeletionReport`].
 //!
+//! The actions: [`DeleteKeyPairs`], [`DescribeKeyPairs`] (by id, name, project or tag),
+//! [`CreateKeyPair`] (whose [`PrivateKey`] shows as `***` and is reached only through
+//! [`PrivateKey::expose_secret`]), [`ImportKeyPair`], [`ModifyKeyPairAttribute`],
+//! [`AssociateInstancesKeyPairs`], [`DisassociateInstancesKeyPairs`] and [`DescribeInstances`];
+//! any other through [`Client::call`]. Each checks its parameters when it is made (names, ids,
+//! counts, descriptions, tags, public keys), so nothing malformed is ever sent.
+//!
 //! Deleting key pairs, here against the local emulator of the API (the `cvm-keypairs-emulator`
 //! crate) so the example runs anywhere; against Tencent Cloud, leave out the endpoint and the
 //! credentials, which then come from the environment, the profile file or the instance role:
