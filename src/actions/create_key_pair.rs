@@ -144,6 +144,24 @@ impl From<Answer> for CreateKeyPairOutput {
 /// std::fs::write("id_ci_deploy", created.private_key.expose_secret())
 /// # }
 /// ```
+///
+/// None of these compile:
+///
+/// ```compile_fail
+/// fn shown(key: &cvm_keypairs::PrivateKey) -> String {
+///     format!("{key}")
+/// }
+/// ```
+/// ```compile_fail
+/// fn json(key: &cvm_keypairs::PrivateKey) -> String {
+///     serde_json::to_string(key).unwrap()
+/// }
+/// ```
+/// ```compile_fail
+/// fn copy(key: &cvm_keypairs::PrivateKey) -> cvm_keypairs::PrivateKey {
+///     key.clone()
+/// }
+/// ```
 pub struct PrivateKey(String);
 
 impl PrivateKey {
