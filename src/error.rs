@@ -39,8 +39,10 @@ pub enum Error {
     #[non_exhaustive]
     InvalidKeyIds(Vec<KeyIdError>),
     /// An input or setting cannot be signed or sent as given: the count of ids in a request
-    /// (1 to 100), a timestamp without a UTC date in years 0 to 9999, an endpoint, no region,
-    /// parameters that are not an object…; the text says which and why. Nothing was sent.
+    /// (1 to 100), a key pair name, description, tag or public key, an instance id, a
+    /// timestamp without a UTC date in years 0 to 9999, an endpoint, no region, parameters
+    /// that are not an object…; the text says which and why (an action's checks quote a bad
+    /// value escaped, at most 64 characters of it). Nothing was sent.
     #[non_exhaustive]
     InvalidInput(String),
     /// A credential source was found but is unusable; the text says which and why.

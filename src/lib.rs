@@ -10,6 +10,13 @@
 //! [`Client::delete_key_pairs_all`] deletes any number of key pairs, verified, into a
 //! [`DeletionReport`].
 //!
+//! The actions: [`DeleteKeyPairs`], [`DescribeKeyPairs`] (by id, name, project or tag),
+//! [`CreateKeyPair`] (whose [`PrivateKey`] shows as `***` and is reached only through
+//! [`PrivateKey::expose_secret`]), [`ImportKeyPair`], [`ModifyKeyPairAttribute`],
+//! [`AssociateInstancesKeyPairs`], [`DisassociateInstancesKeyPairs`] and [`DescribeInstances`];
+//! any other through [`Client::call`]. Each checks its parameters when it is made (names, ids,
+//! counts, descriptions, tags, public keys), so nothing malformed is ever sent.
+//!
 //! Deleting key pairs, here against the local emulator of the API (the `cvm-keypairs-emulator`
 //! crate) so the example runs anywhere; against Tencent Cloud, leave out the endpoint and the
 //! credentials, which then come from the environment, the profile file or the instance role:
@@ -77,6 +84,7 @@
 #![warn(unreachable_pub)]
 
 mod actions;
+mod base64;
 mod batch;
 mod client;
 mod clock;
@@ -98,8 +106,14 @@ mod tc3;
 pub mod testing;
 mod transport;
 
-pub use actions::delete_key_pairs::{DeleteKeyPairs, DeleteKeyPairsOutput};
-pub use actions::describe_key_pairs::{DescribeKeyPairs, DescribeKeyPairsOutput, Filter, KeyPair, Tag};
+pub use actions::create_key_pair::{CreateKeyPair, CreateKeyPairOutput, PrivateKey};
+pub use actions::delete_key_pairs::DeleteKeyPairs;
+pub use actions::describe_instances::{DescribeInstances, DescribeInstancesOutput, Instance};
+pub use actions::describe_key_pairs::{DescribeKeyPairs, DescribeKeyPairsOutput, Filter, KeyPair};
+pub use actions::import_key_pair::{ImportKeyPair, ImportKeyPairOutput};
+pub use actions::instances_key_pairs::{AssociateInstancesKeyPairs, DisassociateInstancesKeyPairs};
+pub use actions::modify_key_pair_attribute::ModifyKeyPairAttribute;
+pub use actions::{Receipt, Tag};
 pub use batch::{BatchControl, BatchOptions, DeletionReport, KeyFailure};
 pub use client::{Client, ClientBuilder};
 pub use credentials::{

@@ -5,14 +5,16 @@
 //! back through gateways and proxies can be anything else, so the body is judged by its content,
 //! never by its `Content-Type`: an API error wins whatever the status; JSON that is cut short or
 //! malformed is a [`Error::Decode`]; a body that is not JSON at all (an HTML 502 page) is an
-//! [`Error::Http`]. Texts taken from the body are bounded, and the RequestId is kept whenever the
-//! body holds one.
+//! [`Error::Http`]. Texts taken from the body are bounded, hold no private key (see
+//! [`crate::scrub::without_private_keys`]), and the RequestId is kept whenever the body holds
+//! one.
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::error::{Error, ErrorCode};
 use crate::http::HttpResponse;
+use crate::scrub::without_private_keys;
 
 /// The most characters of a body kept in [`Error::Http`] and of a decoder message kept in
 /// [`Error::Decode`].
@@ -58,11 +60,7 @@ pub(crate) fn parse<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, E
             // Valid JSON of another shape from a non-2xx status is a gateway's, not the API's.
             let gateway = e.is_data() && !is_success(status);
             return Err(if looks_like_json(body) && !gateway {
-                Error::Decode {
-                    message: bounded(&e.to_string(), SNIPPET_CHARS),
-                    request_id,
-                    source: Some(Box::new(e)),
-                }
+                decode_error(e, request_id)
             } else {
                 Error::Http { status, snippet: snippet(body), request_id }
             });
@@ -71,7 +69,10 @@ pub(crate) fn parse<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, E
     if let Some(error) = head.error {
         return Err(Error::Api {
             code: ErrorCode::new(&capped(&error.code, ID_CHARS)),
-            message: bounded(error.message.as_deref().unwrap_or_default(), MESSAGE_CHARS),
+            message: bounded(
+                &without_private_keys(error.message.as_deref().unwrap_or_default()),
+                MESSAGE_CHARS,
+            ),
             request_id: head.request_id.map(|id| capped(&id, ID_CHARS)),
         });
     }
@@ -79,11 +80,21 @@ pub(crate) fn parse<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, E
     if !is_success(status) {
         return Err(Error::Http { status, snippet: snippet(body), request_id });
     }
-    serde_json::from_slice::<Envelope<T>>(body).map(|envelope| envelope.response).map_err(|e| Error::Decode {
-        message: bounded(&e.to_string(), SNIPPET_CHARS),
-        request_id,
-        source: Some(Box::new(e)),
-    })
+    serde_json::from_slice::<Envelope<T>>(body)
+        .map(|envelope| envelope.response)
+        .map_err(|e| decode_error(e, request_id))
+}
+
+/// A body that could not be decoded. The decoder's message may quote a value from the body;
+/// when that holds a private key, the message keeps it masked and the decoder's error, which
+/// shows it whole, is not kept.
+fn decode_error(e: serde_json::Error, request_id: Option<String>) -> Error {
+    let text = e.to_string();
+    let (message, source) = match without_private_keys(&text) {
+        std::borrow::Cow::Borrowed(clean) => (bounded(clean, SNIPPET_CHARS), Some(Box::new(e) as _)),
+        std::borrow::Cow::Owned(masked) => (bounded(&masked, SNIPPET_CHARS), None),
+    };
+    Error::Decode { message, request_id, source }
 }
 
 /// Deserialises a RequestId, [`capped`], for the outputs of actions.
@@ -122,6 +133,7 @@ fn snippet(body: &[u8]) -> String {
     // Four bytes per character at most, so this prefix always holds enough characters.
     let window = &body[..body.len().min(SNIPPET_CHARS * 4 + 4)];
     let head = String::from_utf8_lossy(window);
+    let head = without_private_keys(&head);
     let mut line = String::with_capacity(head.len());
     for word in head.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()) {
         if !line.is_empty() {
@@ -268,5 +280,62 @@ mod tests {
         assert_eq!(find_request_id(br#"{"RequestId":"a b"}"#), None);
         assert_eq!(find_request_id(br#"{"RequestId":"unterminated"#), None);
         assert_eq!(find_request_id(b"<html>"), None);
+    }
+
+    #[test]
+    fn a_private_key_in_a_body_reaches_no_error() {
+        use crate::actions::create_key_pair::CreateKeyPairOutput;
+        // Not a key: PEM-shaped text, made up; `MIIE` marks any part of it that leaks.
+        let pem = r"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAmadeUp\n-----END RSA PRIVATE KEY-----\n";
+        let key_pair = |private: &str, project: &str| {
+            format!(r#"{{"KeyId":"skey-mv9yzyjj","ProjectId":{project},"PrivateKey":"{private}"}}"#)
+        };
+        let answer =
+            |key_pair: String| format!(r#"{{"Response":{{"KeyPair":{key_pair},"RequestId":"r-1"}}}}"#);
+        let good = answer(key_pair(pem, "0"));
+        let misplaced = answer(key_pair("k", &format!("\"{pem}\"")));
+        let bodies = [
+            (500, good.clone()),
+            (200, format!("<html>{good}")),
+            (502, answer(key_pair("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB", "0"))),
+            (200, misplaced.clone()),
+            (200, answer(format!(r#""{pem}""#))),
+            (
+                200,
+                format!(
+                    r#"{{"Response":{{"Error":{{"Code":"InternalError","Message":"{pem}"}},"RequestId":"r-1"}}}}"#
+                ),
+            ),
+        ];
+        for (status, body) in bodies {
+            let response = HttpResponse { status, body: body.into_bytes(), ..Default::default() };
+            let error = parse::<CreateKeyPairOutput>(&response).unwrap_err();
+            let mut shown = format!("{error} {error:?}");
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                shown.push_str(&format!(" {cause} {cause:?}"));
+                source = cause.source();
+            }
+            assert!(!shown.contains("MIIE") && !shown.contains("b3BlbnNz"), "{status}: {shown}");
+            assert!(shown.contains("***") && error.request_id() == Some("r-1"), "{status}: {shown}");
+        }
+        // A decoding error with no private key keeps the decoder's own error as its cause.
+        let plain = answer(key_pair("k", "\"seven\""));
+        let error = parse::<CreateKeyPairOutput>(&HttpResponse {
+            status: 200,
+            body: plain.into_bytes(),
+            ..Default::default()
+        });
+        assert!(std::error::Error::source(&error.unwrap_err()).is_some());
+        let created = parse::<CreateKeyPairOutput>(&HttpResponse {
+            status: 200,
+            body: good.into_bytes(),
+            ..Default::default()
+        });
+        assert_eq!(
+            created.unwrap().private_key.expose_secret(),
+            pem.replace(r"\n", "\n"),
+            "a good answer is parsed whole"
+        );
     }
 }

@@ -9,6 +9,12 @@
 //! JSON strings), then, when the body holds an escape that could spell a secret in disguise
 //! (`\u0074ok…`, `\/`), in every string of the parsed JSON. Texts that this crate cuts short
 //! are scrubbed once more after parsing, since a cut can leave a shorter start of a secret.
+//!
+//! A response may also carry a secret of its own: `CreateKeyPair` answers with the new key's
+//! private key. That body must be parsed as it is, so the private key is kept out of the texts
+//! an error takes from a body instead ([`without_private_keys`]): every PEM block (`-----BEGIN`
+//! to the end of its `-----END …-----` line, or to the end of the text when cut) and the value
+//! of every `"PrivateKey"` member become `***`.
 
 use std::borrow::Cow;
 
@@ -166,6 +172,69 @@ fn mask(haystack: &[u8], secret: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// `text` with every PEM block and the string value of every `"PrivateKey"` member replaced by
+/// [`MASK`] (each to the end of `text` when it is cut short); borrowed when there is none.
+pub(crate) fn without_private_keys(text: &str) -> Cow<'_, str> {
+    let mut out = String::new();
+    let mut copied = 0;
+    while let Some(found) = [pem_block(text, copied), private_key_member(text, copied)]
+        .into_iter()
+        .flatten()
+        // A member's value that starts as a PEM block is masked whole, to its closing quote.
+        .min_by_key(|found| (found.start, std::cmp::Reverse(found.end)))
+    {
+        out.push_str(&text[copied..found.start]);
+        out.push_str(MASK);
+        copied = found.end;
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
+/// The first PEM block in `text` from `from` on: `-----BEGIN` to the `-----` that closes its
+/// `-----END` line, or to the end of `text`.
+fn pem_block(text: &str, from: usize) -> Option<std::ops::Range<usize>> {
+    const BEGIN: &str = "-----BEGIN";
+    const END: &str = "-----END";
+    let start = from + text[from..].find(BEGIN)?;
+    let after_begin = start + BEGIN.len();
+    let end = text[after_begin..]
+        .find(END)
+        .map(|at| after_begin + at + END.len())
+        .and_then(|label| text[label..].find("-----").map(|at| label + at + "-----".len()))
+        .unwrap_or(text.len());
+    Some(start..end)
+}
+
+/// The value of the first `"PrivateKey": "…"` member in `text` from `from` on, without its
+/// quotes: up to its closing quote, or to the end of `text`.
+fn private_key_member(text: &str, from: usize) -> Option<std::ops::Range<usize>> {
+    const KEY: &str = "\"PrivateKey\"";
+    let mut at = from;
+    loop {
+        at += text[at..].find(KEY)? + KEY.len();
+        let rest = text[at..].trim_start();
+        let Some(value) = rest.strip_prefix(':').map(str::trim_start).and_then(|v| v.strip_prefix('"'))
+        else {
+            continue;
+        };
+        let start = text.len() - value.len();
+        let mut escaped = false;
+        let len = value
+            .bytes()
+            .position(|b| {
+                let closes = b == b'"' && !escaped;
+                escaped = b == b'\\' && !escaped;
+                closes
+            })
+            .unwrap_or(value.len());
+        return Some(start..start + len);
+    }
+}
+
 /// Whether a character starts at `byte` (or the string ends there).
 fn is_char_start(byte: Option<&u8>) -> bool {
     byte.is_none_or(|&b| (b as i8) >= -0x40)
@@ -265,5 +334,37 @@ mod tests {
         };
         let shown = format!("{:?}", secrets().error(error));
         assert!(!shown.contains("SECRET") && shown.contains("Bad.***"), "{shown}");
+    }
+
+    #[test]
+    fn private_keys_are_masked_as_pem_blocks_and_as_private_key_members() {
+        let pem = "-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----";
+        for (text, expected) in [
+            (
+                format!(r#"{{"PublicKey":"ssh-rsa A","PrivateKey":"{pem}\\n"}}"#),
+                r#"{"PublicKey":"ssh-rsa A","PrivateKey":"***"}"#,
+            ),
+            (
+                format!("invalid type: string \"{pem}\", expected i64"),
+                "invalid type: string \"***\", expected i64",
+            ),
+            (format!("a {pem} b {pem} c"), "a *** b *** c"),
+            ("cut: -----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQ".into(), "cut: ***"),
+            ("no end: -----BEGIN X-----\\nMIIE-----END".into(), "no end: ***"),
+            (
+                r#"{"PrivateKey" : "b3BlbnNzaC1rZXk\"quoted\"", "KeyId":"skey-mv9yzyjj"}"#.into(),
+                r#"{"PrivateKey" : "***", "KeyId":"skey-mv9yzyjj"}"#,
+            ),
+            (r#"{"PrivateKey":"b3BlbnNzaC1rZXktdjEAAAAA"#.into(), r#"{"PrivateKey":"***"#),
+            (
+                r#"{"PrivateKey":"","PrivateKey":null,"PrivateKey":"k2"}"#.into(),
+                r#"{"PrivateKey":"***","PrivateKey":null,"PrivateKey":"***"}"#,
+            ),
+        ] {
+            assert_eq!(without_private_keys(&text), expected, "{text}");
+        }
+        for clean in ["", "ssh-rsa AAAA -----", r#"{"PrivateKey":null}"#, "PrivateKey: x", "-----BEGI"] {
+            assert!(matches!(without_private_keys(clean), Cow::Borrowed(_)), "{clean}");
+        }
     }
 }

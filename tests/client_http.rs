@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cvm_keypairs::{
-    Client, Credentials, DeleteKeyPairs, Error, HttpRequest, Method, TransportKind, UreqTransport,
-    UreqTransportBuilder,
+    Action, AssociateInstancesKeyPairs, Client, CreateKeyPair, Credentials, DeleteKeyPairs,
+    DescribeInstances, DescribeKeyPairs, DisassociateInstancesKeyPairs, Error, Filter, HttpRequest,
+    ImportKeyPair, Method, ModifyKeyPairAttribute, TransportKind, UreqTransport, UreqTransportBuilder,
 };
 use serde_json::Value;
 use support::{Reply, Request, Server};
@@ -102,6 +103,73 @@ fn get_and_post_arrive_exactly_as_signed() {
             }
             Method::Post => assert_eq!(got.all("Content-Length"), [signed.body.len().to_string()]),
         }
+    }
+}
+
+/// Answers each key-pair action as the API does, by its `X-TC-Action`.
+fn key_pair_api(log: Arc<Mutex<Vec<Request>>>) -> Server {
+    Server::start(move |r| {
+        log.lock().unwrap().push(r.clone());
+        let answer = match r.all("X-TC-Action")[0] {
+            "CreateKeyPair" => {
+                r#""KeyPair":{"KeyId":"skey-3glfot13","KeyName":"ci","ProjectId":0,
+                "PublicKey":"ssh-rsa AAAA","PrivateKey":"-----BEGIN RSA PRIVATE KEY-----\nmade up\n-----END RSA PRIVATE KEY-----",
+                "AssociatedInstanceIds":null,"CreatedTime":"2026-01-02T03:04:05Z","Tags":[{"Key":"env","Value":"ci"}]}"#
+            }
+            "ImportKeyPair" => r#""KeyId":"skey-3glfot14""#,
+            "DescribeInstances" => {
+                r#""TotalCount":2,"InstanceSet":[{"InstanceId":"ins-1e4r6y8i","InstanceState":"STOPPED",
+                "OsName":"TencentOS Server 3.1","LatestOperationState":"SUCCESS","CPU":2}]"#
+            }
+            "DescribeKeyPairs" => r#""TotalCount":0,"KeyPairSet":[]"#,
+            _ => r#""Unknown":1"#,
+        };
+        let action = r.all("X-TC-Action")[0];
+        Reply::json(&format!(r#"{{"Response":{{{answer},"RequestId":"r-{action}"}}}}"#))
+    })
+}
+
+/// Executes `action`, checks that what arrived is what the client signs for it, and gives the
+/// answer.
+fn round_trip<A: Action>(client: &Client, seen: &Mutex<Vec<Request>>, action: &A) -> A::Output {
+    let output = client.execute(action).unwrap();
+    let got = seen.lock().unwrap().pop().unwrap();
+    let signed = client.sign_at(action, signed_at(&got.headers)).unwrap();
+    assert_eq!((got.target.as_str(), got.body.as_slice()), (path_and_query(&signed), signed.body.as_slice()));
+    assert_eq!(got.all("Authorization"), [signed.header("Authorization").unwrap()]);
+    assert_eq!(got.all("X-TC-Action"), [action.name()]);
+    output
+}
+
+#[test]
+fn every_key_pair_action_arrives_as_signed_and_its_answer_is_parsed() {
+    let seen: Arc<Mutex<Vec<Request>>> = Arc::default();
+    let server = key_pair_api(seen.clone());
+    let public_key =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKTdthVklA9fhih2OIjBQGqdjtK62tDD50tjFMOSNQqs ci@example";
+    let (keys, instances) = (["skey-mv9yzyjj"], ["ins-1e4r6y8i", "ins-3e56fg78"]);
+    for method in [Method::Get, Method::Post] {
+        let client = client_for(&server, method, transport(Duration::from_secs(2), 1 << 20));
+        let create = CreateKeyPair::new("ci").unwrap().with_tags([("env", "ci")]).unwrap();
+        let created = round_trip(&client, &seen, &create);
+        assert_eq!(
+            (created.key_pair.key_id.to_string(), created.request_id.as_str()),
+            ("skey-3glfot13".into(), "r-CreateKeyPair")
+        );
+        assert!(created.private_key.expose_secret().ends_with("-----END RSA PRIVATE KEY-----"));
+        let import = ImportKeyPair::new("laptop", public_key).unwrap().with_project_id(7);
+        assert_eq!(round_trip(&client, &seen, &import).key_id.to_string(), "skey-3glfot14");
+        let modify = ModifyKeyPairAttribute::new(keys[0], Some("ci_old"), Some("retired 2026")).unwrap();
+        assert_eq!(round_trip(&client, &seen, &modify).request_id, "r-ModifyKeyPairAttribute");
+        let associate = AssociateInstancesKeyPairs::new(keys, instances).unwrap().with_force_stop(true);
+        assert_eq!(round_trip(&client, &seen, &associate).request_id, "r-AssociateInstancesKeyPairs");
+        let disassociate = DisassociateInstancesKeyPairs::new(keys, instances).unwrap();
+        assert_eq!(round_trip(&client, &seen, &disassociate).request_id, "r-DisassociateInstancesKeyPairs");
+        let listed = round_trip(&client, &seen, &DescribeInstances::by_ids(instances).unwrap());
+        assert_eq!((listed.total_count, listed.instances[0].instance_state.as_str()), (2, "STOPPED"));
+        assert!(!listed.is_complete(), "one of the two counted came back");
+        let tagged = DescribeKeyPairs::filtered([Filter::tag("env", ["ci"])]).unwrap();
+        assert_eq!(round_trip(&client, &seen, &tagged).request_id, "r-DescribeKeyPairs");
     }
 }
 

@@ -6,11 +6,21 @@
 //! `api_headers` are also rebuilt through `RequestConfig::build`, so the whole request (headers,
 //! URL, body and Authorization) is proven, not only the signer. A case of any other shape, or
 //! with a field this test does not know, fails the run: nothing is skipped.
+//!
+//! The cases of `tc3-signing-actions.json` (made by `tests/support/sdk_action_vectors.py` with
+//! the SDK's own typed requests) are also built from the library's own action types: a GET
+//! request must be the SDK's byte for byte, query and signature; a POST body must be the SDK's
+//! JSON token for token (the SDK writes `", "` and `": "` between them, serde_json nothing, so
+//! the bodies, and hence their signatures, differ only in that spacing).
 
 use std::path::Path;
 
 use cvm_keypairs::testing::{self, Payload, Signer, SigningInput};
-use cvm_keypairs::{Action, Credentials, Endpoint, Error, Language, Method, RequestConfig};
+use cvm_keypairs::{
+    Action, AssociateInstancesKeyPairs, CreateKeyPair, Credentials, DescribeInstances, DescribeKeyPairs,
+    DisassociateInstancesKeyPairs, Endpoint, Error, Filter, HttpRequest, ImportKeyPair, Language, Method,
+    ModifyKeyPairAttribute, RequestConfig,
+};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -31,7 +41,7 @@ struct VectorFile {
     cases: Vec<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SigningCase {
     #[allow(dead_code)]
@@ -54,7 +64,7 @@ struct SigningCase {
     api_headers: Vec<(String, String)>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Expected {
     canonical_request: String,
@@ -211,7 +221,8 @@ impl Action for Recorded {
     }
 }
 
-fn check_built_request(case: &SigningCase, payload: &[u8]) -> Result<(), String> {
+/// The configuration and credentials the SDK signed `case` with.
+fn sdk_setup(case: &SigningCase) -> Result<(RequestConfig, Credentials), String> {
     let api = |name: &str| case.api_headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     let names: Vec<&str> = case.signed_headers.iter().map(|(n, _)| n.as_str()).collect();
     let sign_action_header = match names.as_slice() {
@@ -219,11 +230,10 @@ fn check_built_request(case: &SigningCase, payload: &[u8]) -> Result<(), String>
         ["content-type", "host", "x-tc-action"] => true,
         other => return Err(format!("the builder cannot sign the header set {other:?}")),
     };
-    let method: Method = case.method.parse().map_err(|e: Error| e.to_string())?;
     let mut config = RequestConfig::default();
     config.endpoint = Endpoint::parse(&case.host).map_err(|e| e.to_string())?;
     config.region = api("X-TC-Region").unwrap_or("").to_owned();
-    config.method = method;
+    config.method = case.method.parse().map_err(|e: Error| e.to_string())?;
     config.language =
         api("X-TC-Language").map(str::parse::<Language>).transpose().map_err(|e| e.to_string())?;
     config.sign_action_header = sign_action_header;
@@ -232,6 +242,12 @@ fn check_built_request(case: &SigningCase, payload: &[u8]) -> Result<(), String>
     if let Some(token) = api("X-TC-Token") {
         credentials = credentials.with_token(token).map_err(|e| e.to_string())?;
     }
+    Ok((config, credentials))
+}
+
+fn check_built_request(case: &SigningCase, payload: &[u8]) -> Result<(), String> {
+    let (config, credentials) = sdk_setup(case)?;
+    let method = config.method;
     // Action names are static in the library; a test may leak its few.
     let name: &'static str = Box::leak(case.action.clone().into_boxed_str());
     let action = match method {
@@ -286,6 +302,171 @@ fn check_built_request(case: &SigningCase, payload: &[u8]) -> Result<(), String>
     } else {
         Err(problems.join("; "))
     }
+}
+
+/// One parameter of what the SDK sent: from its JSON body (POST) or its query (GET).
+fn sdk_param(case: &SigningCase, name: &str) -> Result<String, String> {
+    let found = if case.method == "POST" {
+        let payload = base64_decode(&case.payload_base64).ok_or("payload_base64 is not base64")?;
+        let body: Value = serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
+        body[name].as_str().map(str::to_owned)
+    } else {
+        let pairs = check::parse_form(&case.query).ok_or("the query is not form-encoded")?;
+        pairs.into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    };
+    found.ok_or_else(|| format!("the SDK sent no {name}"))
+}
+
+/// The library's own request for a case of `tc3-signing-actions.json`: the action a user
+/// builds for the parameters the generator gave the SDK.
+fn typed_request<'a>(
+    case: &SigningCase,
+    config: &'a RequestConfig,
+    credentials: &Credentials,
+) -> Result<HttpRequest<'a>, String> {
+    fn build<'a, A: Action>(
+        config: &'a RequestConfig,
+        credentials: &Credentials,
+        timestamp: i64,
+        action: Result<A, Error>,
+    ) -> Result<HttpRequest<'a>, String> {
+        let action = action.map_err(|e| format!("the library refused the parameters: {e}"))?;
+        config.build(credentials, &action, timestamp).map_err(|e| e.to_string())
+    }
+    let (c, k, t) = (config, credentials, case.timestamp);
+    let tags = [("env", "ci"), ("owner", "team a")];
+    let (key, keys) = (["skey-mv9yzyjj"], ["skey-mv9yzyjj", "skey-1a2b3c4d"]);
+    let (instance, instances) = (["ins-1e4r6y8i"], ["ins-1e4r6y8i", "ins-3e56fg78"]);
+    match case.name.as_str() {
+        "create_key_pair_post_tags" => {
+            build(c, k, t, CreateKeyPair::new("ci_deploy").and_then(|a| a.with_tags(tags)))
+        }
+        "create_key_pair_get_tags" => {
+            let create = CreateKeyPair::new("ci_deploy").map(|a| a.with_project_id(1_002_189));
+            build(c, k, t, create.and_then(|a| a.with_tags(tags)))
+        }
+        "import_key_pair_post" => {
+            build(c, k, t, ImportKeyPair::new("laptop", &sdk_param(case, "PublicKey")?))
+        }
+        "import_key_pair_get_tags" => {
+            let import = ImportKeyPair::new("deploy_rsa", &sdk_param(case, "PublicKey")?);
+            build(c, k, t, import.and_then(|a| a.with_project_id(7).with_tags(tags)))
+        }
+        "associate_post_force_stop" => {
+            build(c, k, t, AssociateInstancesKeyPairs::new(key, instances).map(|a| a.with_force_stop(true)))
+        }
+        "associate_get" => build(c, k, t, AssociateInstancesKeyPairs::new(keys, instance)),
+        "disassociate_post" => build(
+            c,
+            k,
+            t,
+            DisassociateInstancesKeyPairs::new(key, instance).map(|a| a.with_force_stop(false)),
+        ),
+        "modify_key_pair_attribute_get" => {
+            build(c, k, t, ModifyKeyPairAttribute::new(key[0], Some("ci_old"), Some("CI key / retired")))
+        }
+        "describe_instances_post_ids" => build(c, k, t, DescribeInstances::by_ids(instances)),
+        "describe_key_pairs_get_tag_filters" => {
+            let filters = [Filter::tag_keys(["env"]), Filter::tag("owner", ["team a"])];
+            build(c, k, t, DescribeKeyPairs::filtered(filters))
+        }
+        other => Err(format!("no library action is written for the case {other:?}")),
+    }
+}
+
+/// `json` without the whitespace between its tokens.
+fn compact_json(json: &[u8]) -> Vec<u8> {
+    let (mut out, mut in_string, mut escaped) = (Vec::with_capacity(json.len()), false, false);
+    for &b in json {
+        if in_string {
+            (in_string, escaped) = (escaped || b != b'"', !escaped && b == b'\\');
+        } else if b == b'"' {
+            in_string = true;
+        } else if b.is_ascii_whitespace() {
+            continue;
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// Whether the library's own action for `case` builds the request the SDK built.
+fn check_typed(case: &SigningCase) -> Result<(), String> {
+    let (config, credentials) = sdk_setup(case)?;
+    let request = typed_request(case, &config, &credentials)?;
+    if request.header("X-TC-Action") != Some(case.action.as_str()) {
+        return Err(format!("X-TC-Action {:?}, the SDK sent {}", request.header("X-TC-Action"), case.action));
+    }
+    match config.method {
+        Method::Get => {
+            let expected_url = format!("{}/?{}", config.endpoint, case.query);
+            if request.url != expected_url {
+                return Err(format!("url\n  got      {}\n  expected {expected_url}", request.url));
+            }
+            let authorization = request.header("Authorization");
+            if authorization != Some(case.expected.authorization.as_str()) || !request.body.is_empty() {
+                return Err(format!("Authorization {authorization:?} or the body differs from the SDK's"));
+            }
+        }
+        Method::Post => {
+            let payload = base64_decode(&case.payload_base64).ok_or("payload_base64 is not base64")?;
+            if request.body != compact_json(&payload) {
+                return Err(format!(
+                    "body\n  got      {}\n  expected {}",
+                    String::from_utf8_lossy(&request.body),
+                    String::from_utf8_lossy(&payload)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn action_cases() -> Vec<SigningCase> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/tc3-signing-actions.json");
+    let file: VectorFile = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    file.cases.into_iter().map(|c| serde_json::from_value(c).unwrap()).collect()
+}
+
+#[test]
+fn the_library_s_own_actions_build_the_sdk_s_requests() {
+    let cases = action_cases();
+    let failures: Vec<String> =
+        cases.iter().filter_map(|c| check_typed(c).err().map(|e| format!("{}: {e}", c.name))).collect();
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    for (action, method) in [
+        ("CreateKeyPair", "GET"),
+        ("CreateKeyPair", "POST"),
+        ("ImportKeyPair", "GET"),
+        ("ImportKeyPair", "POST"),
+        ("AssociateInstancesKeyPairs", "GET"),
+        ("AssociateInstancesKeyPairs", "POST"),
+        ("DisassociateInstancesKeyPairs", "POST"),
+        ("ModifyKeyPairAttribute", "GET"),
+        ("DescribeInstances", "POST"),
+        ("DescribeKeyPairs", "GET"),
+    ] {
+        assert!(cases.iter().any(|c| c.action == action && c.method == method), "no {method} {action} case");
+    }
+}
+
+#[test]
+fn a_request_other_than_the_sdk_s_is_caught() {
+    let cases = action_cases();
+    let mut get = cases.iter().find(|c| c.name == "import_key_pair_get_tags").unwrap().clone();
+    assert!(check_typed(&get).is_ok());
+    get.query = get.query.replace("ProjectId=7", "ProjectId=8");
+    assert!(check_typed(&get).unwrap_err().starts_with("url"));
+    let mut get = cases.iter().find(|c| c.name == "associate_get").unwrap().clone();
+    get.expected.authorization.push('0');
+    assert!(check_typed(&get).unwrap_err().starts_with("Authorization"));
+    let mut post = cases.iter().find(|c| c.name == "associate_post_force_stop").unwrap().clone();
+    assert!(check_typed(&post).is_ok());
+    // Another base64 digit: another byte of the body.
+    let flipped = if post.payload_base64.as_bytes()[8] == b'A' { "B" } else { "A" };
+    post.payload_base64.replace_range(8..9, flipped);
+    assert!(check_typed(&post).unwrap_err().starts_with("body"));
+    assert_eq!(compact_json(br#"{"a": "x \" y", "b": [1, 2]}"#), br#"{"a":"x \" y","b":[1,2]}"#);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! No secret key, session token or proxy password in any `Debug` or `Display` of a public type
 //! that holds one, nor in any error the client can produce, even when a server echoes the
-//! request back.
+//! request back; and no private key from a `CreateKeyPair` answer anywhere but
+//! `PrivateKey::expose_secret`, however the answer goes wrong.
 
 mod support;
 
@@ -9,8 +10,8 @@ use std::time::Duration;
 
 use cvm_keypairs::testing::{Payload, Signer, SigningInput};
 use cvm_keypairs::{
-    Client, ClientBuilder, Credentials, CredentialsChain, DeleteKeyPairs, DescribeKeyPairsOutput, Error,
-    Method, ProvideCredentials, UreqTransportBuilder,
+    Client, ClientBuilder, CreateKeyPair, Credentials, CredentialsChain, DeleteKeyPairs,
+    DescribeKeyPairsOutput, Error, Method, ProvideCredentials, UreqTransportBuilder,
 };
 use serde_json::Value;
 use support::{Reply, Server};
@@ -162,5 +163,85 @@ fn errors_the_client_can_produce_never_show_secrets() {
     }
     for (what, err) in &errors {
         assert_error_clean(what, err);
+    }
+}
+
+/// Not a key: PEM-shaped text, made up for this test. Its lines of base64 are what must not leak.
+const PRIVATE_KEY: &str = "-----BEGIN RSA PRIVATE KEY-----\n\
+    MIIEowIBAAKCAQEAq7BFUpkGp3+LQmlQYx2eqzDV+xeG8kx/sQFV18S5JGzC0nFz\n\
+    ZQ9Xk4Jv2dO1b7hTrWc3m5aL0sYpN8fEg6uKj4iDzVtR2wHxqBoMy1FlnS7aGcUe\n\
+    -----END RSA PRIVATE KEY-----\n";
+
+/// Fails if `shown` holds any 8 consecutive characters of the private key's base64 lines.
+fn assert_no_private_key(what: &str, shown: &str) {
+    for line in PRIVATE_KEY.lines().filter(|l| !l.starts_with("-----")) {
+        for start in 0..=line.len() - 8 {
+            let part = &line[start..start + 8];
+            assert!(!shown.contains(part), "{what} shows part of the private key ({part}): {shown}");
+        }
+    }
+}
+
+/// Answers `CreateKeyPair` in the way the region header asks, always with the private key in
+/// the body.
+fn create_server() -> Server {
+    Server::start(|r| {
+        let key = serde_json::to_string(PRIVATE_KEY).unwrap();
+        let key_pair =
+            format!(r#"{{"KeyId":"skey-mv9yzyjj","KeyName":"ci","ProjectId":0,"PrivateKey":{key}}}"#);
+        let answer = format!(r#"{{"Response":{{"KeyPair":{key_pair},"RequestId":"r-1"}}}}"#);
+        match r.all("X-TC-Region")[0] {
+            "ok" => Reply::json(&answer),
+            "status" => Reply::with_status(500, "application/json", answer.as_bytes()),
+            "html" => Reply::with_status(502, "text/html", format!("<html><pre>{answer}</pre>").as_bytes()),
+            "misplaced" => Reply::json(&answer.replace(r#""ProjectId":0"#, &format!(r#""ProjectId":{key}"#))),
+            "badid" => Reply::json(&answer.replace("skey-mv9yzyjj", "skey-bad")),
+            "cut" => Reply::json(&answer[..answer.len() / 2]),
+            "api" => Reply::json(&format!(
+                r#"{{"Response":{{"Error":{{"Code":"InternalError","Message":{key}}},"RequestId":"r-1"}}}}"#
+            )),
+            _ => Reply::Close,
+        }
+    })
+}
+
+#[test]
+fn a_new_key_pair_s_private_key_shows_nowhere_but_where_asked_for() {
+    let server = create_server();
+    let create = CreateKeyPair::new("ci").unwrap();
+    let transport = UreqTransportBuilder::default().proxy(None).unwrap().timeout(Duration::from_secs(5));
+    let transport: Arc<dyn cvm_keypairs::Transport> = Arc::new(transport.build().unwrap());
+    let client = |region: &str, method: Method| {
+        let builder = Client::builder().credentials(credentials()).endpoint(&server.url()).region(region);
+        builder.method(method).transport(transport.clone()).build().unwrap()
+    };
+    let created = client("ok", Method::Post).execute(&create).unwrap();
+    assert_eq!(created.private_key.expose_secret(), PRIVATE_KEY);
+    let json = serde_json::to_string(&created).unwrap();
+    assert_no_private_key("output", &format!("{created:?} {created:#?} {:?} {json}", created.private_key));
+    assert!(json.contains("skey-mv9yzyjj"), "{json}");
+
+    let kinds = [
+        ("status", "Http"),
+        ("html", "Http"),
+        ("misplaced", "Decode"),
+        ("badid", "Decode"),
+        ("cut", "Decode"),
+        ("api", "Api"),
+        ("close", "Transport"),
+    ];
+    for (region, kind) in kinds {
+        for method in [Method::Post, Method::Get] {
+            let error = client(region, method).execute(&create).unwrap_err();
+            assert!(format!("{error:?}").starts_with(kind), "{region}: {error:?}");
+            let mut shown = format!("{error} | {error:?} | {error:#?}");
+            let mut cause = std::error::Error::source(&error);
+            while let Some(e) = cause {
+                shown.push_str(&format!(" | {e} | {e:?}"));
+                cause = e.source();
+            }
+            assert_no_private_key(region, &shown);
+            assert_error_clean(region, &error);
+        }
     }
 }

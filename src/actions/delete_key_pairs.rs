@@ -1,13 +1,12 @@
 //! `DeleteKeyPairs`: delete 1 to 100 key pairs in one request.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use super::validate;
+use super::Receipt;
 use crate::error::Error;
 use crate::key_id::{self, KeyId};
 use crate::request::Action;
-
-/// The most ids one request may name.
-pub(crate) const MAX_IDS: usize = 100;
 
 /// A `DeleteKeyPairs` request: 1 to 100 distinct, well-formed key pair ids.
 ///
@@ -37,33 +36,17 @@ impl DeleteKeyPairs {
     }
 
     /// A request for ids already parsed.
-    pub(crate) fn of(mut key_ids: Vec<KeyId>) -> Result<Self, Error> {
-        key_id::dedup(&mut key_ids);
-        if key_ids.is_empty() || key_ids.len() > MAX_IDS {
-            return Err(Error::InvalidInput(format!(
-                "a request takes 1 to 100 key pair ids, got {}",
-                key_ids.len()
-            )));
-        }
-        Ok(DeleteKeyPairs { key_ids })
+    pub(crate) fn of(key_ids: Vec<KeyId>) -> Result<Self, Error> {
+        Ok(DeleteKeyPairs { key_ids: validate::key_id_list(key_ids)? })
     }
 }
 
 impl Action for DeleteKeyPairs {
-    type Output = DeleteKeyPairsOutput;
+    type Output = Receipt;
 
     fn name(&self) -> &'static str {
         "DeleteKeyPairs"
     }
-}
-
-/// What `DeleteKeyPairs` answers.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[non_exhaustive]
-pub struct DeleteKeyPairsOutput {
-    /// The request's id.
-    #[serde(rename = "RequestId", deserialize_with = "crate::response::request_id")]
-    pub request_id: String,
 }
 
 #[cfg(test)]

@@ -1,13 +1,17 @@
 //! `DescribeKeyPairs`: list key pairs by id or by filter, a page at a time.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use std::borrow::Cow;
 
+use serde::{Deserialize, Serialize};
+
+use super::validate::{self, MAX_IDS};
+use super::{nullable, Tag};
 use crate::error::Error;
 use crate::key_id::{self, KeyId};
 use crate::request::Action;
 
-/// The most key pairs one page may hold, and the most ids one request may name.
-pub(crate) const MAX_LIMIT: u64 = 100;
+/// The most key pairs one page may hold.
+pub(crate) const MAX_LIMIT: u64 = MAX_IDS as u64;
 
 /// A condition on the key pairs listed; several values of one filter match any of them, and
 /// a request's filters must all match.
@@ -21,7 +25,7 @@ pub(crate) const MAX_LIMIT: u64 = 100;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Filter {
     #[serde(rename = "Name")]
-    name: &'static str,
+    name: Cow<'static, str>,
     #[serde(rename = "Values")]
     values: Vec<String>,
 }
@@ -29,12 +33,41 @@ pub struct Filter {
 impl Filter {
     /// `key-name`: key pairs with one of these names.
     pub fn key_names<S: Into<String>>(names: impl IntoIterator<Item = S>) -> Filter {
-        Filter { name: "key-name", values: names.into_iter().map(Into::into).collect() }
+        Filter::new("key-name", names)
     }
 
     /// `project-id`: key pairs in one of these projects (0 is the default project).
     pub fn project_ids(ids: impl IntoIterator<Item = u64>) -> Filter {
-        Filter { name: "project-id", values: ids.into_iter().map(|id| id.to_string()).collect() }
+        Filter::new("project-id", ids.into_iter().map(|id| id.to_string()))
+    }
+
+    /// `tag-key`: key pairs with a tag of one of these keys, whatever its value.
+    pub fn tag_keys<S: Into<String>>(keys: impl IntoIterator<Item = S>) -> Filter {
+        Filter::new("tag-key", keys)
+    }
+
+    /// `tag-value`: key pairs with a tag of one of these values, whatever its key.
+    pub fn tag_values<S: Into<String>>(values: impl IntoIterator<Item = S>) -> Filter {
+        Filter::new("tag-value", values)
+    }
+
+    /// `tag:<key>`: key pairs whose tag `key` has one of these values.
+    ///
+    /// ```
+    /// use cvm_keypairs::Filter;
+    /// let filter = Filter::tag("env", ["ci", "staging"]);
+    /// assert_eq!(serde_json::to_string(&filter)?, r#"{"Name":"tag:env","Values":["ci","staging"]}"#);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn tag<S: Into<String>>(key: &str, values: impl IntoIterator<Item = S>) -> Filter {
+        Filter::new(format!("tag:{key}"), values)
+    }
+
+    fn new<S: Into<String>>(
+        name: impl Into<Cow<'static, str>>,
+        values: impl IntoIterator<Item = S>,
+    ) -> Filter {
+        Filter { name: name.into(), values: values.into_iter().map(Into::into).collect() }
     }
 }
 
@@ -77,15 +110,8 @@ impl DescribeKeyPairs {
     }
 
     /// The key pairs with these ids, already parsed.
-    pub(crate) fn of(mut key_ids: Vec<KeyId>) -> Result<Self, Error> {
-        key_id::dedup(&mut key_ids);
-        if key_ids.is_empty() || key_ids.len() > MAX_LIMIT as usize {
-            return Err(Error::InvalidInput(format!(
-                "a request takes 1 to 100 key pair ids, got {}",
-                key_ids.len()
-            )));
-        }
-        Ok(DescribeKeyPairs { key_ids, ..Self::default() })
+    pub(crate) fn of(key_ids: Vec<KeyId>) -> Result<Self, Error> {
+        Ok(DescribeKeyPairs { key_ids: validate::key_id_list(key_ids)?, ..Self::default() })
     }
 
     /// The key pairs matching every filter. Each filter needs at least one value, and at least
@@ -96,7 +122,13 @@ impl DescribeKeyPairs {
             return Err(Error::InvalidInput("DescribeKeyPairs::filtered needs at least one filter".into()));
         }
         if let Some(empty) = filters.iter().find(|f| f.values.is_empty()) {
-            return Err(Error::InvalidInput(format!("the {} filter has no values", empty.name)));
+            return Err(Error::InvalidInput(format!(
+                "the {} filter has no values",
+                validate::shown(&empty.name)
+            )));
+        }
+        if filters.iter().any(|f| f.name == "tag:") {
+            return Err(Error::InvalidInput("a tag:<key> filter needs a key".into()));
         }
         Ok(DescribeKeyPairs { filters, ..Self::default() })
     }
@@ -109,10 +141,7 @@ impl DescribeKeyPairs {
 
     /// Lists at most `limit` key pairs, 1 to 100 (the API's default is 20).
     pub fn with_limit(mut self, limit: u64) -> Result<Self, Error> {
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(Error::InvalidInput(format!("the page size must be 1 to {MAX_LIMIT}, got {limit}")));
-        }
-        self.limit = Some(limit);
+        self.limit = Some(validate::page_size(limit)?);
         Ok(self)
     }
 
@@ -189,23 +218,6 @@ pub struct KeyPair {
     /// The tags.
     #[serde(rename = "Tags", default, deserialize_with = "nullable")]
     pub tags: Vec<Tag>,
-}
-
-/// A tag on a resource.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[non_exhaustive]
-pub struct Tag {
-    /// The tag key.
-    #[serde(rename = "Key", default, deserialize_with = "nullable")]
-    pub key: String,
-    /// The tag value.
-    #[serde(rename = "Value", default, deserialize_with = "nullable")]
-    pub value: String,
-}
-
-/// `null` as the type's default: the API sends `null` for empty lists and unset fields.
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -307,6 +319,36 @@ mod tests {
         assert!(empty.key_pairs.is_empty());
         assert!(
             serde_json::from_str::<DescribeKeyPairsOutput>(r#"{"KeyPairSet":[],"RequestId":"r"}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn tag_filters_encode_in_both_forms() {
+        let req = DescribeKeyPairs::filtered([
+            Filter::tag_keys(["env"]),
+            Filter::tag_values(["ci", "prod"]),
+            Filter::tag("cost center", ["42"]),
+        ])
+        .unwrap();
+        assert_eq!(
+            query(&req),
+            "Filters.0.Name=tag-key&Filters.0.Values.0=env\
+             &Filters.1.Name=tag-value&Filters.1.Values.0=ci&Filters.1.Values.1=prod\
+             &Filters.2.Name=tag%3Acost+center&Filters.2.Values.0=42"
+        );
+        assert_eq!(
+            json(&req),
+            serde_json::json!({"Filters": [
+                {"Name": "tag-key", "Values": ["env"]},
+                {"Name": "tag-value", "Values": ["ci", "prod"]},
+                {"Name": "tag:cost center", "Values": ["42"]}
+            ]})
+        );
+        let no_key = DescribeKeyPairs::filtered([Filter::tag("", ["x"])]);
+        assert!(matches!(no_key, Err(Error::InvalidInput(m)) if m == "a tag:<key> filter needs a key"));
+        let no_values = DescribeKeyPairs::filtered([Filter::tag("env\n", Vec::<String>::new())]);
+        assert!(
+            matches!(no_values, Err(Error::InvalidInput(m)) if m == r#"the "tag:env\n" filter has no values"#)
         );
     }
 }

@@ -42,8 +42,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::actions::delete_key_pairs::{DeleteKeyPairs, DeleteKeyPairsOutput};
+use crate::actions::delete_key_pairs::DeleteKeyPairs;
 use crate::actions::describe_key_pairs::{DescribeKeyPairs, DescribeKeyPairsOutput};
+use crate::actions::Receipt;
 use crate::error::{Error, FailureCode};
 use crate::key_id::{self, KeyId};
 use crate::observe::{Event, Hooks, Progress};
@@ -247,7 +248,7 @@ pub(crate) trait Api {
     /// Signs `action` without sending it: what fails here concerns every id.
     fn check(&self, action: &DeleteKeyPairs) -> Result<(), Error>;
     /// Sends `action`, retried as the client retries.
-    fn delete(&self, action: &DeleteKeyPairs, hooks: &mut Hooks<'_>) -> Attempted<DeleteKeyPairsOutput>;
+    fn delete(&self, action: &DeleteKeyPairs, hooks: &mut Hooks<'_>) -> Attempted<Receipt>;
     /// Lists what `request` asks for, page after page, with every page's RequestId.
     fn list(
         &self,

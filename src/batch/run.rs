@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use super::ledger::{Ledger, State, Stop};
 use super::{Api, BatchOptions, DeletionReport, Reason, Shared};
-use crate::actions::delete_key_pairs::{DeleteKeyPairs, DeleteKeyPairsOutput, MAX_IDS};
+use crate::actions::delete_key_pairs::DeleteKeyPairs;
 use crate::actions::describe_key_pairs::{DescribeKeyPairs, KeyPair};
+use crate::actions::validate::MAX_IDS;
+use crate::actions::Receipt;
 use crate::error::{codes, Error, FailureCode};
 use crate::key_id::KeyId;
 use crate::observe::{Event, Hooks, WaitReason};
@@ -136,10 +138,10 @@ impl<'r, 'h> Run<'r, 'h> {
             self.requests += 1;
             self.ledger().sending(&ids, self.requests);
             let action = DeleteKeyPairs::of(ids.clone())?;
-            let outcome: Attempted<DeleteKeyPairsOutput> = self.client.delete(&action, self.hooks);
+            let outcome: Attempted<Receipt> = self.client.delete(&action, self.hooks);
             self.ledger().sent(&ids, outcome.may_have_taken_effect, outcome.request_ids);
             let error = match outcome.result {
-                Ok(DeleteKeyPairsOutput { request_id, .. }) => {
+                Ok(Receipt { request_id, .. }) => {
                     self.ledger().accepted(&ids, request_id);
                     self.progress();
                     continue;

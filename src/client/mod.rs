@@ -18,8 +18,9 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::actions::delete_key_pairs::{DeleteKeyPairs, DeleteKeyPairsOutput};
+use crate::actions::delete_key_pairs::DeleteKeyPairs;
 use crate::actions::describe_key_pairs::{DescribeKeyPairs, DescribeKeyPairsOutput};
+use crate::actions::Receipt;
 use crate::batch::{self, BatchOptions, DeletionReport};
 use crate::clock::Clock;
 use crate::credentials::{Credentials, ProvideCredentials};
@@ -209,7 +210,7 @@ impl batch::Api for Client {
         self.sign(action).map(drop)
     }
 
-    fn delete(&self, action: &DeleteKeyPairs, hooks: &mut Hooks<'_>) -> Attempted<DeleteKeyPairsOutput> {
+    fn delete(&self, action: &DeleteKeyPairs, hooks: &mut Hooks<'_>) -> Attempted<Receipt> {
         self.execute_hooked(action, hooks)
     }
 

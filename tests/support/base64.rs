@@ -1,5 +1,7 @@
 //! Standard base64 decoding, for reading the vectors' `payload_base64` (used by
-//! `tests/conformance.rs` and the fuzz seed generator); the crate itself never needs base64.
+//! `tests/conformance.rs` and the fuzz seed generator). The crate has a strict decoder of its
+//! own, for public keys; this one is lenient and separate, so the tests read their fixtures
+//! with no code of the library's.
 
 /// Decodes standard base64 (padding optional); `None` on any other character.
 pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
