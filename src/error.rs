@@ -352,8 +352,9 @@ impl fmt::Display for ErrorCode {
 /// The code of a key pair's failure in a report: why it was kept, or failed.
 ///
 /// Its text (`Display`, and its JSON form) is what reports show: the API's code verbatim,
-/// `KeyPairStillPresent`, `VerificationIncomplete`, `Interrupted`, `Transport.<kind>` (e.g.
-/// `Transport.Timeout`), `HTTP<status>`, `DecodeError`, or `ClientError`.
+/// `KeyPairStillPresent`, `KeyPairStillBound`, `VerificationIncomplete`, `Interrupted`,
+/// `Transport.<kind>` (e.g. `Transport.Timeout`), `HTTP<status>`, `DecodeError`, or
+/// `ClientError`.
 ///
 /// It is made from an [`Error`] with `FailureCode::from(&error)`.
 ///
@@ -370,6 +371,10 @@ pub enum FailureCode {
     /// `KeyPairStillPresent`: DeleteKeyPairs succeeded, but the key pair is still there (bound
     /// to an instance or image).
     StillPresent,
+    /// `KeyPairStillBound`: the key pair was to be detached from its instances first, and is
+    /// still bound to one: a running instance that was not to be force-stopped, or an unbinding
+    /// that DescribeKeyPairs did not show in the time allowed. It was not deleted.
+    StillBound,
     /// `VerificationIncomplete`: DescribeKeyPairs never gave complete evidence of whether the
     /// key pair still exists (it counted more key pairs than it returned), so it is not called
     /// deleted.
@@ -422,6 +427,7 @@ impl fmt::Display for FailureCode {
         match self {
             FailureCode::Api(code) => f.write_str(code.as_str()),
             FailureCode::StillPresent => f.write_str("KeyPairStillPresent"),
+            FailureCode::StillBound => f.write_str("KeyPairStillBound"),
             FailureCode::VerificationIncomplete => f.write_str("VerificationIncomplete"),
             FailureCode::Interrupted => f.write_str("Interrupted"),
             FailureCode::Transport(kind) => write!(f, "Transport.{kind:?}"),

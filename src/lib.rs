@@ -114,7 +114,7 @@ pub use actions::import_key_pair::{ImportKeyPair, ImportKeyPairOutput};
 pub use actions::instances_key_pairs::{AssociateInstancesKeyPairs, DisassociateInstancesKeyPairs};
 pub use actions::modify_key_pair_attribute::ModifyKeyPairAttribute;
 pub use actions::{Receipt, Tag};
-pub use batch::{BatchControl, BatchOptions, DeletionReport, KeyFailure};
+pub use batch::{BatchControl, BatchOptions, DeletionReport, Detached, KeyFailure, StoppedInstance};
 pub use client::{Client, ClientBuilder};
 pub use credentials::{
     Credentials, CredentialsChain, EnvProvider, InstanceRoleProvider, ProfileProvider, ProvideCredentials,

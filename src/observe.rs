@@ -41,6 +41,9 @@ pub(crate) enum WaitReason<'a> {
     Retry { action: &'static str, error: &'a Error },
     /// A batch pauses before round `round`, which looks at `key_pairs` again.
     NextRound { round: u32, key_pairs: usize },
+    /// DescribeKeyPairs does not yet show `pairs` key pair bindings made (`bound`) or removed,
+    /// which the API carries out asynchronously; `left` of the time allowed remains.
+    Binding { pairs: usize, bound: bool, left: Duration },
 }
 
 impl fmt::Display for WaitReason<'_> {
@@ -59,6 +62,16 @@ impl fmt::Display for WaitReason<'_> {
             WaitReason::NextRound { round, key_pairs } => {
                 let plural = if *key_pairs == 1 { "" } else { "s" };
                 write!(f, "then round {round} checks again and retries {key_pairs} key pair{plural} that failed transiently")
+            }
+            WaitReason::Binding { pairs, bound, left } => {
+                let (plural, change) =
+                    (if *pairs == 1 { "" } else { "s" }, if *bound { "made" } else { "removed" });
+                write!(
+                    f,
+                    "DescribeKeyPairs does not yet show {pairs} key pair binding{plural} {change} (the API \
+                     carries them out asynchronously); checking again, for at most {} s more",
+                    left.as_secs()
+                )
             }
         }
     }

@@ -107,7 +107,8 @@ pub(crate) fn instance_ids<I: AsRef<str>>(ids: impl IntoIterator<Item = I>) -> R
     Ok(good)
 }
 
-fn is_instance_id(id: &str) -> bool {
+/// Whether `id` is a well-formed instance id.
+pub(crate) fn is_instance_id(id: &str) -> bool {
     id.strip_prefix(INSTANCE_PREFIX).is_some_and(|rest| {
         rest.len() == 8 && rest.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
     })

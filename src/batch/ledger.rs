@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::{DeletionReport, KeyFailure, Reason};
+use super::{DeletionReport, Detached, KeyFailure, Reason, StoppedInstance};
 use crate::error::FailureCode;
 use crate::key_id::KeyId;
 use crate::observe::Progress;
@@ -86,6 +86,9 @@ pub(super) struct Ledger {
     unsure: usize,
     /// Whether deletions are verified (otherwise an accepted id counts as deleted).
     pub(super) verify: bool,
+    /// The key pairs detached from instances, and the instances force-stopped for it.
+    pub(super) detached: Vec<Detached>,
+    pub(super) stopped: Vec<StoppedInstance>,
 }
 
 impl Ledger {
@@ -103,6 +106,8 @@ impl Ledger {
             counts,
             unsure: 0,
             verify,
+            detached: Vec::new(),
+            stopped: Vec::new(),
         }
     }
 
@@ -141,8 +146,12 @@ impl Ledger {
     /// The report as it stands, each id in exactly one list; ids not settled are failed with
     /// why, `stop` saying why the run ended early, if it did.
     pub(super) fn report(&self, stop: Option<&Stop>) -> DeletionReport {
-        let mut report =
-            DeletionReport { request_ids: self.request_ids.clone(), ..DeletionReport::default() };
+        let mut report = DeletionReport {
+            request_ids: self.request_ids.clone(),
+            detached: self.detached.clone(),
+            stopped_instances: self.stopped.clone(),
+            ..DeletionReport::default()
+        };
         let mut reasons = Reasons::default();
         let gone: HashSet<KeyId> = self
             .ids_where(|s| match s {

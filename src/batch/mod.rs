@@ -32,6 +32,8 @@
 //! [`BatchControl`] (the keys left are [`FailureCode::Interrupted`]). Either way the report
 //! names every key already deleted.
 
+pub(crate) mod binding;
+mod detach;
 mod ledger;
 mod run;
 
@@ -43,7 +45,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::actions::delete_key_pairs::DeleteKeyPairs;
+use crate::actions::describe_instances::{DescribeInstances, DescribeInstancesOutput};
 use crate::actions::describe_key_pairs::{DescribeKeyPairs, DescribeKeyPairsOutput};
+use crate::actions::instances_key_pairs::DisassociateInstancesKeyPairs;
 use crate::actions::Receipt;
 use crate::error::{Error, FailureCode};
 use crate::key_id::{self, KeyId};
@@ -59,6 +63,7 @@ use ledger::{Ledger, Stop};
 /// | `not_found` | | DescribeKeyPairs showed it absent, and no request of the run can have deleted it |
 /// | `kept` | [`FailureCode::StillPresent`] | DeleteKeyPairs succeeded, yet it is still listed: bound to an instance or image |
 /// | `kept` | the API's code | the API refuses to delete it, and DescribeKeyPairs shows it present |
+/// | `kept` | [`FailureCode::StillBound`] | to be detached first ([`BatchOptions::detach`]), it is still bound to an instance: a running one not to be force-stopped, or the unbinding did not show in time |
 /// | `failed` | [`FailureCode::VerificationIncomplete`] | DescribeKeyPairs counted more than it returned: whether it exists is unknown |
 /// | `failed` | [`FailureCode::Interrupted`] | the run was stopped before it was settled |
 /// | `failed` | any other | the last error of what could not settle it |
@@ -75,6 +80,36 @@ pub struct DeletionReport {
     pub failed: Vec<KeyFailure>,
     /// The RequestId of every API answer that decided an outcome, in order.
     pub request_ids: Vec<String>,
+    /// The key pairs this run detached from instances ([`BatchOptions::detach`]), whatever
+    /// became of them then.
+    pub detached: Vec<Detached>,
+    /// The instances this run force-stopped to detach key pairs ([`BatchOptions::force_stop`]),
+    /// with their state at the end of the run.
+    pub stopped_instances: Vec<StoppedInstance>,
+}
+
+/// A key pair a batch detached from instances: a DisassociateInstancesKeyPairs naming them
+/// succeeded. Its JSON form is `{"key_id","instance_ids"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Detached {
+    /// The key pair.
+    pub key_id: KeyId,
+    /// The instances it was detached from.
+    pub instance_ids: Vec<String>,
+}
+
+/// An instance a batch force-stopped to detach a key pair from it. Its JSON form is
+/// `{"instance_id","state"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct StoppedInstance {
+    /// The instance.
+    pub instance_id: String,
+    /// Its state as DescribeInstances showed it at the end of the run (e.g. `STOPPED`, or
+    /// `RUNNING` where the API restarts it after the unbinding); `None` when that could not be
+    /// learnt.
+    pub state: Option<String>,
 }
 
 impl DeletionReport {
@@ -172,6 +207,16 @@ impl KeyFailure {
 pub struct BatchOptions {
     /// Check with DescribeKeyPairs that deleted keys are gone (default true).
     pub verify: bool,
+    /// First detach every key pair bound to instances from them, wait until DescribeKeyPairs
+    /// shows it unbound, then delete it (default false: a bound key pair is kept). A key pair
+    /// bound to a running instance is detached only with [`BatchOptions::force_stop`].
+    pub detach: bool,
+    /// With [`BatchOptions::detach`], let the API stop a running instance to detach a key pair
+    /// from it (`ForceStop`; depending on the API version, it stays stopped or is restarted
+    /// afterwards). Default false.
+    pub force_stop: bool,
+    /// How long to wait for unbindings to show (300 s).
+    pub(crate) detach_timeout: Duration,
     /// Rounds at most (at least 1; 4).
     pub(crate) max_rounds: u32,
     /// The pause before the second round; it doubles for each later one (1 s).
@@ -182,7 +227,15 @@ pub struct BatchOptions {
 
 impl Default for BatchOptions {
     fn default() -> Self {
-        BatchOptions { verify: true, max_rounds: 4, round_pause: Duration::from_secs(1), control: None }
+        BatchOptions {
+            verify: true,
+            detach: false,
+            force_stop: false,
+            detach_timeout: Duration::from_secs(300),
+            max_rounds: 4,
+            round_pause: Duration::from_secs(1),
+            control: None,
+        }
     }
 }
 
@@ -255,6 +308,18 @@ pub(crate) trait Api {
         request: &DescribeKeyPairs,
         hooks: &mut Hooks<'_>,
     ) -> Result<(DescribeKeyPairsOutput, Vec<String>), Error>;
+    /// Sends `action`, retried as the client retries.
+    fn disassociate(
+        &self,
+        action: &DisassociateInstancesKeyPairs,
+        hooks: &mut Hooks<'_>,
+    ) -> Attempted<Receipt>;
+    /// Sends `request` (one page), retried as the client retries.
+    fn instances(
+        &self,
+        request: &DescribeInstances,
+        hooks: &mut Hooks<'_>,
+    ) -> Attempted<DescribeInstancesOutput>;
     /// How long the run may go without any answer before it stops sending.
     fn give_up_after(&self) -> Duration;
 }
@@ -283,7 +348,11 @@ pub(crate) fn delete_all(
     *shared.ledger() = Ledger::new(ids, options.verify);
     let mut hooks = Hooks::new(observer, Some(&shared.stop));
     let mut run = run::Run::new(client, shared, options, &mut hooks);
+    if options.detach {
+        run.detach()?;
+    }
     run.rounds()?;
+    run.states_of_stopped_instances();
     let report = run.finish();
     hooks.event(&Event::Progress(report.progress()));
     Ok(report)

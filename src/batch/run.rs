@@ -1,6 +1,6 @@
 //! One batch run: rounds of deleting, isolating the ids a request fails for, and checking.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::ledger::{Ledger, State, Stop};
@@ -16,7 +16,7 @@ use crate::response::{bounded, capped, MESSAGE_CHARS};
 use crate::retry::Attempted;
 
 /// What one DescribeKeyPairs check showed of an id.
-enum Seen {
+pub(super) enum Seen {
     Present(KeyPair),
     /// Proven absent by a complete answer.
     Absent,
@@ -45,7 +45,7 @@ fn is_not_found(error: &Error) -> bool {
 const NAMED_INSTANCES: usize = 10;
 
 /// "instance(s) a, b, c" for at most [`NAMED_INSTANCES`] of `ids`, each at most 32 characters.
-fn instances(ids: &[String]) -> String {
+pub(super) fn instances(ids: &[String]) -> String {
     let mut named: Vec<String> = ids.iter().take(NAMED_INSTANCES).map(|id| capped(id, 32)).collect();
     if ids.len() > NAMED_INSTANCES {
         named.push(format!("and {} more", ids.len() - NAMED_INSTANCES));
@@ -54,13 +54,18 @@ fn instances(ids: &[String]) -> String {
 }
 
 pub(super) struct Run<'r, 'h> {
-    client: &'r dyn Api,
+    pub(super) client: &'r dyn Api,
     shared: &'r Shared,
-    options: &'r BatchOptions,
-    hooks: &'r mut Hooks<'h>,
+    pub(super) options: &'r BatchOptions,
+    pub(super) hooks: &'r mut Hooks<'h>,
     /// DeleteKeyPairs requests sent so far; the number of each names its ids' attempt.
     requests: u32,
-    stop: Option<Stop>,
+    pub(super) stop: Option<Stop>,
+    /// The key pairs this run detached whose deletion the API has not refused yet: a refusal
+    /// right after an unbinding may be the API catching up, so the first one is tried again.
+    pub(super) just_detached: HashSet<KeyId>,
+    /// Whether this round made a key pair to be tried again in the next one.
+    retry_next_round: bool,
 }
 
 impl<'r, 'h> Run<'r, 'h> {
@@ -70,19 +75,28 @@ impl<'r, 'h> Run<'r, 'h> {
         options: &'r BatchOptions,
         hooks: &'r mut Hooks<'h>,
     ) -> Self {
-        Run { client, shared, options, hooks, requests: 0, stop: None }
+        Run {
+            client,
+            shared,
+            options,
+            hooks,
+            requests: 0,
+            stop: None,
+            just_detached: HashSet::new(),
+            retry_next_round: false,
+        }
     }
 
-    fn ledger(&self) -> std::sync::MutexGuard<'r, Ledger> {
+    pub(super) fn ledger(&self) -> std::sync::MutexGuard<'r, Ledger> {
         self.shared.ledger()
     }
 
-    fn progress(&mut self) {
+    pub(super) fn progress(&mut self) {
         let progress = self.ledger().progress();
         self.hooks.event(&Event::Progress(progress));
     }
 
-    fn stopped(&self) -> bool {
+    pub(super) fn stopped(&self) -> bool {
         self.stop.is_some() || self.hooks.stop_requested()
     }
 
@@ -105,6 +119,7 @@ impl<'r, 'h> Run<'r, 'h> {
                 self.ledger().set_round(round);
                 self.recheck(&open)?;
             }
+            self.retry_next_round = false;
             let pending = self.ledger().ids_where(|s| matches!(s, State::Pending { .. }));
             for chunk in pending.chunks(MAX_IDS) {
                 if self.stopped() {
@@ -115,7 +130,7 @@ impl<'r, 'h> Run<'r, 'h> {
             if self.options.verify {
                 self.verify()?;
             }
-            if self.stopped() || self.ledger().settled() == settled {
+            if self.stopped() || (self.ledger().settled() == settled && !self.retry_next_round) {
                 break;
             }
         }
@@ -200,10 +215,18 @@ impl<'r, 'h> Run<'r, 'h> {
         }
         if rest.len() < ids.len() {
             queue.push(rest);
+        } else if rest.len() == 1 && self.just_detached.remove(&rest[0]) {
+            let retry =
+                reason.noted("refused right after it was detached (the API may not have caught up yet)");
+            self.ledger().fail(&rest, &Arc::new(retry), true);
+            self.retry_next_round = true;
         } else if rest.len() == 1 {
-            // The API refuses this one id for a reason DescribeKeyPairs does not show (e.g.
-            // bound to an image): it stays.
-            self.ledger().set(&rest[0], State::Kept(reason));
+            // The API refuses this one id for a reason DescribeKeyPairs does not show: it stays.
+            let refused = reason.noted(
+                "no instance uses it, yet the API refuses to delete it: an image made from an instance \
+                 that had it may use it; delete those images (or wait, if it was just detached) and try again",
+            );
+            self.ledger().set(&rest[0], State::Kept(Arc::new(refused)));
         } else {
             // Nothing visible explains the failure: halve until the culprits stand alone.
             let second = rest.split_off(rest.len() / 2);
@@ -215,7 +238,7 @@ impl<'r, 'h> Run<'r, 'h> {
 
     /// Whether `error` ends the run: credentials refused (then `ids` and `queue` fail with it),
     /// a stop request, or an endpoint silent for too long (then `ids` stay to be sent).
-    fn ends_run(&mut self, error: &Error, ids: &[KeyId], queue: &[Vec<KeyId>]) -> bool {
+    pub(super) fn ends_run(&mut self, error: &Error, ids: &[KeyId], queue: &[Vec<KeyId>]) -> bool {
         let mut ledger = self.ledger();
         if error.is_auth() && !error.is_retryable() {
             ledger.request_ids.extend(error.request_id().map(str::to_owned));
@@ -242,7 +265,7 @@ impl<'r, 'h> Run<'r, 'h> {
     }
 
     /// What DescribeKeyPairs shows of each of `ids` (at most 100).
-    fn existing(&mut self, ids: &[KeyId]) -> Result<Vec<(KeyId, Seen)>, Error> {
+    pub(super) fn existing(&mut self, ids: &[KeyId]) -> Result<Vec<(KeyId, Seen)>, Error> {
         let request = DescribeKeyPairs::of(ids.to_vec())?;
         let (list, request_ids) = match self.client.list(&request, self.hooks) {
             Ok(list) => list,
@@ -320,7 +343,7 @@ impl<'r, 'h> Run<'r, 'h> {
     }
 
     /// A check of `ids` failed with `error`: they stay open with it as their latest failure.
-    fn check_failed(&mut self, ids: &[KeyId], error: &Error) -> Result<(), Error> {
+    pub(super) fn check_failed(&mut self, ids: &[KeyId], error: &Error) -> Result<(), Error> {
         let reason = Arc::new(Reason::of(error).noted("checking whether it is gone failed"));
         self.ledger().check_failed(ids, &reason);
         self.ends_run(error, &[], &[]);
@@ -367,13 +390,13 @@ impl Ledger {
     }
 
     /// Whether nothing has been done or answered yet.
-    fn untouched(&self) -> bool {
+    pub(super) fn untouched(&self) -> bool {
         self.request_ids.is_empty() && self.ids_where(|s| !matches!(s, State::Pending { .. })).is_empty()
     }
 
     /// `ids` failed for `reason`: to be sent again in a later round if `transient`, else for
     /// good.
-    fn fail(&mut self, ids: &[KeyId], reason: &Arc<Reason>, transient: bool) {
+    pub(super) fn fail(&mut self, ids: &[KeyId], reason: &Arc<Reason>, transient: bool) {
         for id in ids {
             let state = match self.state(id).clone() {
                 State::Pending { request, lost, .. } if transient => {
@@ -403,7 +426,11 @@ impl Ledger {
 
     /// Settles what a check showed of open ids; `present` is told about each pending id seen
     /// present, after it is marked seen.
-    fn apply(&mut self, seen: &[(KeyId, Seen)], mut present: impl FnMut(&mut Ledger, &KeyId, &KeyPair)) {
+    pub(super) fn apply(
+        &mut self,
+        seen: &[(KeyId, Seen)],
+        mut present: impl FnMut(&mut Ledger, &KeyId, &KeyPair),
+    ) {
         // The keys of one request seen present after its answer was lost: if one of them is
         // deleted later, that attempt did nothing.
         let mut witnesses: HashMap<u32, Vec<KeyId>> = HashMap::new();

@@ -19,8 +19,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::actions::delete_key_pairs::DeleteKeyPairs;
+use crate::actions::describe_instances::{DescribeInstances, DescribeInstancesOutput};
 use crate::actions::describe_key_pairs::{DescribeKeyPairs, DescribeKeyPairsOutput};
-use crate::actions::Receipt;
+use crate::actions::instances_key_pairs::DisassociateInstancesKeyPairs;
+use crate::actions::{validate, Receipt};
 use crate::batch::{self, BatchOptions, DeletionReport};
 use crate::clock::Clock;
 use crate::credentials::{Credentials, ProvideCredentials};
@@ -202,6 +204,33 @@ impl Client {
     ) -> Result<DeletionReport, Error> {
         batch::delete_all(self, crate::key_id::parse_all(ids)?, options, &mut observer)
     }
+
+    /// Waits until DescribeKeyPairs shows each of `key_ids` bound to each of `instance_ids`
+    /// (`bound`), or bound to none of them (`!bound`), for at most `timeout`, telling
+    /// `observer` about every wait. Returns the (key pair, instance) pairs not shown so when
+    /// the time ran out: none means done.
+    ///
+    /// AssociateInstancesKeyPairs and DisassociateInstancesKeyPairs answer before the API
+    /// makes the change (a DeleteKeyPairs right after an unbinding can still fail), so call
+    /// this after them. Only a complete listing is evidence: a key pair the listing cannot
+    /// show stays pending, and a key pair shown absent is bound to nothing. The ids are
+    /// checked as those actions check them (1 to 100 of each); a look that fails transiently
+    /// is tried again at the next one, any other failure is returned.
+    pub fn wait_for_bindings<K: AsRef<str>, I: AsRef<str>>(
+        &self,
+        key_ids: impl IntoIterator<Item = K>,
+        instance_ids: impl IntoIterator<Item = I>,
+        bound: bool,
+        timeout: std::time::Duration,
+        mut observer: impl FnMut(&Event<'_>),
+    ) -> Result<Vec<(crate::KeyId, String)>, Error> {
+        let key_ids = validate::key_ids(key_ids)?;
+        let instance_ids = validate::instance_ids(instance_ids)?;
+        let pairs: Vec<batch::binding::Pair> =
+            key_ids.iter().flat_map(|key| instance_ids.iter().map(|id| (*key, id.clone()))).collect();
+        let mut hooks = Hooks::new(&mut observer, None);
+        Ok(batch::binding::wait_for(self, &pairs, bound, timeout, &mut hooks)?.pending)
+    }
 }
 
 /// What the batch deletion asks of the client.
@@ -220,6 +249,22 @@ impl batch::Api for Client {
         hooks: &mut Hooks<'_>,
     ) -> Result<(DescribeKeyPairsOutput, Vec<String>), Error> {
         self.list_hooked(request, hooks)
+    }
+
+    fn disassociate(
+        &self,
+        action: &DisassociateInstancesKeyPairs,
+        hooks: &mut Hooks<'_>,
+    ) -> Attempted<Receipt> {
+        self.execute_hooked(action, hooks)
+    }
+
+    fn instances(
+        &self,
+        request: &DescribeInstances,
+        hooks: &mut Hooks<'_>,
+    ) -> Attempted<DescribeInstancesOutput> {
+        self.execute_hooked(request, hooks)
     }
 
     fn give_up_after(&self) -> std::time::Duration {

@@ -298,7 +298,7 @@ pub fn ids_of(list: &Value, field: &str) -> HashSet<String> {
     set
 }
 
-/// Checks a `delete --json` object: exactly its five keys, and every id of `asked` in exactly
+/// Checks a `delete --json` object: exactly its seven keys, and every id of `asked` in exactly
 /// one list. Returns (deleted, not_found, code by id of the keys kept or failed).
 pub fn check_json(
     report: &Value,
@@ -306,7 +306,11 @@ pub fn check_json(
 ) -> (HashSet<String>, HashSet<String>, std::collections::HashMap<String, String>) {
     let mut keys: Vec<&str> = report.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["deleted", "failed", "kept", "not_found", "request_ids"]);
+    assert_eq!(
+        keys,
+        ["deleted", "detached", "failed", "kept", "not_found", "request_ids", "stopped_instances"]
+    );
+    assert!(report["detached"].is_array() && report["stopped_instances"].is_array(), "{report}");
     let deleted = ids_of(&report["deleted"], "");
     let not_found = ids_of(&report["not_found"], "");
     let kept_ids = ids_of(&report["kept"], "key_id");
