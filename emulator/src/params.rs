@@ -314,7 +314,9 @@ impl Reader {
     fn boolean(&self, value: &Value, name: &str) -> Result<bool, ApiError> {
         match value {
             Value::Bool(b) => Ok(*b),
-            Value::String(text) if text == "true" || text == "false" => Ok(text == "true"),
+            // The Python SDK writes a GET boolean as Python does: `True`.
+            Value::String(text) if text.eq_ignore_ascii_case("true") => Ok(true),
+            Value::String(text) if text.eq_ignore_ascii_case("false") => Ok(false),
             Value::String(_) => Err(ApiError::new(
                 "InvalidParameterValue",
                 format!("The parameter `{name}` must be true or false."),
@@ -499,6 +501,13 @@ mod tests {
         }
         assert_eq!(code(Params::from_query("Offset=x")), "InvalidParameterValue");
         assert_eq!(code(Params::from_query("ForceStop=yes")), "InvalidParameterValue");
+        for (text, value) in [("true", true), ("True", true), ("false", false), ("FALSE", false)] {
+            assert_eq!(
+                Params::from_query(&format!("ForceStop={text}")).unwrap().force_stop,
+                Some(value),
+                "{text}"
+            );
+        }
         assert_eq!(code(Params::from_json(br#"{"KeyId": ["a"]}"#)), "InvalidParameter");
         assert_eq!(code(Params::from_json(br#"{"KeyIdz": ["a"]}"#)), "UnknownParameter");
         assert_eq!(
