@@ -401,8 +401,11 @@ impl Store {
     /// the instances' (added when missing) at once.
     pub(crate) fn insert(&mut self, mut kp: KeyPair) {
         kp.fill_defaults();
-        for machine in self.instances.values_mut() {
-            machine.key_ids.retain(|id| *id != kp.key_id);
+        // Only a key pair already present can be bound; a large seed adds none twice.
+        if self.pairs.contains_key(&kp.key_id) {
+            for machine in self.instances.values_mut() {
+                machine.key_ids.retain(|id| *id != kp.key_id);
+            }
         }
         for instance_id in std::mem::take(&mut kp.associated_instance_ids) {
             let machine = self.instances.entry(instance_id.clone()).or_insert_with(|| {

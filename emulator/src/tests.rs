@@ -1019,6 +1019,9 @@ fn seeded_key_pairs_can_be_added_and_read_while_running() {
         call(&emulator, "POST", &delete(&["skey-aaaaaaaa"])).code(),
         "InvalidParameterValue.KeyPairNotSupported"
     );
+    emulator.insert(KeyPair::new("skey-aaaaaaaa").unwrap()).unwrap();
+    assert!(!emulator.key_pairs()[0].is_bound(), "a replaced key pair takes the new one's bindings");
+    assert_eq!(call(&emulator, "POST", &delete(&["skey-aaaaaaaa"])).code(), "OK");
 }
 
 #[test]
