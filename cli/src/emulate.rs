@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cvm_keypairs::Credentials;
 use cvm_keypairs_emulator::{
-    parse_seed, BoundBehavior, Emulator, EmulatorConfig, KeyPair, RequestRecord, MAX_SEED_BYTES,
+    parse_seed, BoundBehavior, Emulator, EmulatorConfig, RequestRecord, Seed, MAX_SEED_BYTES,
 };
 
 use crate::args::{unknown_option, Args, UsageError};
@@ -14,25 +14,33 @@ use crate::exit;
 use crate::output;
 
 pub const HELP: &str = "\
-Serve a local emulator of the CVM key-pair API (DeleteKeyPairs, DescribeKeyPairs) on 127.0.0.1.
+Serve a local emulator of the CVM key-pair API on 127.0.0.1: DeleteKeyPairs, DescribeKeyPairs,
+CreateKeyPair, ImportKeyPair, ModifyKeyPairAttribute, AssociateInstancesKeyPairs,
+DisassociateInstancesKeyPairs and DescribeInstances.
 
 Usage: cvm-keypairs emulate [OPTIONS]
 
 The first line on stdout is exactly `listening on http://127.0.0.1:<PORT>`. Point a client at
 that endpoint with the emulator's credentials. Requests are checked like the real API does:
-TC3-HMAC-SHA256 signature, 300 s clock window, session token, 10 requests per second per
+TC3-HMAC-SHA256 signature, 300 s clock window, session token, a region where CVM is offered
+(UnsupportedRegion otherwise, MissingParameter without one), 10 requests per second per
 action, and the documented error codes.
 
 Options:
   --port <PORT>              Port on 127.0.0.1; 0 picks a free one [default: 0]
-  --seed <FILE>              Key pairs present at start: a JSON array of ids, or of objects with
-                             KeyId (required), KeyName, ProjectId, Description, PublicKey,
-                             AssociatedInstanceIds, AssociatedImageIds, CreatedTime, Tags.
-                             A key pair with an associated instance or image is bound.
-                             At most 1 MiB. An error names the entry (counted from 0), its
-                             KeyId when known, the field and what is wrong, e.g. `entry 3
-                             (skey-bbbbbbbb): AssociatedInstanceIds: expected an array of
-                             strings, got a string`
+  --seed <FILE>              What is present at start: a JSON array of key pairs, or an object
+                             {\"KeyPairs\": [...], \"Instances\": [...]}. A key pair is its id
+                             or an object with KeyId (required), KeyName, ProjectId,
+                             Description, PublicKey, AssociatedInstanceIds, AssociatedImageIds,
+                             CreatedTime, Tags; one with an associated instance or image is
+                             bound. An instance is its id or an object with InstanceId
+                             (required), InstanceState (RUNNING or STOPPED, the default) and
+                             OsName (a Linux by default; Windows takes no key pairs); an
+                             instance a key pair names that is not listed is added STOPPED.
+                             At most 1 MiB. An error names the entry (counted from 0; `KeyPairs
+                             entry 3` or `Instances entry 0` in the object form), its id when
+                             known, the field and what is wrong, e.g. `entry 3 (skey-bbbbbbbb):
+                             AssociatedInstanceIds: expected an array of strings, got a string`
   --secret-id <ID>           Secret id accepted [default: AKIDEMULATOR00000000000000000000]
   --secret-key <KEY>         Secret key accepted [default: emulator-secret-key-not-for-production]
                              (give both or neither; this opens only the local emulator)
@@ -44,15 +52,23 @@ Options:
   --bound-behavior <MODE>    Deleting a bound key pair: `error` fails the whole request with
                              InvalidParameterValue.KeyPairNotSupported; `skip` succeeds and
                              silently keeps the bound ones [default: error]
+  --async-delay-ms <MS>      How long an accepted (dis)association takes to show in
+                             DescribeKeyPairs, DescribeInstances and to DeleteKeyPairs; until
+                             then the instance's LatestOperationState is OPERATING [default: 1000]
+  --force-stop-restarts      An instance stopped by ForceStop is RUNNING again when the change
+                             shows; without this option it stays STOPPED
+  --key-quota <N>            Most key pairs the account may hold; CreateKeyPair and
+                             ImportKeyPair beyond it get InvalidKeyPair.LimitExceeded
+                             [default: 100]
   --fail-rate <F>            Share of requests answered HTTP 500 with an HTML body [default: 0]
   --drop-rate <F>            Share of requests whose connection is closed without a reply; for
-                             DeleteKeyPairs half of those after the deletion [default: 0]
-                             (both are shares of all requests; together at most 1)
+                             actions that change state half of those after applying them
+                             [default: 0] (both are shares of all requests; together at most 1)
   --fault-seed <N>           Seed of the fault draws; same seed, same order of requests, same
                              faults [default: 0]
   --slow-ms <MS>             Delay before every answer [default: 0]
-  --clock-offset <SECS>      Shift the emulator's clock (signature window and Date header) by
-                             SECS, e.g. 3600 or -3600 [default: 0]
+  --clock-offset <SECS>      Shift the emulator's clock (signature window, Date header and the
+                             CreatedTime of new key pairs) by SECS, e.g. 3600 or -3600 [default: 0]
   --log                      Print one JSON line per request on stdout: seq, method, action,
                              key_ids, status, code (OK, an API error code, fault:http-500,
                              fault:drop, fault:drop-after-apply, http:<status>), request_id,
@@ -106,7 +122,10 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
         match name.as_str() {
             "h" | "help" => return Ok(None),
             "port" => config.port = args.parsed(&name, "a port number from 0 to 65535")?,
-            "seed" => config.key_pairs = read_seed(&args.value(&name)?)?,
+            "seed" => {
+                let seed = read_seed(&args.value(&name)?)?;
+                (config.key_pairs, config.instances) = (seed.key_pairs, seed.instances);
+            }
             "secret-id" => secret_id = Some(args.value(&name)?),
             "secret-key" => secret_key = Some(args.value(&name)?),
             "token" => token = Some(args.value(&name)?),
@@ -124,6 +143,11 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
                     }
                 }
             }
+            "async-delay-ms" => {
+                config.async_delay = Duration::from_millis(args.parsed(&name, "milliseconds")?)
+            }
+            "force-stop-restarts" => config.force_stop_restarts = true,
+            "key-quota" => config.key_quota = args.parsed(&name, "a whole number of key pairs")?,
             "fail-rate" => config.fail_rate = rate(&mut args, &name)?,
             "drop-rate" => config.drop_rate = rate(&mut args, &name)?,
             "fault-seed" => config.fault_seed = args.parsed(&name, "a whole number")?,
@@ -158,7 +182,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
 }
 
 /// Reads and parses a seed file, never more than one byte past the size limit.
-fn read_seed(path: &str) -> Result<Vec<KeyPair>, UsageError> {
+fn read_seed(path: &str) -> Result<Seed, UsageError> {
     let unreadable = |e: io::Error| UsageError(format!("cannot read seed file {path:?}: {e}"));
     let mut text = String::new();
     std::fs::File::open(path)
@@ -183,7 +207,7 @@ fn print_record(record: &RequestRecord) {
 }
 
 fn serve(options: Options) -> u8 {
-    let key_pairs = options.config.key_pairs.len();
+    let (key_pairs, instances) = (options.config.key_pairs.len(), options.config.instances.len());
     let secret_id = options.config.secret_id.clone();
     let emulator = match Emulator::start(options.config) {
         Ok(emulator) => emulator,
@@ -194,8 +218,9 @@ fn serve(options: Options) -> u8 {
     };
     output::print(&format!("listening on http://{}\n", emulator.addr()));
     eprintln!(
-        "emulating DeleteKeyPairs and DescribeKeyPairs with {} for secret id {secret_id}{}",
+        "emulating the CVM key-pair API with {} and {} for secret id {secret_id}{}",
         output::count(key_pairs, "key pair"),
+        output::count(instances, "listed instance"),
         if options.log { "; one JSON line per request follows on stdout" } else { "" }
     );
     if !options.exit_on_stdin_close {
@@ -242,6 +267,11 @@ mod tests {
             "-3600",
             "--fault-seed",
             "9",
+            "--async-delay-ms",
+            "250",
+            "--force-stop-restarts",
+            "--key-quota",
+            "7",
             "--log",
             "--exit-on-stdin-close",
         ])
@@ -254,6 +284,10 @@ mod tests {
         );
         assert_eq!((c.rate_limit, c.fail_rate, c.drop_rate, c.slow), (3, 0.2, 0.1, Duration::from_millis(5)));
         assert_eq!((c.bound_behavior, c.clock_offset, c.fault_seed), (BoundBehavior::Skip, -3600, 9));
+        assert_eq!(
+            (c.async_delay, c.force_stop_restarts, c.key_quota),
+            (Duration::from_millis(250), true, 7)
+        );
         assert!(o.log && o.exit_on_stdin_close && c.on_request.is_some());
     }
 
@@ -265,6 +299,10 @@ mod tests {
             (c.port, c.rate_limit, c.bound_behavior, c.token.as_deref()),
             (0, 10, BoundBehavior::Error, None)
         );
+        assert_eq!((c.async_delay, c.force_stop_restarts), (Duration::from_secs(1), false));
+        for promise in ["[default: 1000]".to_owned(), format!("[default: {}]", c.key_quota)] {
+            assert!(HELP.contains(&promise), "{promise}");
+        }
         assert!(
             HELP.contains(EmulatorConfig::DEFAULT_SECRET_ID)
                 && HELP.contains(EmulatorConfig::DEFAULT_SECRET_KEY)
@@ -289,6 +327,9 @@ mod tests {
             (&["--fail-rate", "0.7", "--drop-rate", "0.4"], "add up"),
             (&["--drop-rate", "x"], "--drop-rate"),
             (&["--bound-behavior", "keep"], "--bound-behavior"),
+            (&["--async-delay-ms", "-1"], "--async-delay-ms"),
+            (&["--key-quota", "many"], "--key-quota"),
+            (&["--force-stop-restarts=no"], "value"),
             (&["--secret-id", "AKIDx"], "together"),
             (&["--secret-id", "AKIDx", "--secret-key", " padded"], "whitespace"),
             (&["--seed", "/nonexistent/seed.json"], "seed file"),

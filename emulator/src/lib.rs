@@ -1,5 +1,7 @@
-//! A local emulator of the Tencent Cloud CVM key-pair API (`DeleteKeyPairs`,
-//! `DescribeKeyPairs`) on 127.0.0.1, in-process.
+//! A local emulator of the Tencent Cloud CVM key-pair API on 127.0.0.1, in-process:
+//! `DeleteKeyPairs`, `DescribeKeyPairs`, `CreateKeyPair`, `ImportKeyPair`,
+//! `ModifyKeyPairAttribute`, `AssociateInstancesKeyPairs`, `DisassociateInstancesKeyPairs` and
+//! `DescribeInstances` (CVM 2017-03-12).
 //!
 //! It lets a client's whole path — signing, HTTP, error handling, retries — be run and tested
 //! with no cloud account: `cvm-keypairs emulate` serves it from the command line, and tests,
@@ -47,15 +49,33 @@
 //! `AuthFailure.TokenFailure` (token missing or wrong when one is configured, or sent when none
 //! is), `AuthFailure.SignatureExpire` (more than 300 s from the emulator's clock),
 //! `AuthFailure.SignatureFailure`. Then `NoSuchVersion`, `InvalidAction`, `MissingParameter`
-//! (`X-TC-Region` is required by `DeleteKeyPairs`), `RequestLimitExceeded`, and the actions'
-//! own errors: `InvalidKeyPairId.NotFound` (any unknown id fails the whole delete),
-//! `InvalidKeyPairId.Malformed`, `InvalidParameterValue.LimitExceeded` (over 100 ids),
-//! `MissingParameter` (no `KeyIds`), `InvalidParameterValue.KeyPairNotSupported` (bound key
-//! pairs with [`BoundBehavior::Error`]), `UnknownParameter`, `InvalidParameter`,
-//! `InvalidFilter`, `InvalidParameterValueOffset`, `InvalidParameterValueLimit`. API answers are
-//! HTTP 200 `application/json`, `{"Response":{…,"RequestId":"…"}}` or
+//! (no `X-TC-Region`) or `UnsupportedRegion` (a region CVM is not offered in), the same for every
+//! action, `RequestLimitExceeded`, `UnknownParameter` (a parameter the action does not take,
+//! or one no action has) and `InvalidParameter` (a malformed query or body), and then the
+//! action's own errors, each a code the official SDK lists (`tests/error-codes.txt`; the
+//! crate's README has them action by action). Parameters have the official SDK's names and
+//! rules: key pair ids `skey-` and instance ids `ins-` and eight of `[0-9a-z]`, at most 100 of
+//! each per request; key names 1 to 25 of letters, digits and `_`; descriptions at most 60
+//! characters; public keys one line `TYPE BASE64 [comment]` of an OpenSSH type whose decoded
+//! blob starts with its type. API answers are HTTP 200 `application/json`,
+//! `{"Response":{…,"RequestId":"…"}}` or
 //! `{"Response":{"Error":{"Code":"…","Message":"…"},"RequestId":"…"}}`, with a `Date` header
-//! from the emulator's clock (shifted by [`EmulatorConfig::clock_offset`]).
+//! from the emulator's clock (shifted by [`EmulatorConfig::clock_offset`]). `KeyPairSet`
+//! entries carry no `PrivateKey` (only `CreateKeyPair`'s answer has one) and never show
+//! `AssociatedImageIds`.
+//!
+//! # Association is asynchronous
+//! `AssociateInstancesKeyPairs` and `DisassociateInstancesKeyPairs` take only `STOPPED` Linux
+//! instances (`UnsupportedOperation.InstanceStateRunning` without `ForceStop`,
+//! `UnsupportedOperation.InstanceOsWindows`, `InvalidInstanceId.NotFound`,
+//! `OperationDenied.InstanceOperationInProgress` while an earlier one is pending). They succeed
+//! at once, but the change shows — in `AssociatedInstanceIds`, `LoginSettings.KeyIds` and to
+//! `DeleteKeyPairs`, which refuses a key pair still visibly bound with
+//! `InvalidParameterValue.KeyPairNotSupported` — only after [`EmulatorConfig::async_delay`];
+//! until then `DescribeInstances` shows `LatestOperationState` `OPERATING`, then `SUCCESS`.
+//! Associating a key pair with an instance replaces the instance's other key pairs. `ForceStop`
+//! on a `RUNNING` instance stops it at once; [`EmulatorConfig::force_stop_restarts`] decides
+//! whether it is `RUNNING` again when the change shows.
 //!
 //! # Rate limit and faults
 //! Each action admits at most [`EmulatorConfig::rate_limit`] authenticated requests in any
@@ -66,8 +86,9 @@
 //! from [`EmulatorConfig::fault_seed`] and the request's arrival number, so a sequential client
 //! meets the same faults on every run: HTTP 500 with an HTML body
 //! ([`EmulatorConfig::fail_rate`] of all requests), or the connection closed without a reply
-//! ([`EmulatorConfig::drop_rate`]) — for `DeleteKeyPairs` half of those after the deletion was
-//! applied, so a retry sees `InvalidKeyPairId.NotFound` for keys it just deleted.
+//! ([`EmulatorConfig::drop_rate`]) — for the actions that change state half of those after the
+//! change was applied, so a retry of a delete sees `InvalidKeyPairId.NotFound` for keys it just
+//! deleted.
 //!
 //! # Connections
 //! At most [`EmulatorConfig::max_connections`] are open at once; a request must arrive whole
@@ -79,14 +100,19 @@
 //! read, are never evicted; only when all are such is a new one answered 503 and closed.
 //!
 //! # Seed file
-//! A JSON array whose items are key pair ids or objects with `KeyId` (required), `KeyName`,
-//! `ProjectId`, `Description`, `PublicKey`, `AssociatedInstanceIds`, `AssociatedImageIds`,
-//! `CreatedTime` and `Tags` (`[{"Key":…,"Value":…}]`), at most [`MAX_SEED_BYTES`]; see
-//! [`parse_seed`], whose errors name the entry, its `KeyId` and the field. A key pair with an
-//! associated instance or image is bound and cannot be deleted.
+//! A JSON array of key pairs, or an object `{"KeyPairs": [...], "Instances": [...]}`, at most
+//! [`MAX_SEED_BYTES`]; see [`parse_seed`], whose errors name the entry, its id and the field. A
+//! key pair is its id or an object with `KeyId` (required), `KeyName`, `ProjectId`,
+//! `Description`, `PublicKey`, `AssociatedInstanceIds`, `AssociatedImageIds`, `CreatedTime`
+//! and `Tags` (`[{"Key":…,"Value":…}]`); one with an associated instance or image is bound and
+//! cannot be deleted. An instance is its id or an object with `InstanceId` (required),
+//! `InstanceState` (`RUNNING` or `STOPPED`, the default) and `OsName`. An instance a key pair
+//! names but the seed does not list is added, `STOPPED` and running Linux, so array seeds keep
+//! working unchanged.
 //!
 //! ```json
-//! ["skey-aaaaaaaa", {"KeyId": "skey-bbbbbbbb", "KeyName": "web", "AssociatedInstanceIds": ["ins-12345678"]}]
+//! {"KeyPairs": ["skey-aaaaaaaa", {"KeyId": "skey-bbbbbbbb", "KeyName": "web", "AssociatedInstanceIds": ["ins-12345678"]}],
+//!  "Instances": [{"InstanceId": "ins-12345678", "InstanceState": "RUNNING", "OsName": "Ubuntu Server 22.04 LTS 64bit"}]}
 //! ```
 
 #![forbid(unsafe_code)]
@@ -95,7 +121,9 @@
 mod api;
 mod auth;
 mod faults;
+mod keys;
 mod params;
+mod seed;
 mod server;
 mod store;
 #[cfg(test)]
@@ -114,7 +142,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-pub use store::{parse_seed, BoundBehavior, InputError, KeyPair, Tag, MAX_SEED_BYTES};
+pub use seed::{parse_seed, Seed, MAX_SEED_BYTES};
+pub use store::{BoundBehavior, InputError, Instance, InstanceState, KeyPair, Tag};
 
 /// A callback told about every complete request, after it was answered (or dropped).
 pub type OnRequest = Arc<dyn Fn(&RequestRecord) + Send + Sync>;
@@ -133,8 +162,23 @@ pub struct EmulatorConfig {
     pub token: Option<String>,
     /// The key pairs present at start.
     pub key_pairs: Vec<KeyPair>,
+    /// The instances present at start, besides those the key pairs name (which are added
+    /// `STOPPED` and running Linux).
+    pub instances: Vec<Instance>,
     /// What a delete does with key pairs bound to an instance or image.
     pub bound_behavior: BoundBehavior,
+    /// How long an accepted (dis)association takes to show: until then DescribeKeyPairs,
+    /// DescribeInstances' `LoginSettings` and DeleteKeyPairs see the bindings as they were, and
+    /// the instance's `LatestOperationState` is `OPERATING`. 1 s by default.
+    pub async_delay: Duration,
+    /// Whether an instance that a (dis)association force-stopped (`ForceStop` on a `RUNNING`
+    /// one) is `RUNNING` again when the change shows; by default it stays `STOPPED`, as the
+    /// older API pages say (the 2025 SDK text says it is restarted).
+    pub force_stop_restarts: bool,
+    /// The most key pairs the account may hold: CreateKeyPair and ImportKeyPair beyond it get
+    /// `InvalidKeyPair.LimitExceeded`. 100 by default, the limit the CVM "SSH key" page gives
+    /// for an account (a seed may hold more).
+    pub key_quota: usize,
     /// Requests per action admitted in any sliding second (10 as in the API); 0 for no limit.
     pub rate_limit: u32,
     /// The share of requests answered HTTP 500 with an HTML body, from 0 to 1.
@@ -179,7 +223,11 @@ impl Default for EmulatorConfig {
             secret_key: Self::DEFAULT_SECRET_KEY.to_owned(),
             token: None,
             key_pairs: Vec::new(),
+            instances: Vec::new(),
             bound_behavior: BoundBehavior::default(),
+            async_delay: Duration::from_secs(1),
+            force_stop_restarts: false,
+            key_quota: 100,
             rate_limit: 10,
             fail_rate: 0.0,
             drop_rate: 0.0,
@@ -202,7 +250,11 @@ impl fmt::Debug for EmulatorConfig {
             .field("secret_key", &"***")
             .field("token", &self.token.as_ref().map(|_| "***"))
             .field("key_pairs", &self.key_pairs.len())
+            .field("instances", &self.instances.len())
             .field("bound_behavior", &self.bound_behavior)
+            .field("async_delay", &self.async_delay)
+            .field("force_stop_restarts", &self.force_stop_restarts)
+            .field("key_quota", &self.key_quota)
             .field("rate_limit", &self.rate_limit)
             .field("fail_rate", &self.fail_rate)
             .field("drop_rate", &self.drop_rate)
@@ -283,7 +335,8 @@ impl fmt::Debug for Emulator {
 
 impl Emulator {
     /// Binds 127.0.0.1 and starts serving. Fails if the port is taken, a fault rate or their
-    /// sum is not within 0 to 1, or a key pair's id is malformed (kind `InvalidInput`).
+    /// sum is not within 0 to 1, or the id of a key pair or instance is malformed (kind
+    /// `InvalidInput`).
     pub fn start(config: EmulatorConfig) -> io::Result<Emulator> {
         let rates = [config.fail_rate, config.drop_rate, config.fail_rate + config.drop_rate];
         if !rates.iter().all(|rate| (0.0..=1.0).contains(rate)) {
@@ -292,10 +345,11 @@ impl Emulator {
                 "the fail and drop rates must be from 0 to 1, and so must their sum",
             ));
         }
-        for key_pair in &config.key_pairs {
-            store::check_key_id(&key_pair.key_id)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        }
+        let ids = config.key_pairs.iter().map(KeyPair::check_ids);
+        let instance_ids = config.instances.iter().map(|i| store::INSTANCE_IDS.check(&i.instance_id));
+        ids.chain(instance_ids)
+            .collect::<Result<(), InputError>>()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let (shared, addr, acceptor) = server::start(config)?;
         Ok(Emulator { shared, addr, acceptor: Some(acceptor) })
     }
@@ -315,20 +369,26 @@ impl Emulator {
         self.shared.stats().clone()
     }
 
-    /// The key pairs present now, ordered by id.
+    /// The key pairs present now, ordered by id, with the instances they are visibly bound to.
     pub fn key_pairs(&self) -> Vec<KeyPair> {
-        self.shared.store().all()
+        self.shared.settled_store().all()
+    }
+
+    /// The instances present now, ordered by id, in their visible state.
+    pub fn instances(&self) -> Vec<Instance> {
+        self.shared.settled_store().instances()
     }
 
     /// Whether the key pair `id` is present.
     pub fn contains(&self, id: &str) -> bool {
-        self.shared.store().get(id).is_some()
+        self.shared.settled_store().contains(id)
     }
 
-    /// Adds a key pair, or replaces the one with the same id; fails if its id is malformed.
+    /// Adds a key pair, or replaces the one with the same id, bound at once to the instances
+    /// it names; fails if its id or an instance id is malformed.
     pub fn insert(&self, key_pair: KeyPair) -> Result<(), InputError> {
-        store::check_key_id(&key_pair.key_id)?;
-        self.shared.store().insert(key_pair);
+        key_pair.check_ids()?;
+        self.shared.settled_store().insert(key_pair);
         Ok(())
     }
 

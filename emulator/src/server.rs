@@ -26,10 +26,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::api::{self, Received};
 use super::faults::{self, Fault, FaultRates, RateLimiter, SplitMix64};
-use super::store::Store;
+use super::store::{Settings, Store};
 use super::wire::{self, ParseError, ParsedRequest};
-use super::{api, unix_now, EmulatorConfig, RequestRecord, Stats};
+use super::{unix_now, EmulatorConfig, RequestRecord, Stats};
 
 const HTML_500: &str = "<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n\
 <center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>emulated gateway</center>\r\n</body>\r\n</html>\r\n";
@@ -86,6 +87,13 @@ impl Shared {
         lock(&self.store)
     }
 
+    /// The store with every (dis)association that is due by now applied.
+    pub(crate) fn settled_store(&self) -> MutexGuard<'_, Store> {
+        let mut store = self.store();
+        store.settle(Instant::now());
+        store
+    }
+
     pub(crate) fn limiter(&self) -> MutexGuard<'_, RateLimiter> {
         lock(&self.limiter)
     }
@@ -126,9 +134,22 @@ pub(crate) fn start(mut config: EmulatorConfig) -> io::Result<(Arc<Shared>, Sock
     let addr = listener.local_addr()?;
     let entropy =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let settings = Settings {
+        bound_behavior: config.bound_behavior,
+        key_quota: config.key_quota,
+        async_delay: config.async_delay,
+        force_stop_restarts: config.force_stop_restarts,
+    };
+    // The store owns the key pairs and instances; a second copy in the config would double a
+    // large seed.
+    let store = Store::new(
+        std::mem::take(&mut config.key_pairs),
+        std::mem::take(&mut config.instances),
+        settings,
+        entropy.rotate_left(17) ^ u64::from(addr.port()),
+    );
     let shared = Arc::new(Shared {
-        // The store owns the key pairs; a second copy in the config would double a large seed.
-        store: Mutex::new(Store::new(std::mem::take(&mut config.key_pairs), config.bound_behavior)),
+        store: Mutex::new(store),
         limiter: Mutex::new(RateLimiter::new(config.rate_limit)),
         stats: Mutex::new(Stats::default()),
         next_seq: AtomicU64::new(0),
@@ -411,7 +432,8 @@ fn decide_reply(shared: &Shared, request: &ParsedRequest, record: &mut RequestRe
     }
     let config = &shared.config;
     let rates = FaultRates { fail: config.fail_rate, drop: config.drop_rate };
-    let fault = faults::decide(config.fault_seed, record.seq, rates, record.action == "DeleteKeyPairs");
+    let mutating = api::ACTIONS.iter().any(|a| a.name == record.action && a.mutating);
+    let fault = faults::decide(config.fault_seed, record.seq, rates, mutating);
     match fault {
         Fault::Http500 => {
             record.status = 500;
@@ -429,7 +451,10 @@ fn decide_reply(shared: &Shared, request: &ParsedRequest, record: &mut RequestRe
         Fault::None | Fault::DropAfter => {}
     }
 
-    let outcome = api::answer(shared, request, shared.now());
+    // The id is known before the action runs: an instance's LatestOperationRequestId is it.
+    let request_id = shared.request_id();
+    let received = Received { unix: shared.now(), instant: Instant::now() };
+    let outcome = api::answer(shared, request, received, &request_id);
     record.key_ids = outcome.key_ids;
     record.deleted = outcome.deleted;
     if fault == Fault::DropAfter {
@@ -448,7 +473,7 @@ fn decide_reply(shared: &Shared, request: &ParsedRequest, record: &mut RequestRe
             members
         }
     };
-    record.request_id = shared.request_id();
+    record.request_id = request_id;
     response.insert("RequestId".into(), Value::String(record.request_id.clone()));
     record.status = 200;
     let body = json!({ "Response": response }).to_string().into_bytes();

@@ -1,30 +1,43 @@
-//! The emulator's key pairs and the two actions' effect on them, pure and in memory.
+//! The emulator's key pairs and instances, and every action's effect on them, pure and in
+//! memory.
 //!
-//! A delete is all or nothing, as the API's is: it is checked completely (count, format,
-//! existence, bindings) before any key pair is removed. Key pairs are kept ordered by id so
-//! DescribeKeyPairs pages are stable.
+//! Every action is all or nothing, as the API's are: a request is checked completely (counts,
+//! formats, existence, states, bindings) before anything changes. Key pairs and instances are
+//! kept ordered by id so Describe pages are stable.
+//!
+//! Which key pairs an instance uses is held on the instance, as in the API (the instance's
+//! `LoginSettings.KeyIds`); a key pair's `AssociatedInstanceIds` are derived from them.
+//! (Dis)associating is asynchronous: the request is accepted at once and the instance shows
+//! `LatestOperationState` `OPERATING`; the change becomes visible — in `AssociatedInstanceIds`,
+//! to DeleteKeyPairs and in `LoginSettings` — when [`Settings::async_delay`] has passed on the
+//! caller's monotonic clock, which every method that reads or changes state is given.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::time::{Duration, Instant};
 
-use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::api::ApiError;
-use super::params::{Filter, Params};
+use super::faults::SplitMix64;
+use super::keys;
+use super::params::{Filter, Params, TagSpec};
 
-/// The most ids one request may name.
+/// The most ids of one kind one request may name.
 const MAX_IDS: usize = 100;
-const KEY_ID_PREFIX: &str = "skey-";
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
 const DEFAULT_CREATED_TIME: &str = "2024-01-01T00:00:00Z";
+/// What an instance runs when a seed does not say.
+pub(crate) const DEFAULT_OS_NAME: &str = "TencentOS Server 3.1 (TK4)";
+const MAX_KEY_NAME: usize = 25;
+const MAX_DESCRIPTION: usize = 60;
 
-/// A key pair id or a seed file the emulator refuses; its `Display` says which and why, e.g.
-/// `invalid key pair id "skey-1122": a key pair id is "skey-" and 8 characters`.
+/// A key pair id, an instance id or a seed file the emulator refuses; its `Display` says which
+/// and why, e.g. `invalid key pair id "skey-1122": a key pair id is "skey-" and 8 characters`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputError(String);
+pub struct InputError(pub(crate) String);
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -34,26 +47,77 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-/// Why `id` is not a key pair id (`skey-` and eight of `[0-9a-z]`), if it is not one.
-fn key_id_problem(id: &str) -> Option<&'static str> {
-    let Some(rest) = id.strip_prefix(KEY_ID_PREFIX) else {
-        return Some("a key pair id starts with \"skey-\"");
-    };
-    if rest.len() != 8 {
-        return Some("a key pair id is \"skey-\" and 8 characters");
-    }
-    if !rest.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()) {
-        return Some("after \"skey-\" only 0-9 and a-z are allowed");
-    }
-    None
+/// The shape of one kind of id: a prefix and eight of `[0-9a-z]`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdRule {
+    prefix: &'static str,
+    noun: &'static str,
+    article: &'static str,
+    malformed: &'static str,
 }
 
-/// Checks that `id` is a key pair id; the error quotes it (at most 64 characters).
-pub(crate) fn check_key_id(id: &str) -> Result<(), InputError> {
-    match key_id_problem(id) {
-        None => Ok(()),
-        Some(why) => Err(InputError(format!("invalid key pair id {}: {why}", quoted(id, 64)))),
+pub(crate) const KEY_IDS: IdRule =
+    IdRule { prefix: "skey-", noun: "key pair", article: "a", malformed: "InvalidKeyPairId.Malformed" };
+pub(crate) const INSTANCE_IDS: IdRule =
+    IdRule { prefix: "ins-", noun: "instance", article: "an", malformed: "InvalidInstanceId.Malformed" };
+
+impl IdRule {
+    /// Why `id` is not such an id, if it is not one.
+    fn problem(self, id: &str) -> Option<String> {
+        let (prefix, noun, a) = (self.prefix, self.noun, self.article);
+        let Some(rest) = id.strip_prefix(prefix) else {
+            return Some(format!("{a} {noun} id starts with {prefix:?}"));
+        };
+        if rest.len() != 8 {
+            return Some(format!("{a} {noun} id is {prefix:?} and 8 characters"));
+        }
+        if !rest.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()) {
+            return Some(format!("after {prefix:?} only 0-9 and a-z are allowed"));
+        }
+        None
     }
+
+    /// Checks that `id` is such an id; the error quotes it (at most 64 characters).
+    pub(crate) fn check(self, id: &str) -> Result<(), InputError> {
+        match self.problem(id) {
+            None => Ok(()),
+            Some(why) => Err(InputError(format!("invalid {} id {}: {why}", self.noun, quoted(id, 64)))),
+        }
+    }
+
+    /// Checks the count and format of `ids` in a request; returns them in order, repeats
+    /// removed. `name` is the parameter, for `MissingParameter`.
+    fn list(self, ids: Option<&[String]>, name: &str) -> Result<Vec<String>, ApiError> {
+        let ids = match ids {
+            Some(ids) if !ids.is_empty() => ids,
+            _ => return Err(missing(name)),
+        };
+        if ids.len() > MAX_IDS {
+            return Err(ApiError::new(
+                "InvalidParameterValue.LimitExceeded",
+                format!("At most {MAX_IDS} {} ids per request, got {}.", self.noun, ids.len()),
+            ));
+        }
+        let malformed: Vec<String> =
+            ids.iter().filter(|id| self.problem(id).is_some()).map(|id| quoted(id, 32)).collect();
+        if !malformed.is_empty() {
+            return Err(ApiError::new(
+                self.malformed,
+                format!(
+                    "Malformed {} ids [{}]; an id is {} and 8 of [0-9a-z].",
+                    self.noun,
+                    malformed.join(", "),
+                    self.prefix
+                ),
+            ));
+        }
+        let mut seen = HashSet::with_capacity(ids.len());
+        Ok(ids.iter().filter(|id| seen.insert(id.as_str())).cloned().collect())
+    }
+}
+
+fn missing(name: &str) -> ApiError {
+    ApiError::new("MissingParameter", format!("The request is missing the required parameter `{name}`."))
 }
 
 /// What the emulator does with key pairs bound to an instance or image in a delete.
@@ -78,11 +142,11 @@ pub struct Tag {
     pub value: String,
 }
 
-/// One key pair held by the emulator; also one object of a seed file.
+/// One key pair held by the emulator; also one key pair object of a seed file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct KeyPair {
-    /// The id, `skey-` and eight of `[0-9a-z]` (checked by [`KeyPair::new`], [`parse_seed`],
+    /// The id, `skey-` and eight of `[0-9a-z]` (checked by [`KeyPair::new`], [`parse_seed`](crate::parse_seed),
     /// [`Emulator::start`](crate::Emulator::start) and [`Emulator::insert`](crate::Emulator::insert)).
     pub key_id: String,
     /// The name; empty in a seed file means `key-<the id's last 8 characters>`.
@@ -97,7 +161,9 @@ pub struct KeyPair {
     /// The public key; empty in a seed file means a placeholder naming the id.
     #[serde(default)]
     pub public_key: String,
-    /// Instances using the key pair; a bound key pair cannot be deleted.
+    /// Instances using the key pair (`ins-` and eight of `[0-9a-z]`); a bound key pair cannot
+    /// be deleted. An instance the emulator does not have yet is added, `STOPPED` and running
+    /// Linux.
     #[serde(default)]
     pub associated_instance_ids: Vec<String>,
     /// Images using the key pair; a bound key pair cannot be deleted. Not shown by
@@ -128,7 +194,7 @@ impl KeyPair {
     /// # Ok::<(), cvm_keypairs_emulator::InputError>(())
     /// ```
     pub fn new(key_id: &str) -> Result<Self, InputError> {
-        check_key_id(key_id)?;
+        KEY_IDS.check(key_id)?;
         let mut kp = KeyPair {
             key_id: key_id.to_owned(),
             key_name: String::new(),
@@ -144,14 +210,16 @@ impl KeyPair {
         Ok(kp)
     }
 
-    fn fill_defaults(&mut self) {
+    pub(crate) fn fill_defaults(&mut self) {
         let id = self.key_id.as_str();
         if self.key_name.is_empty() {
-            self.key_name = format!("key-{}", id.strip_prefix(KEY_ID_PREFIX).unwrap_or(id));
+            self.key_name = format!("key-{}", id.strip_prefix(KEY_IDS.prefix).unwrap_or(id));
         }
         if self.public_key.is_empty() {
-            self.public_key =
-                format!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEmulatorPlaceholderPublicKey {id}");
+            // A well-formed key line whose 32 key bytes spell "emulator placeholder public key!".
+            self.public_key = format!(
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVtdWxhdG9yIHBsYWNlaG9sZGVyIHB1YmxpYyBrZXkh {id}"
+            );
         }
         if self.created_time.is_empty() {
             self.created_time = DEFAULT_CREATED_TIME.to_owned();
@@ -163,333 +231,254 @@ impl KeyPair {
         !self.associated_instance_ids.is_empty() || !self.associated_image_ids.is_empty()
     }
 
-    /// The key pair as DescribeKeyPairs shows it.
-    fn to_api(&self) -> Value {
+    /// Checks its id and those of its instances.
+    pub(crate) fn check_ids(&self) -> Result<(), InputError> {
+        KEY_IDS.check(&self.key_id)?;
+        self.associated_instance_ids.iter().try_for_each(|id| INSTANCE_IDS.check(id))
+    }
+
+    /// The key pair as DescribeKeyPairs shows it: no `PrivateKey` (the API leaves it out, it
+    /// does not send null) and no image bindings.
+    fn to_api(&self, instance_ids: &[String]) -> Value {
         json!({
             "KeyId": self.key_id,
             "KeyName": self.key_name,
             "ProjectId": self.project_id,
             "Description": self.description,
             "PublicKey": self.public_key,
-            "PrivateKey": null,
-            "AssociatedInstanceIds": self.associated_instance_ids,
+            "AssociatedInstanceIds": instance_ids,
             "CreatedTime": self.created_time,
             "Tags": self.tags,
         })
     }
 }
 
-/// The largest seed text [`parse_seed`] accepts: 1 MiB, room for some 60,000 ids or 3,000 key
-/// pairs with every field. It bounds the memory a seed can take to a few tens of MiB.
-pub const MAX_SEED_BYTES: usize = 1 << 20;
-const SEED_FIELDS: &str = "KeyId, KeyName, ProjectId, Description, PublicKey, AssociatedInstanceIds, \
-                           AssociatedImageIds, CreatedTime, Tags";
-
-/// Parses a seed file: a JSON array of key pair ids, or of [`KeyPair`] objects (only `KeyId`
-/// required), or a mix; at most [`MAX_SEED_BYTES`] long.
-///
-/// An error names the entry (counted from 0) and, when it is known, its id, then the field and
-/// what is wrong with it: `entry 3 (skey-bbbbbbbb): AssociatedInstanceIds[1]: expected a
-/// string, got the number 7`. Unknown fields, a missing or malformed `KeyId` and an id listed
-/// twice are errors; text that is not JSON is reported with its line and column.
-///
-/// ```
-/// use cvm_keypairs_emulator::parse_seed;
-/// let seed = r#"["skey-aaaaaaaa", {"KeyId": "skey-bbbbbbbb", "AssociatedInstanceIds": ["ins-1"]}]"#;
-/// let pairs = parse_seed(seed)?;
-/// assert!(!pairs[0].is_bound() && pairs[1].is_bound());
-/// let wrong = r#"[{"KeyId": "skey-bbbbbbbb", "AssociatedInstanceIds": "ins-1"}]"#;
-/// assert_eq!(
-///     parse_seed(wrong).unwrap_err().to_string(),
-///     "entry 0 (skey-bbbbbbbb): AssociatedInstanceIds: expected an array of strings, got a string"
-/// );
-/// # Ok::<(), cvm_keypairs_emulator::InputError>(())
-/// ```
-pub fn parse_seed(json: &str) -> Result<Vec<KeyPair>, InputError> {
-    if json.len() > MAX_SEED_BYTES {
-        return Err(InputError(format!("more than {MAX_SEED_BYTES} bytes, the most a seed file may hold")));
-    }
-    let mut seed = Seed::default();
-    let mut de = serde_json::Deserializer::from_str(json);
-    let parsed =
-        serde::Deserializer::deserialize_seq(&mut de, SeedVisitor(&mut seed)).and_then(|()| de.end());
-    match parsed {
-        Ok(()) => Ok(seed.pairs),
-        Err(e) => Err(InputError(seed.refused.unwrap_or_else(|| e.to_string()))),
-    }
+/// An instance's state; only these two are emulated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum InstanceState {
+    /// `RUNNING`: key pairs can be (dis)associated only with `ForceStop`.
+    Running,
+    /// `STOPPED`.
+    Stopped,
 }
 
-/// What parsing a seed has gathered: the key pairs, where each id first came, and why an
-/// entry was refused.
-#[derive(Default)]
-struct Seed {
-    pairs: Vec<KeyPair>,
-    first_at: std::collections::HashMap<String, usize>,
-    refused: Option<String>,
-}
-
-/// Takes the array one entry at a time, so memory follows the key pairs, not the text.
-struct SeedVisitor<'a>(&'a mut Seed);
-
-impl<'de> Visitor<'de> for SeedVisitor<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON array of key pair ids and objects")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut entries: A) -> Result<(), A::Error> {
-        let seed = self.0;
-        while let Some(entry) = entries.next_element::<SeedEntry>()? {
-            let index = seed.pairs.len();
-            let checked =
-                seed_key_pair(entry).and_then(|kp| match seed.first_at.insert(kp.key_id.clone(), index) {
-                    Some(first) => Err((Some(kp.key_id), format!("KeyId: listed already as entry {first}"))),
-                    None => Ok(kp),
-                });
-            match checked {
-                Ok(kp) => seed.pairs.push(kp),
-                Err((id, why)) => {
-                    let id = id.map(|id| format!(" ({id})")).unwrap_or_default();
-                    seed.refused = Some(format!("entry {index}{id}: {why}"));
-                    return Err(de::Error::custom("refused"));
-                }
-            }
+impl InstanceState {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            InstanceState::Running => "RUNNING",
+            InstanceState::Stopped => "STOPPED",
         }
-        Ok(())
     }
 }
 
-/// One entry of a seed array as written: an id, an object's fields in order (repeats kept, so
-/// they can be refused), or what else it was.
-enum SeedEntry {
-    Id(String),
-    Fields(Vec<(String, Value)>),
-    Other(String),
+/// One instance held by the emulator; also one instance object of a seed file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    /// The id, `ins-` and eight of `[0-9a-z]`.
+    pub instance_id: String,
+    /// Its state as DescribeInstances shows it now.
+    pub instance_state: InstanceState,
+    /// Its operating system; one whose name contains `windows` (any case) takes no key pairs.
+    pub os_name: String,
 }
 
-impl<'de> Deserialize<'de> for SeedEntry {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(SeedEntryVisitor)
-    }
-}
-
-struct SeedEntryVisitor;
-
-impl<'de> Visitor<'de> for SeedEntryVisitor {
-    type Value = SeedEntry;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a key pair id or an object")
-    }
-
-    fn visit_str<E>(self, id: &str) -> Result<SeedEntry, E> {
-        Ok(SeedEntry::Id(id.to_owned()))
-    }
-
-    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<SeedEntry, A::Error> {
-        let mut fields = Vec::new();
-        while let Some(field) = map.next_entry()? {
-            fields.push(field);
-        }
-        Ok(SeedEntry::Fields(fields))
+impl Instance {
+    /// A `STOPPED` Linux instance; fails if the id is malformed.
+    ///
+    /// ```
+    /// use cvm_keypairs_emulator::{Instance, InstanceState};
+    /// let running = Instance { instance_state: InstanceState::Running, ..Instance::new("ins-12345678")? };
+    /// assert_eq!(running.os_name, "TencentOS Server 3.1 (TK4)");
+    /// # Ok::<(), cvm_keypairs_emulator::InputError>(())
+    /// ```
+    pub fn new(instance_id: &str) -> Result<Self, InputError> {
+        INSTANCE_IDS.check(instance_id)?;
+        Ok(Instance {
+            instance_id: instance_id.to_owned(),
+            instance_state: InstanceState::Stopped,
+            os_name: DEFAULT_OS_NAME.to_owned(),
+        })
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<SeedEntry, A::Error> {
-        while items.next_element::<de::IgnoredAny>()?.is_some() {}
-        Ok(SeedEntry::Other("an array".into()))
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<SeedEntry, E> {
-        Ok(SeedEntry::Other("a boolean".into()))
-    }
-
-    fn visit_i64<E>(self, n: i64) -> Result<SeedEntry, E> {
-        Ok(SeedEntry::Other(format!("the number {n}")))
-    }
-
-    fn visit_u64<E>(self, n: u64) -> Result<SeedEntry, E> {
-        Ok(SeedEntry::Other(format!("the number {n}")))
-    }
-
-    fn visit_f64<E>(self, n: f64) -> Result<SeedEntry, E> {
-        Ok(SeedEntry::Other(format!("the number {n}")))
-    }
-
-    fn visit_unit<E>(self) -> Result<SeedEntry, E> {
-        Ok(SeedEntry::Other("null".into()))
+    fn is_windows(&self) -> bool {
+        self.os_name.to_ascii_lowercase().contains("windows")
     }
 }
 
-/// One seed entry as a key pair, or why not: its id when known, and what is wrong.
-fn seed_key_pair(entry: SeedEntry) -> Result<KeyPair, (Option<String>, String)> {
-    let fields = match entry {
-        SeedEntry::Id(id) => return KeyPair::new(&id).map_err(|e| (None, e.0)),
-        SeedEntry::Fields(fields) => fields,
-        SeedEntry::Other(what) => {
-            return Err((None, format!("expected a key pair id or an object, got {what}")))
-        }
-    };
-    let mut kp = match fields.iter().find(|(name, _)| name == "KeyId") {
-        None => return Err((None, "KeyId: missing; every object needs one".into())),
-        Some((_, Value::String(id))) => KeyPair::new(id).map_err(|e| (None, format!("KeyId: {e}")))?,
-        Some((_, other)) => return Err((None, format!("KeyId: expected a string, got {}", kind(other)))),
-    };
-    let key_id = kp.key_id.clone();
-    let refused = |why: String| (Some(key_id.clone()), why);
-    let mut seen: Vec<String> = Vec::new();
-    for (name, value) in fields {
-        if seen.contains(&name) {
-            return Err(refused(format!("{name}: given twice")));
-        }
-        // `why` goes on from the field's name: `: what is wrong`, or `[i]…` into an array.
-        let at = |why: String| refused(format!("{name}{why}"));
-        match name.as_str() {
-            "KeyId" => {}
-            "KeyName" => kp.key_name = seed_string(value).map_err(at)?,
-            "ProjectId" => {
-                kp.project_id = value
-                    .as_i64()
-                    .ok_or_else(|| at(format!(": expected a 64-bit integer, got {}", kind(&value))))?
-            }
-            "Description" => kp.description = seed_string(value).map_err(at)?,
-            "PublicKey" => kp.public_key = seed_string(value).map_err(at)?,
-            "AssociatedInstanceIds" => kp.associated_instance_ids = seed_strings(value).map_err(at)?,
-            "AssociatedImageIds" => kp.associated_image_ids = seed_strings(value).map_err(at)?,
-            "CreatedTime" => kp.created_time = seed_string(value).map_err(at)?,
-            "Tags" => kp.tags = seed_tags(value).map_err(at)?,
-            _ => {
-                return Err(refused(format!(
-                    "unknown field {}; the fields are {SEED_FIELDS}",
-                    quoted(&name, 32)
-                )))
-            }
-        }
-        seen.push(name);
-    }
-    kp.fill_defaults();
-    Ok(kp)
+/// How the store behaves, from [`EmulatorConfig`](crate::EmulatorConfig).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Settings {
+    pub(crate) bound_behavior: BoundBehavior,
+    pub(crate) key_quota: usize,
+    pub(crate) async_delay: Duration,
+    pub(crate) force_stop_restarts: bool,
 }
 
-// The seed_* helpers' errors go on from the path of the value they were given: `: why`, or
-// `[i]…` / `.Name…` for the part at fault.
+/// An instance and the work on it.
+#[derive(Debug)]
+struct Machine {
+    instance: Instance,
+    /// The key pairs it uses, as visible now.
+    key_ids: Vec<String>,
+    latest: Option<Operation>,
+    pending: Option<Pending>,
+}
 
-fn seed_string(value: Value) -> Result<String, String> {
-    match value {
-        Value::String(text) => Ok(text),
-        other => Err(format!(": expected a string, got {}", kind(&other))),
+/// The instance's latest operation, as DescribeInstances shows it.
+#[derive(Debug)]
+struct Operation {
+    action: &'static str,
+    request_id: String,
+    done: bool,
+}
+
+/// What an accepted (dis)association does when its delay is over.
+#[derive(Debug)]
+struct Pending {
+    due: Instant,
+    key_ids: Vec<String>,
+    state: InstanceState,
+}
+
+impl Machine {
+    fn new(instance: Instance) -> Self {
+        Machine { instance, key_ids: Vec::new(), latest: None, pending: None }
+    }
+
+    fn to_api(&self) -> Value {
+        let latest = self.latest.as_ref();
+        json!({
+            "InstanceId": self.instance.instance_id,
+            "InstanceState": self.instance.instance_state,
+            "OsName": self.instance.os_name,
+            "LoginSettings": {"KeyIds": self.key_ids},
+            "LatestOperation": latest.map(|op| op.action),
+            "LatestOperationState": latest.map(|op| if op.done { "SUCCESS" } else { "OPERATING" }),
+            "LatestOperationRequestId": latest.map(|op| op.request_id.as_str()),
+        })
     }
 }
 
-fn seed_strings(value: Value) -> Result<Vec<String>, String> {
-    let Value::Array(items) = value else {
-        return Err(format!(": expected an array of strings, got {}", kind(&value)));
-    };
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| seed_string(item).map_err(|why| format!("[{i}]{why}")))
-        .collect()
-}
-
-fn seed_tags(value: Value) -> Result<Vec<Tag>, String> {
-    let Value::Array(items) = value else {
-        return Err(format!(
-            ": expected an array of {{\"Key\": …, \"Value\": …}} objects, got {}",
-            kind(&value)
-        ));
-    };
-    let tag = |item: Value| {
-        let Value::Object(fields) = item else {
-            return Err(format!(": expected an object with Key and Value, got {}", kind(&item)));
-        };
-        let (mut key, mut value) = (None, None);
-        for (name, field) in fields {
-            let slot = match name.as_str() {
-                "Key" => &mut key,
-                "Value" => &mut value,
-                _ => return Err(format!(": unknown field {}; a tag has Key and Value", quoted(&name, 32))),
-            };
-            *slot = Some(seed_string(field).map_err(|why| format!(".{name}{why}"))?);
-        }
-        match (key, value) {
-            (Some(key), Some(value)) => Ok(Tag { key, value }),
-            (None, _) => Err(".Key: missing".into()),
-            (_, None) => Err(".Value: missing".into()),
-        }
-    };
-    items.into_iter().enumerate().map(|(i, item)| tag(item).map_err(|why| format!("[{i}]{why}"))).collect()
-}
-
-/// What a JSON value is, for errors; numbers are shown, strings are not.
-fn kind(value: &Value) -> String {
-    match value {
-        Value::Null => "null".into(),
-        Value::Bool(_) => "a boolean".into(),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(_) => "a string".into(),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
-    }
-}
-
-/// Text from outside, quoted for a message: control characters escaped, at most `max`
-/// characters.
-fn quoted(text: &str, max: usize) -> String {
-    format!("{:?}", text.chars().take(max).collect::<String>())
-}
-
-/// The key pairs, by id.
-#[derive(Debug, Default)]
+/// The key pairs and instances, by id.
+#[derive(Debug)]
 pub(crate) struct Store {
+    /// Their `associated_instance_ids` are empty: the instances hold the bindings.
     pairs: BTreeMap<String, KeyPair>,
-    bound_behavior: BoundBehavior,
+    instances: BTreeMap<String, Machine>,
+    settings: Settings,
+    /// How many instances have a pending operation, so settling is free when none has.
+    pending: usize,
+    rng: SplitMix64,
+}
+
+/// One (dis)association request, checked.
+struct Binding {
+    instance_ids: Vec<String>,
+    key_ids: Vec<String>,
+    force_stop: bool,
 }
 
 impl Store {
-    pub(crate) fn new(pairs: Vec<KeyPair>, bound_behavior: BoundBehavior) -> Self {
-        let mut store = Store { pairs: BTreeMap::new(), bound_behavior };
+    pub(crate) fn new(pairs: Vec<KeyPair>, instances: Vec<Instance>, settings: Settings, seed: u64) -> Self {
+        let mut store = Store {
+            pairs: BTreeMap::new(),
+            instances: BTreeMap::new(),
+            settings,
+            pending: 0,
+            rng: SplitMix64::new(seed),
+        };
+        for instance in instances {
+            store.instances.insert(instance.instance_id.clone(), Machine::new(instance));
+        }
         for kp in pairs {
             store.insert(kp);
         }
         store
     }
 
+    /// Adds a key pair or replaces the one with its id; its `associated_instance_ids` become
+    /// the instances' (added when missing) at once.
     pub(crate) fn insert(&mut self, mut kp: KeyPair) {
         kp.fill_defaults();
+        // Only a key pair already present can be bound; a large seed adds none twice.
+        if self.pairs.contains_key(&kp.key_id) {
+            for machine in self.instances.values_mut() {
+                machine.key_ids.retain(|id| *id != kp.key_id);
+            }
+        }
+        for instance_id in std::mem::take(&mut kp.associated_instance_ids) {
+            let machine = self.instances.entry(instance_id.clone()).or_insert_with(|| {
+                Machine::new(Instance {
+                    instance_id,
+                    instance_state: InstanceState::Stopped,
+                    os_name: DEFAULT_OS_NAME.to_owned(),
+                })
+            });
+            if !machine.key_ids.contains(&kp.key_id) {
+                machine.key_ids.push(kp.key_id.clone());
+            }
+        }
         self.pairs.insert(kp.key_id.clone(), kp);
     }
 
-    pub(crate) fn get(&self, id: &str) -> Option<&KeyPair> {
-        self.pairs.get(id)
-    }
-
-    pub(crate) fn all(&self) -> Vec<KeyPair> {
-        self.pairs.values().cloned().collect()
-    }
-
-    /// Deletes `ids` all or nothing; returns the ids actually deleted.
-    pub(crate) fn delete(&mut self, ids: Option<&[String]>) -> Result<Vec<String>, ApiError> {
-        let ids = match ids {
-            Some(ids) if !ids.is_empty() => check_ids(ids)?,
-            _ => {
-                return Err(ApiError::new(
-                    "MissingParameter",
-                    "The request is missing the required parameter `KeyIds`.",
-                ))
-            }
-        };
-        let missing: Vec<&str> =
-            ids.iter().filter(|id| !self.pairs.contains_key(*id)).map(String::as_str).collect();
-        if !missing.is_empty() {
-            return Err(ApiError::new(
-                "InvalidKeyPairId.NotFound",
-                format!("The key pair ids [{}] do not exist.", missing.join(", ")),
-            ));
+    /// Applies every (dis)association whose delay is over at `now`.
+    pub(crate) fn settle(&mut self, now: Instant) {
+        if self.pending == 0 {
+            return;
         }
-        let bound: Vec<&str> =
-            ids.iter().filter(|id| self.pairs[*id].is_bound()).map(String::as_str).collect();
-        if !bound.is_empty() && self.bound_behavior == BoundBehavior::Error {
+        for machine in self.instances.values_mut() {
+            if machine.pending.as_ref().is_some_and(|p| p.due <= now) {
+                let Some(done) = machine.pending.take() else { continue };
+                // A key pair deleted in the meantime is not bound to anything.
+                machine.key_ids = done.key_ids.into_iter().filter(|id| self.pairs.contains_key(id)).collect();
+                machine.instance.instance_state = done.state;
+                if let Some(op) = &mut machine.latest {
+                    op.done = true;
+                }
+                self.pending -= 1;
+            }
+        }
+    }
+
+    /// Which instances use each key pair, as visible now.
+    fn bindings(&self) -> HashMap<&str, Vec<String>> {
+        let mut by_key: HashMap<&str, Vec<String>> = HashMap::new();
+        for (instance_id, machine) in &self.instances {
+            for key_id in &machine.key_ids {
+                by_key.entry(key_id).or_default().push(instance_id.clone());
+            }
+        }
+        by_key
+    }
+
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.pairs.contains_key(id)
+    }
+
+    /// The key pairs with their instances, by id.
+    pub(crate) fn all(&self) -> Vec<KeyPair> {
+        let bindings = self.bindings();
+        let with_instances = |kp: &KeyPair| KeyPair {
+            associated_instance_ids: bindings.get(kp.key_id.as_str()).cloned().unwrap_or_default(),
+            ..kp.clone()
+        };
+        self.pairs.values().map(with_instances).collect()
+    }
+
+    /// The instances, by id.
+    pub(crate) fn instances(&self) -> Vec<Instance> {
+        self.instances.values().map(|m| m.instance.clone()).collect()
+    }
+
+    /// DeleteKeyPairs, all or nothing; returns the ids actually deleted.
+    pub(crate) fn delete(&mut self, ids: Option<&[String]>) -> Result<Vec<String>, ApiError> {
+        let ids = KEY_IDS.list(ids, "KeyIds")?;
+        self.check_exist(&ids)?;
+        let bindings = self.bindings();
+        let is_bound = |id: &String| bindings.contains_key(id.as_str()) || self.pairs[id].is_bound();
+        let bound: Vec<&str> = ids.iter().filter(|id| is_bound(id)).map(String::as_str).collect();
+        if !bound.is_empty() && self.settings.bound_behavior == BoundBehavior::Error {
             return Err(ApiError::new(
                 "InvalidParameterValue.KeyPairNotSupported",
                 format!(
@@ -498,14 +487,26 @@ impl Store {
                 ),
             ));
         }
-        let deleted: Vec<String> = ids.into_iter().filter(|id| !self.pairs[id].is_bound()).collect();
+        let deleted: Vec<String> = ids.into_iter().filter(|id| !is_bound(id)).collect();
         for id in &deleted {
             self.pairs.remove(id);
         }
         Ok(deleted)
     }
 
-    /// Answers DescribeKeyPairs: the total count and the `KeyPairSet` page.
+    fn check_exist(&self, ids: &[String]) -> Result<(), ApiError> {
+        let missing: Vec<&str> =
+            ids.iter().filter(|id| !self.pairs.contains_key(*id)).map(String::as_str).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            "InvalidKeyPairId.NotFound",
+            format!("The key pair ids [{}] do not exist.", missing.join(", ")),
+        ))
+    }
+
+    /// DescribeKeyPairs: the total count and the `KeyPairSet` page.
     pub(crate) fn describe(&self, q: &Params) -> Result<(usize, Vec<Value>), ApiError> {
         if q.key_ids.is_some() && q.filters.is_some() {
             return Err(ApiError::new(
@@ -513,43 +514,369 @@ impl Store {
                 "KeyIds and Filters cannot be specified at the same time.",
             ));
         }
-        let offset = q.offset.unwrap_or(0);
-        if offset < 0 {
-            return Err(ApiError::new(
-                "InvalidParameterValueOffset",
-                format!("Offset {offset} is negative."),
-            ));
-        }
-        let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::new(
-                "InvalidParameterValueLimit",
-                format!("Limit {limit} is not from 1 to {MAX_LIMIT}."),
-            ));
-        }
+        let (offset, limit) = page(q)?;
         let matching: Vec<&KeyPair> = match (&q.key_ids, &q.filters) {
             (Some(ids), _) => {
-                let ids = check_ids(ids)?;
+                let ids = KEY_IDS.list(Some(ids), "KeyIds")?;
                 ids.iter().filter_map(|id| self.pairs.get(id)).collect()
             }
             (None, Some(filters)) => {
-                let checks = filters.iter().map(compile_filter).collect::<Result<Vec<_>, _>>()?;
+                let checks = filters.iter().map(key_pair_filter).collect::<Result<Vec<_>, _>>()?;
                 self.pairs.values().filter(|kp| checks.iter().all(|check| check(kp))).collect()
             }
             (None, None) => self.pairs.values().collect(),
         };
-        let page = matching.iter().skip(offset as usize).take(limit as usize).map(|kp| kp.to_api()).collect();
+        let bindings = self.bindings();
+        let page = matching
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|kp| kp.to_api(bindings.get(kp.key_id.as_str()).map_or(&[][..], Vec::as_slice)))
+            .collect();
+        Ok((matching.len(), page))
+    }
+
+    /// CreateKeyPair: the new key pair as the API returns it, `PrivateKey` included (it is
+    /// kept nowhere).
+    pub(crate) fn create(
+        &mut self,
+        q: &Params,
+        created_time: String,
+    ) -> Result<Map<String, Value>, ApiError> {
+        let kp = self.new_key_pair(q, None, created_time)?;
+        let (public_key, private_key) = keys::generate(&mut self.rng, &kp.key_name);
+        let kp = KeyPair { public_key, ..kp };
+        let mut shown = kp.to_api(&[]);
+        shown["PrivateKey"] = Value::String(private_key);
+        self.insert(kp);
+        let mut response = Map::new();
+        response.insert("KeyPair".into(), shown);
+        Ok(response)
+    }
+
+    /// ImportKeyPair: the new key pair's id.
+    pub(crate) fn import(&mut self, q: &Params, created_time: String) -> Result<String, ApiError> {
+        let public_key = q.public_key.as_deref().ok_or_else(|| missing("PublicKey"))?.trim();
+        if let Some(why) = keys::public_key_problem(public_key) {
+            return Err(ApiError::new(
+                "InvalidPublicKey.Malformed",
+                format!("The public key is malformed: {why}."),
+            ));
+        }
+        let kp = self.new_key_pair(q, Some(public_key), created_time)?;
+        let key_id = kp.key_id.clone();
+        self.insert(kp);
+        Ok(key_id)
+    }
+
+    /// The checks CreateKeyPair and ImportKeyPair share, in the order the API applies them,
+    /// and the key pair they would add.
+    fn new_key_pair(
+        &mut self,
+        q: &Params,
+        public_key: Option<&str>,
+        created_time: String,
+    ) -> Result<KeyPair, ApiError> {
+        let key_name = q.key_name.as_deref().ok_or_else(|| missing("KeyName"))?;
+        let project_id = q.project_id.ok_or_else(|| missing("ProjectId"))?;
+        check_key_name(key_name)?;
+        if project_id < 0 {
+            return Err(ApiError::new(
+                "InvalidProjectId.NotFound",
+                format!("There is no project {project_id}."),
+            ));
+        }
+        let tags = tags(q.tag_specification.as_deref().unwrap_or_default())?;
+        self.check_name_free(key_name, None)?;
+        if let Some(public_key) = public_key {
+            let identity = keys::public_key_identity(public_key);
+            if let Some(other) =
+                self.pairs.values().find(|kp| keys::public_key_identity(&kp.public_key) == identity)
+            {
+                return Err(ApiError::new(
+                    "InvalidPublicKey.Duplicate",
+                    format!("The public key is already imported as {}.", other.key_id),
+                ));
+            }
+        }
+        if self.pairs.len() >= self.settings.key_quota {
+            return Err(ApiError::new(
+                "InvalidKeyPair.LimitExceeded",
+                format!("The account has {} key pairs, the most it may have.", self.settings.key_quota),
+            ));
+        }
+        let key_id = loop {
+            const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+            let bits = self.rng.next_u64();
+            let suffix: String =
+                (0..8).map(|i| char::from(DIGITS[(bits >> (i * 6)) as usize % 36])).collect();
+            let id = format!("{}{suffix}", KEY_IDS.prefix);
+            if !self.pairs.contains_key(&id) {
+                break id;
+            }
+        };
+        Ok(KeyPair {
+            key_id,
+            key_name: key_name.to_owned(),
+            project_id,
+            description: String::new(),
+            public_key: public_key.unwrap_or_default().to_owned(),
+            associated_instance_ids: Vec::new(),
+            associated_image_ids: Vec::new(),
+            created_time,
+            tags,
+        })
+    }
+
+    fn check_name_free(&self, name: &str, except: Option<&str>) -> Result<(), ApiError> {
+        match self.pairs.values().find(|kp| kp.key_name == name && Some(kp.key_id.as_str()) != except) {
+            Some(other) => Err(ApiError::new(
+                "InvalidKeyPairName.Duplicate",
+                format!("The key pair name {} is used by {}.", quoted(name, 32), other.key_id),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// ModifyKeyPairAttribute.
+    pub(crate) fn modify(&mut self, q: &Params) -> Result<(), ApiError> {
+        let key_id = KEY_IDS.list(q.key_id.as_ref().map(std::slice::from_ref), "KeyId")?.remove(0);
+        self.check_exist(std::slice::from_ref(&key_id))?;
+        if q.key_name.is_none() && q.description.is_none() {
+            return Err(ApiError::new("MissingParameter", "Give KeyName, Description or both."));
+        }
+        if let Some(name) = &q.key_name {
+            check_key_name(name)?;
+            self.check_name_free(name, Some(&key_id))?;
+        }
+        if let Some(description) = &q.description {
+            let length = description.chars().count();
+            if length > MAX_DESCRIPTION {
+                return Err(ApiError::new(
+                    "InvalidParameterValue.TooLong",
+                    format!("A description has at most {MAX_DESCRIPTION} characters, this one {length}."),
+                ));
+            }
+        }
+        let kp = self.pairs.get_mut(&key_id).expect("checked to exist");
+        if let Some(name) = &q.key_name {
+            kp.key_name.clone_from(name);
+        }
+        if let Some(description) = &q.description {
+            kp.description.clone_from(description);
+        }
+        Ok(())
+    }
+
+    /// The checks AssociateInstancesKeyPairs and DisassociateInstancesKeyPairs share.
+    fn binding(&self, q: &Params) -> Result<Binding, ApiError> {
+        let instance_ids = INSTANCE_IDS.list(q.instance_ids.as_deref(), "InstanceIds")?;
+        let key_ids = KEY_IDS.list(q.key_ids.as_deref(), "KeyIds")?;
+        self.check_exist(&key_ids)?;
+        let unknown: Vec<&str> =
+            instance_ids.iter().filter(|id| !self.instances.contains_key(*id)).map(String::as_str).collect();
+        if !unknown.is_empty() {
+            return Err(ApiError::new(
+                "InvalidInstanceId.NotFound",
+                format!("The instances [{}] do not exist.", unknown.join(", ")),
+            ));
+        }
+        let force_stop = q.force_stop.unwrap_or(false);
+        let machines: Vec<&Machine> = instance_ids.iter().map(|id| &self.instances[id]).collect();
+        let refuse = |code: &'static str, why: &str, which: &dyn Fn(&Machine) -> bool| {
+            let ids: Vec<&str> =
+                machines.iter().filter(|m| which(m)).map(|m| m.instance.instance_id.as_str()).collect();
+            if ids.is_empty() {
+                return Ok(());
+            }
+            Err(ApiError::new(code, format!("The instances [{}] {why}.", ids.join(", "))))
+        };
+        refuse("UnsupportedOperation.InstanceOsWindows", "run Windows, which takes no key pairs", &|m| {
+            m.instance.is_windows()
+        })?;
+        refuse(
+            "OperationDenied.InstanceOperationInProgress",
+            "have an operation in progress; wait for LatestOperationState SUCCESS",
+            &|m| m.pending.is_some(),
+        )?;
+        refuse(
+            "UnsupportedOperation.InstanceStateRunning",
+            "are RUNNING; stop them first or set ForceStop",
+            &|m| m.instance.instance_state == InstanceState::Running && !force_stop,
+        )?;
+        Ok(Binding { instance_ids, key_ids, force_stop })
+    }
+
+    /// AssociateInstancesKeyPairs: each instance will use exactly these key pairs (its others
+    /// become invalid, as the API says).
+    pub(crate) fn associate(&mut self, q: &Params, now: Instant, request_id: &str) -> Result<(), ApiError> {
+        let binding = self.binding(q)?;
+        let keys = binding.key_ids.clone();
+        self.start_binding(binding, "AssociateInstancesKeyPairs", now, request_id, |_| keys.clone());
+        Ok(())
+    }
+
+    /// DisassociateInstancesKeyPairs: each instance stops using these key pairs (one it does
+    /// not use is left as it is).
+    pub(crate) fn disassociate(
+        &mut self,
+        q: &Params,
+        now: Instant,
+        request_id: &str,
+    ) -> Result<(), ApiError> {
+        let binding = self.binding(q)?;
+        let keys = binding.key_ids.clone();
+        self.start_binding(binding, "DisassociateInstancesKeyPairs", now, request_id, |current| {
+            current.iter().filter(|id| !keys.contains(id)).cloned().collect()
+        });
+        Ok(())
+    }
+
+    /// Starts the checked `binding` on every instance: a RUNNING one is stopped at once (it
+    /// had ForceStop); the new key pairs, and the state after a forced stop, show after the
+    /// delay.
+    fn start_binding(
+        &mut self,
+        binding: Binding,
+        action: &'static str,
+        now: Instant,
+        request_id: &str,
+        key_ids_after: impl Fn(&[String]) -> Vec<String>,
+    ) {
+        let due = now + self.settings.async_delay;
+        for id in &binding.instance_ids {
+            let machine = self.instances.get_mut(id).expect("checked to exist");
+            let was_running = machine.instance.instance_state == InstanceState::Running;
+            let state = if was_running && binding.force_stop && self.settings.force_stop_restarts {
+                InstanceState::Running
+            } else {
+                InstanceState::Stopped
+            };
+            machine.instance.instance_state = InstanceState::Stopped;
+            machine.pending = Some(Pending { due, key_ids: key_ids_after(&machine.key_ids), state });
+            machine.latest = Some(Operation { action, request_id: request_id.to_owned(), done: false });
+            self.pending += 1;
+        }
+    }
+
+    /// DescribeInstances: the total count and the `InstanceSet` page.
+    pub(crate) fn describe_instances(&self, q: &Params) -> Result<(usize, Vec<Value>), ApiError> {
+        if q.instance_ids.is_some() && q.filters.is_some() {
+            return Err(ApiError::new(
+                "InvalidParameter",
+                "InstanceIds and Filters cannot be specified at the same time.",
+            ));
+        }
+        let (offset, limit) = page(q)?;
+        let matching: Vec<&Machine> = match (&q.instance_ids, &q.filters) {
+            (Some(ids), _) => {
+                let ids = INSTANCE_IDS.list(Some(ids), "InstanceIds")?;
+                ids.iter().filter_map(|id| self.instances.get(id)).collect()
+            }
+            (None, Some(filters)) => {
+                let checks = filters.iter().map(instance_filter).collect::<Result<Vec<_>, _>>()?;
+                self.instances.values().filter(|m| checks.iter().all(|check| check(&m.instance))).collect()
+            }
+            (None, None) => self.instances.values().collect(),
+        };
+        let page = matching.iter().skip(offset).take(limit).map(|m| m.to_api()).collect();
         Ok((matching.len(), page))
     }
 }
 
-type FilterCheck = Box<dyn Fn(&KeyPair) -> bool>;
+/// The page `Offset` and `Limit` ask for.
+fn page(q: &Params) -> Result<(usize, usize), ApiError> {
+    let offset = q.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(ApiError::new("InvalidParameterValueOffset", format!("Offset {offset} is negative.")));
+    }
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::new(
+            "InvalidParameterValueLimit",
+            format!("Limit {limit} is not from 1 to {MAX_LIMIT}."),
+        ));
+    }
+    Ok((usize::try_from(offset).unwrap_or(usize::MAX), limit as usize))
+}
 
-fn compile_filter(filter: &Filter) -> Result<FilterCheck, ApiError> {
+/// A key pair name is 1 to 25 of letters, digits and underscore.
+fn check_key_name(name: &str) -> Result<(), ApiError> {
+    if name.is_empty() {
+        return Err(ApiError::new("InvalidKeyPairNameEmpty", "The key pair name is empty."));
+    }
+    if name.chars().count() > MAX_KEY_NAME {
+        return Err(ApiError::new(
+            "InvalidKeyPairNameTooLong",
+            format!("A key pair name has at most {MAX_KEY_NAME} characters."),
+        ));
+    }
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(ApiError::new(
+            "InvalidKeyPairNameIncludeIllegalChar",
+            format!(
+                "The key pair name {} has characters other than letters, digits and _.",
+                quoted(name, 32)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The tags of a `TagSpecification` list: only `keypair` resources, each tag with a `Key` and a
+/// `Value`, no key twice.
+fn tags(specs: &[TagSpec]) -> Result<Vec<Tag>, ApiError> {
+    let mut tags: Vec<Tag> = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        match spec.resource_type.as_deref() {
+            None => return Err(missing(&format!("TagSpecification.{i}.ResourceType"))),
+            Some("keypair") => {}
+            Some(other) => {
+                return Err(ApiError::new(
+                    "InvalidParameterValue",
+                    format!(
+                        "TagSpecification.{i}.ResourceType is {}; a key pair takes \"keypair\".",
+                        quoted(other, 32)
+                    ),
+                ))
+            }
+        }
+        for (j, tag) in spec.tags.iter().enumerate() {
+            let (Some(key), Some(value)) = (&tag.key, &tag.value) else {
+                let part = if tag.key.is_none() { "Key" } else { "Value" };
+                return Err(missing(&format!("TagSpecification.{i}.Tags.{j}.{part}")));
+            };
+            if key.is_empty() {
+                return Err(ApiError::new("InvalidParameterValue", "A tag key is empty."));
+            }
+            if tags.iter().any(|t| t.key == *key) {
+                return Err(ApiError::new(
+                    "InvalidParameterValue.DuplicateTags",
+                    format!("The tag key {} is given twice.", quoted(key, 32)),
+                ));
+            }
+            tags.push(Tag { key: key.clone(), value: value.clone() });
+        }
+    }
+    Ok(tags)
+}
+
+type Check<T> = Box<dyn Fn(&T) -> bool>;
+
+/// A DescribeKeyPairs filter: a key pair matches when its field named by the filter equals any
+/// of the values.
+fn key_pair_filter(filter: &Filter) -> Result<Check<KeyPair>, ApiError> {
     let values = filter.values.clone();
-    match filter.name.as_str() {
+    let name = filter.name.as_str();
+    if let Some(tag_key) = name.strip_prefix("tag:").filter(|key| !key.is_empty()) {
+        let tag_key = tag_key.to_owned();
+        return Ok(Box::new(move |kp| kp.tags.iter().any(|t| t.key == tag_key && values.contains(&t.value))));
+    }
+    match name {
         "key-id" => Ok(Box::new(move |kp| values.contains(&kp.key_id))),
         "key-name" => Ok(Box::new(move |kp| values.contains(&kp.key_name))),
+        "tag-key" => Ok(Box::new(move |kp| kp.tags.iter().any(|t| values.contains(&t.key)))),
+        "tag-value" => Ok(Box::new(move |kp| kp.tags.iter().any(|t| values.contains(&t.value)))),
         "project-id" => {
             let projects =
                 values.iter().map(|v| v.parse::<i64>()).collect::<Result<Vec<_>, _>>().map_err(|_| {
@@ -559,35 +886,55 @@ fn compile_filter(filter: &Filter) -> Result<FilterCheck, ApiError> {
         }
         other => Err(ApiError::new(
             "InvalidFilter",
-            format!("Filter {other:?} is not supported; use key-id, key-name or project-id."),
+            format!(
+                "Filter {} is not supported; use key-id, key-name, project-id, tag-key, tag-value or tag:<key>.",
+                quoted(other, 32)
+            ),
         )),
     }
 }
 
-/// Checks the count and format of ids; returns them in order, repeats removed.
-fn check_ids(ids: &[String]) -> Result<Vec<String>, ApiError> {
-    if ids.len() > MAX_IDS {
-        return Err(ApiError::new(
-            "InvalidParameterValue.LimitExceeded",
-            format!("At most {MAX_IDS} key pair ids per request, got {}.", ids.len()),
-        ));
+/// A DescribeInstances filter; only `instance-id` and `instance-state` are emulated.
+fn instance_filter(filter: &Filter) -> Result<Check<Instance>, ApiError> {
+    let values = filter.values.clone();
+    match filter.name.as_str() {
+        "instance-id" => Ok(Box::new(move |i| values.contains(&i.instance_id))),
+        "instance-state" => Ok(Box::new(move |i| values.iter().any(|v| v == i.instance_state.as_str()))),
+        other => Err(ApiError::new(
+            "InvalidFilter",
+            format!("Filter {} is not emulated; use instance-id or instance-state.", quoted(other, 32)),
+        )),
     }
-    let malformed: Vec<&str> =
-        ids.iter().filter(|id| key_id_problem(id).is_some()).map(String::as_str).collect();
-    if !malformed.is_empty() {
-        let shown: Vec<String> = malformed.iter().map(|id| quoted(id, 32)).collect();
-        return Err(ApiError::new(
-            "InvalidKeyPairId.Malformed",
-            format!("Malformed key pair ids [{}]; an id is skey- and 8 of [0-9a-z].", shown.join(", ")),
-        ));
-    }
-    let mut seen = HashSet::with_capacity(ids.len());
-    Ok(ids.iter().filter(|id| seen.insert(id.as_str())).cloned().collect())
+}
+
+/// Text from outside, quoted for a message: control characters escaped, at most `max`
+/// characters.
+pub(crate) fn quoted(text: &str, max: usize) -> String {
+    format!("{:?}", text.chars().take(max).collect::<String>())
+}
+
+/// `timestamp` as the API writes times, `YYYY-MM-DDThh:mm:ssZ` in UTC.
+pub(crate) fn iso_time(timestamp: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(timestamp).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::TagParam;
+
+    const DELAY: Duration = Duration::from_secs(1);
+    const ED25519: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host";
 
     fn kp(id: &str) -> KeyPair {
         KeyPair::new(id).unwrap()
@@ -599,6 +946,10 @@ mod tests {
 
     fn image_bound(id: &str) -> KeyPair {
         KeyPair { associated_image_ids: vec!["img-00000001".into()], ..kp(id) }
+    }
+
+    fn instance(id: &str, state: InstanceState, os_name: &str) -> Instance {
+        Instance { instance_state: state, os_name: os_name.into(), ..Instance::new(id).unwrap() }
     }
 
     fn ids(list: &[&str]) -> Vec<String> {
@@ -613,16 +964,22 @@ mod tests {
         result.expect_err("an error").code
     }
 
+    fn settings(bound_behavior: BoundBehavior) -> Settings {
+        Settings { bound_behavior, key_quota: 100, async_delay: DELAY, force_stop_restarts: false }
+    }
+
+    fn with(pairs: Vec<KeyPair>, instances: Vec<Instance>, settings: Settings) -> Store {
+        Store::new(pairs, instances, settings, 1)
+    }
+
     fn store(bound_behavior: BoundBehavior) -> Store {
-        Store::new(
-            vec![
-                kp("skey-aaaaaaaa"),
-                kp("skey-bbbbbbbb"),
-                bound("skey-cccccccc"),
-                image_bound("skey-dddddddd"),
-            ],
-            bound_behavior,
-        )
+        let pairs = vec![
+            kp("skey-aaaaaaaa"),
+            kp("skey-bbbbbbbb"),
+            bound("skey-cccccccc"),
+            image_bound("skey-dddddddd"),
+        ];
+        with(pairs, Vec::new(), settings(bound_behavior))
     }
 
     #[test]
@@ -694,7 +1051,8 @@ mod tests {
 
     #[test]
     fn describe_pages_with_offset_and_limit_and_counts_everything() {
-        let s = Store::new((0..45).map(|i| kp(&format!("skey-{i:08}"))).collect(), BoundBehavior::Error);
+        let pairs = (0..45).map(|i| kp(&format!("skey-{i:08}"))).collect();
+        let s = with(pairs, Vec::new(), settings(BoundBehavior::Error));
         let (total, first) = described(&s, Params::default());
         assert_eq!((total, first.len(), first[0].as_str()), (45, 20, "skey-00000000"));
         let q = Params { offset: Some(40), limit: Some(100), ..Default::default() };
@@ -709,6 +1067,14 @@ mod tests {
         }
     }
 
+    fn filter(name: &str, values: &[&str]) -> Filter {
+        Filter { name: name.into(), values: ids(values) }
+    }
+
+    fn filtered(filters: Vec<Filter>) -> Params {
+        Params { filters: Some(filters), ..Default::default() }
+    }
+
     #[test]
     fn describe_filters_combine_with_and_and_values_with_or() {
         let mut a = kp("skey-aaaaaaaa");
@@ -716,158 +1082,461 @@ mod tests {
         let mut b = kp("skey-bbbbbbbb");
         b.key_name = "shared".into();
         b.project_id = 7;
-        let s = Store::new(vec![a, b, kp("skey-cccccccc")], BoundBehavior::Error);
-        let filter = |name: &str, values: &[&str]| Filter { name: name.into(), values: ids(values) };
-        let q = |filters| Params { filters: Some(filters), ..Default::default() };
-        assert_eq!(described(&s, q(vec![filter("project-id", &["7"])])).0, 2);
+        let s = with(vec![a, b, kp("skey-cccccccc")], Vec::new(), settings(BoundBehavior::Error));
+        assert_eq!(described(&s, filtered(vec![filter("project-id", &["7"])])).0, 2);
         assert_eq!(
-            described(&s, q(vec![filter("project-id", &["7"]), filter("key-name", &["shared"])])).1,
+            described(&s, filtered(vec![filter("project-id", &["7"]), filter("key-name", &["shared"])])).1,
             ["skey-bbbbbbbb"]
         );
-        assert_eq!(described(&s, q(vec![filter("key-id", &["skey-cccccccc", "skey-aaaaaaaa"])])).0, 2);
-        assert_eq!(code(s.describe(&q(vec![filter("zone", &["x"])]))), "InvalidFilter");
-        assert_eq!(code(s.describe(&q(vec![filter("project-id", &["x"])]))), "InvalidParameterValue");
+        assert_eq!(described(&s, filtered(vec![filter("key-id", &["skey-cccccccc", "skey-aaaaaaaa"])])).0, 2);
+        assert_eq!(code(s.describe(&filtered(vec![filter("zone", &["x"])]))), "InvalidFilter");
+        assert_eq!(code(s.describe(&filtered(vec![filter("tag:", &["x"])]))), "InvalidFilter");
+        assert_eq!(code(s.describe(&filtered(vec![filter("project-id", &["x"])]))), "InvalidParameterValue");
         let both = Params { key_ids: Some(vec![]), filters: Some(vec![]), ..Default::default() };
         assert_eq!(code(s.describe(&both)), "InvalidParameter");
     }
 
     #[test]
-    fn describe_shows_the_documented_fields_but_not_image_bindings() {
+    fn tag_filters_match_tag_keys_values_and_key_value_pairs() {
+        let tag = |key: &str, value: &str| Tag { key: key.into(), value: value.into() };
+        let a = KeyPair { tags: vec![tag("team", "web"), tag("env", "ci")], ..kp("skey-aaaaaaaa") };
+        let b = KeyPair { tags: vec![tag("team", "db")], ..kp("skey-bbbbbbbb") };
+        let c = KeyPair { tags: vec![tag("owner", "web")], ..kp("skey-cccccccc") };
+        let s = with(vec![a, b, c, kp("skey-dddddddd")], Vec::new(), settings(BoundBehavior::Error));
+        let found = |filters| described(&s, filtered(filters)).1;
+        assert_eq!(found(vec![filter("tag-key", &["team"])]), ["skey-aaaaaaaa", "skey-bbbbbbbb"]);
+        assert_eq!(found(vec![filter("tag-key", &["env", "owner"])]), ["skey-aaaaaaaa", "skey-cccccccc"]);
+        assert_eq!(found(vec![filter("tag-value", &["web"])]), ["skey-aaaaaaaa", "skey-cccccccc"]);
+        assert_eq!(found(vec![filter("tag:team", &["web", "db"])]), ["skey-aaaaaaaa", "skey-bbbbbbbb"]);
+        assert_eq!(found(vec![filter("tag:team", &["web"])]), ["skey-aaaaaaaa"]);
+        assert_eq!(
+            found(vec![filter("tag:owner", &["db"])]),
+            Vec::<String>::new(),
+            "key and value on one tag"
+        );
+        assert_eq!(
+            found(vec![filter("tag:team", &["web", "db"]), filter("tag-key", &["env"])]),
+            ["skey-aaaaaaaa"]
+        );
+    }
+
+    #[test]
+    fn describe_shows_the_documented_fields_but_not_image_bindings_nor_a_private_key() {
         let s = store(BoundBehavior::Error);
         let (_, page) = s.describe(&Params::default()).unwrap();
-        let mut fields: Vec<&String> = page[2].as_object().unwrap().keys().collect();
-        fields.sort();
-        assert_eq!(
-            fields,
-            [
-                "AssociatedInstanceIds",
-                "CreatedTime",
-                "Description",
-                "KeyId",
-                "KeyName",
-                "PrivateKey",
-                "ProjectId",
-                "PublicKey",
-                "Tags"
-            ]
-        );
+        for shown in &page {
+            let mut fields: Vec<&String> = shown.as_object().unwrap().keys().collect();
+            fields.sort();
+            assert_eq!(
+                fields,
+                [
+                    "AssociatedInstanceIds",
+                    "CreatedTime",
+                    "Description",
+                    "KeyId",
+                    "KeyName",
+                    "ProjectId",
+                    "PublicKey",
+                    "Tags"
+                ]
+            );
+        }
         assert_eq!(page[2]["AssociatedInstanceIds"], json!(["ins-00000001"]));
+        assert_eq!(page[3]["AssociatedInstanceIds"], json!([]), "an image binding is not shown");
     }
 
     #[test]
-    fn seed_files_take_ids_objects_or_both() {
-        let pairs = parse_seed(
-            r#"["skey-aaaaaaaa", {"KeyId": "skey-bbbbbbbb", "KeyName": "n", "ProjectId": 3,
-                "AssociatedImageIds": ["img-1"], "Tags": [{"Key": "k", "Value": "v"}]}]"#,
+    fn seeded_bindings_live_on_instances_which_are_added_stopped_linux_when_missing() {
+        let windows = instance("ins-00000002", InstanceState::Running, "Windows Server 2019");
+        let two = KeyPair {
+            associated_instance_ids: ids(&["ins-00000002", "ins-00000001"]),
+            ..kp("skey-bbbbbbbb")
+        };
+        let s =
+            with(vec![bound("skey-aaaaaaaa"), two], vec![windows.clone()], settings(BoundBehavior::Error));
+        assert_eq!(
+            s.instances(),
+            [instance("ins-00000001", InstanceState::Stopped, DEFAULT_OS_NAME), windows]
+        );
+        let all = s.all();
+        assert_eq!(all[0].associated_instance_ids, ["ins-00000001"]);
+        assert_eq!(all[1].associated_instance_ids, ["ins-00000001", "ins-00000002"]);
+        let q = Params { instance_ids: Some(ids(&["ins-00000001"])), ..Default::default() };
+        let (_, page) = s.describe_instances(&q).unwrap();
+        assert_eq!(page[0]["LoginSettings"]["KeyIds"], json!(["skey-aaaaaaaa", "skey-bbbbbbbb"]));
+        assert_eq!(page[0]["LatestOperationState"], Value::Null, "no operation yet");
+    }
+
+    fn create(name: &str) -> Params {
+        Params { key_name: Some(name.into()), project_id: Some(0), ..Default::default() }
+    }
+
+    fn import(name: &str, public_key: &str) -> Params {
+        Params { public_key: Some(public_key.into()), ..create(name) }
+    }
+
+    fn tagged(q: Params, tags: &[(&str, Option<&str>)]) -> Params {
+        let tags =
+            tags.iter().map(|(k, v)| TagParam { key: Some((*k).into()), value: v.map(Into::into) }).collect();
+        Params { tag_specification: Some(vec![TagSpec { resource_type: Some("keypair".into()), tags }]), ..q }
+    }
+
+    #[test]
+    fn create_returns_the_private_key_once_and_lists_the_key_with_its_tags() {
+        let mut s = with(Vec::new(), Vec::new(), settings(BoundBehavior::Error));
+        let made = s
+            .create(&tagged(create("ci_1"), &[("team", Some("web"))]), "2025-01-02T03:04:05Z".into())
+            .unwrap();
+        let key = &made["KeyPair"];
+        let key_id = key["KeyId"].as_str().unwrap().to_owned();
+        assert_eq!(KEY_IDS.problem(&key_id), None, "{key_id}");
+        assert_eq!((key["KeyName"].as_str(), key["ProjectId"].as_i64()), (Some("ci_1"), Some(0)));
+        assert_eq!(key["CreatedTime"], "2025-01-02T03:04:05Z");
+        let armoured: String =
+            key["PrivateKey"].as_str().unwrap().lines().filter(|l| !l.starts_with("---")).collect();
+        let inner = keys::base64_decode(&armoured).unwrap();
+        assert!(String::from_utf8_lossy(&inner).contains("NOT A REAL PRIVATE KEY"));
+        assert_eq!(keys::public_key_problem(key["PublicKey"].as_str().unwrap()), None);
+        let (_, page) = s.describe(&filtered(vec![filter("tag:team", &["web"])])).unwrap();
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0]["KeyId"], key_id.as_str());
+        assert_eq!(page[0]["PublicKey"], key["PublicKey"]);
+        assert_eq!(page[0]["Tags"], json!([{"Key": "team", "Value": "web"}]));
+        assert!(page[0].get("PrivateKey").is_none(), "the private key is kept nowhere");
+        let other = s.create(&create("ci_2"), "2025-01-02T03:04:05Z".into()).unwrap();
+        assert_ne!(other["KeyPair"]["PrivateKey"], key["PrivateKey"]);
+        assert_ne!(other["KeyPair"]["KeyId"], key["KeyId"]);
+    }
+
+    #[test]
+    fn create_and_import_refuse_bad_names_missing_parameters_and_bad_tags() {
+        let mut s = with(vec![kp("skey-aaaaaaaa")], Vec::new(), settings(BoundBehavior::Error));
+        let t = || "2025-01-01T00:00:00Z".to_owned();
+        let name_25 = "a".repeat(25);
+        assert!(s.create(&create(&name_25), t()).is_ok(), "25 characters are allowed");
+        let no_project = Params { key_name: Some("x".into()), ..Default::default() };
+        let bad_type = Params {
+            tag_specification: Some(vec![TagSpec {
+                resource_type: Some("instance".into()),
+                tags: Vec::new(),
+            }]),
+            ..create("x")
+        };
+        let no_type = Params { tag_specification: Some(vec![TagSpec::default()]), ..create("x") };
+        for (q, expected) in [
+            (Params::default(), "MissingParameter"),
+            (no_project, "MissingParameter"),
+            (create(""), "InvalidKeyPairNameEmpty"),
+            (create(&"a".repeat(26)), "InvalidKeyPairNameTooLong"),
+            (create("web-1"), "InvalidKeyPairNameIncludeIllegalChar"),
+            (create("wéb"), "InvalidKeyPairNameIncludeIllegalChar"),
+            (create("key-aaaaaaaa"), "InvalidKeyPairNameIncludeIllegalChar"),
+            (create(&name_25), "InvalidKeyPairName.Duplicate"),
+            (Params { project_id: Some(-1), ..create("x") }, "InvalidProjectId.NotFound"),
+            (bad_type, "InvalidParameterValue"),
+            (no_type, "MissingParameter"),
+            (tagged(create("x"), &[("k", None)]), "MissingParameter"),
+            (tagged(create("x"), &[("", Some("v"))]), "InvalidParameterValue"),
+            (
+                tagged(create("x"), &[("k", Some("1")), ("k", Some("2"))]),
+                "InvalidParameterValue.DuplicateTags",
+            ),
+        ] {
+            assert_eq!(code(s.create(&q, t())), expected, "{q:?}");
+            let q = Params { public_key: Some(ED25519.into()), ..q };
+            assert_eq!(code(s.import(&q, t())), expected, "import {q:?}");
+        }
+        assert_eq!(code(s.import(&create("x"), t())), "MissingParameter", "no PublicKey");
+        assert_eq!(left(&s).len(), 2, "nothing refused was added");
+    }
+
+    #[test]
+    fn import_checks_the_public_key_and_refuses_one_imported_already() {
+        let mut s = with(Vec::new(), Vec::new(), settings(BoundBehavior::Error));
+        let t = || "2025-01-01T00:00:00Z".to_owned();
+        let key_id = s.import(&import("laptop", &format!("{ED25519}\n")), t()).unwrap();
+        let listed = s.all();
+        assert_eq!((listed[0].key_id.as_str(), listed[0].public_key.as_str()), (key_id.as_str(), ED25519));
+        let renamed = ED25519.replace("user@host", "other comment");
+        let err = s.import(&import("again", &renamed), t()).unwrap_err();
+        assert_eq!(
+            (err.code, err.message.contains(&key_id)),
+            ("InvalidPublicKey.Duplicate", true),
+            "{err:?}"
+        );
+        assert_eq!(code(s.import(&import("laptop", "ssh-rsa AAAA"), t())), "InvalidPublicKey.Malformed");
+        for bad in ["ssh-dss AAAAB3NzaC1kc3M=", "ssh-rsa AAAAC3NzaC1lZDI1NTE5", "two\nlines", "-----BEGIN"] {
+            assert_eq!(code(s.import(&import("other", bad), t())), "InvalidPublicKey.Malformed", "{bad}");
+        }
+        assert_eq!(left(&s), [key_id]);
+    }
+
+    #[test]
+    fn the_key_quota_refuses_one_more_key_pair() {
+        let quota = Settings { key_quota: 2, ..settings(BoundBehavior::Error) };
+        let mut s = with(vec![kp("skey-aaaaaaaa")], Vec::new(), quota);
+        let t = || "2025-01-01T00:00:00Z".to_owned();
+        s.create(&create("second"), t()).unwrap();
+        assert_eq!(code(s.create(&create("third"), t())), "InvalidKeyPair.LimitExceeded");
+        assert_eq!(code(s.import(&import("third", ED25519), t())), "InvalidKeyPair.LimitExceeded");
+        s.delete(Some(&ids(&["skey-aaaaaaaa"]))).unwrap();
+        assert!(s.import(&import("third", ED25519), t()).is_ok(), "a deleted key frees its place");
+    }
+
+    #[test]
+    fn modify_renames_and_describes_within_the_rules() {
+        let mut s =
+            with(vec![kp("skey-aaaaaaaa"), kp("skey-bbbbbbbb")], Vec::new(), settings(BoundBehavior::Error));
+        let modify = |name: Option<&str>, description: Option<&str>| Params {
+            key_id: Some("skey-aaaaaaaa".into()),
+            key_name: name.map(Into::into),
+            description: description.map(Into::into),
+            ..Default::default()
+        };
+        s.modify(&modify(Some("renamed"), Some(&"é".repeat(60)))).unwrap();
+        s.modify(&modify(Some("renamed"), None)).unwrap();
+        let a = &s.all()[0];
+        assert_eq!((a.key_name.as_str(), a.description.chars().count()), ("renamed", 60));
+        for (q, expected) in [
+            (modify(None, None), "MissingParameter"),
+            (Params { key_id: None, ..modify(Some("x"), None) }, "MissingParameter"),
+            (
+                Params { key_id: Some("skey-1".into()), ..modify(Some("x"), None) },
+                "InvalidKeyPairId.Malformed",
+            ),
+            (
+                Params { key_id: Some("skey-zzzzzzzz".into()), ..modify(Some("x"), None) },
+                "InvalidKeyPairId.NotFound",
+            ),
+            (modify(Some("key-bbbbbbbb"), None), "InvalidKeyPairNameIncludeIllegalChar"),
+            (modify(Some(&"b".repeat(26)), None), "InvalidKeyPairNameTooLong"),
+            (modify(None, Some(&"d".repeat(61))), "InvalidParameterValue.TooLong"),
+            (modify(Some("new"), Some(&"d".repeat(61))), "InvalidParameterValue.TooLong"),
+        ] {
+            assert_eq!(code(s.modify(&q)), expected, "{q:?}");
+        }
+        let mut b = s.all()[1].clone();
+        b.key_name = "taken".into();
+        s.insert(b);
+        assert_eq!(code(s.modify(&modify(Some("taken"), None))), "InvalidKeyPairName.Duplicate");
+        assert_eq!(s.all()[0].key_name, "renamed", "a refused modify changes nothing");
+    }
+
+    fn bind(instances: &[&str], keys: &[&str], force_stop: bool) -> Params {
+        Params {
+            instance_ids: Some(ids(instances)),
+            key_ids: Some(ids(keys)),
+            force_stop: force_stop.then_some(true),
+            ..Default::default()
+        }
+    }
+
+    fn bound_to(s: &Store, key_id: &str) -> Vec<String> {
+        s.all().into_iter().find(|kp| kp.key_id == key_id).unwrap().associated_instance_ids
+    }
+
+    fn operation(s: &Store, instance_id: &str) -> (String, Value, Value) {
+        let q = Params { instance_ids: Some(ids(&[instance_id])), ..Default::default() };
+        let shown = s.describe_instances(&q).unwrap().1.remove(0);
+        (
+            shown["InstanceState"].as_str().unwrap().to_owned(),
+            shown["LatestOperationState"].clone(),
+            shown["LoginSettings"]["KeyIds"].clone(),
+        )
+    }
+
+    #[test]
+    fn an_association_shows_and_blocks_deletion_only_after_the_delay() {
+        let stopped = instance("ins-00000001", InstanceState::Stopped, DEFAULT_OS_NAME);
+        let mut s = with(vec![kp("skey-aaaaaaaa")], vec![stopped], settings(BoundBehavior::Error));
+        let t0 = Instant::now();
+        s.associate(&bind(&["ins-00000001"], &["skey-aaaaaaaa"], false), t0, "rid-1").unwrap();
+        assert_eq!(operation(&s, "ins-00000001"), ("STOPPED".into(), json!("OPERATING"), json!([])));
+        s.settle(t0 + DELAY - Duration::from_millis(1));
+        assert!(bound_to(&s, "skey-aaaaaaaa").is_empty(), "not visible before the delay");
+        s.settle(t0 + DELAY);
+        assert_eq!(bound_to(&s, "skey-aaaaaaaa"), ["ins-00000001"]);
+        assert_eq!(
+            operation(&s, "ins-00000001"),
+            ("STOPPED".into(), json!("SUCCESS"), json!(["skey-aaaaaaaa"]))
+        );
+        let q = Params { instance_ids: Some(ids(&["ins-00000001"])), ..Default::default() };
+        let shown = &s.describe_instances(&q).unwrap().1[0];
+        assert_eq!(
+            (&shown["LatestOperation"], &shown["LatestOperationRequestId"]),
+            (&json!("AssociateInstancesKeyPairs"), &json!("rid-1"))
+        );
+
+        let t1 = t0 + DELAY * 2;
+        s.disassociate(&bind(&["ins-00000001"], &["skey-aaaaaaaa"], false), t1, "rid-2").unwrap();
+        s.settle(t1 + DELAY / 2);
+        assert_eq!(
+            code(s.delete(Some(&ids(&["skey-aaaaaaaa"])))),
+            "InvalidParameterValue.KeyPairNotSupported"
+        );
+        assert_eq!(bound_to(&s, "skey-aaaaaaaa"), ["ins-00000001"], "still visibly bound");
+        s.settle(t1 + DELAY);
+        assert!(bound_to(&s, "skey-aaaaaaaa").is_empty());
+        assert_eq!(s.delete(Some(&ids(&["skey-aaaaaaaa"]))).unwrap(), ["skey-aaaaaaaa"]);
+    }
+
+    #[test]
+    fn a_key_pair_deleted_while_its_association_is_pending_is_bound_to_nothing() {
+        let mut s =
+            with(vec![kp("skey-aaaaaaaa"), kp("skey-bbbbbbbb")], Vec::new(), settings(BoundBehavior::Error));
+        s.insert(bound("skey-cccccccc"));
+        let t0 = Instant::now();
+        s.associate(&bind(&["ins-00000001"], &["skey-aaaaaaaa", "skey-bbbbbbbb"], false), t0, "r").unwrap();
+        s.delete(Some(&ids(&["skey-aaaaaaaa"]))).unwrap();
+        s.settle(t0 + DELAY);
+        assert_eq!(operation(&s, "ins-00000001").2, json!(["skey-bbbbbbbb"]));
+    }
+
+    #[test]
+    fn associating_replaces_the_instances_other_key_pairs_and_disassociating_removes_only_those_named() {
+        let pairs = vec![bound("skey-aaaaaaaa"), bound("skey-bbbbbbbb"), kp("skey-cccccccc")];
+        let mut s = with(pairs, Vec::new(), settings(BoundBehavior::Error));
+        let t0 = Instant::now();
+        s.associate(&bind(&["ins-00000001"], &["skey-cccccccc"], false), t0, "r").unwrap();
+        s.settle(t0 + DELAY);
+        assert_eq!(operation(&s, "ins-00000001").2, json!(["skey-cccccccc"]), "the old keys become invalid");
+        assert!(bound_to(&s, "skey-aaaaaaaa").is_empty() && bound_to(&s, "skey-bbbbbbbb").is_empty());
+
+        s.associate(&bind(&["ins-00000001"], &["skey-aaaaaaaa", "skey-bbbbbbbb"], false), t0 + DELAY, "r")
+            .unwrap();
+        s.settle(t0 + DELAY * 2);
+        s.disassociate(
+            &bind(&["ins-00000001"], &["skey-aaaaaaaa", "skey-cccccccc"], false),
+            t0 + DELAY * 2,
+            "r",
         )
         .unwrap();
-        assert_eq!(pairs[0], kp("skey-aaaaaaaa"));
-        assert_eq!((pairs[1].key_name.as_str(), pairs[1].project_id, pairs[1].is_bound()), ("n", 3, true));
-        assert_eq!(pairs[1].created_time, DEFAULT_CREATED_TIME);
-        assert!(parse_seed("[]").unwrap().is_empty());
-    }
-
-    fn seed_error(seed: &str) -> String {
-        match parse_seed(seed) {
-            Err(InputError(why)) => why,
-            other => panic!("{seed}: {other:?}"),
-        }
+        s.settle(t0 + DELAY * 3);
+        assert_eq!(
+            operation(&s, "ins-00000001").2,
+            json!(["skey-bbbbbbbb"]),
+            "a key it did not use is left alone"
+        );
     }
 
     #[test]
-    fn seed_errors_name_the_entry_its_id_and_the_field() {
-        let id = r#""KeyId": "skey-bbbbbbbb""#;
-        for (seed, expected) in [
-            (r#"["skey-aaaaaaaa", 7]"#.to_owned(), "entry 1: expected a key pair id or an object, got the number 7"),
-            (r#"[[1, [2]]]"#.into(), "entry 0: expected a key pair id or an object, got an array"),
-            (r#"[null]"#.into(), "entry 0: expected a key pair id or an object, got null"),
+    fn running_windows_unknown_busy_and_malformed_instances_are_refused_and_nothing_changes() {
+        let instances = vec![
+            instance("ins-00000001", InstanceState::Stopped, DEFAULT_OS_NAME),
+            instance("ins-00000002", InstanceState::Running, "Ubuntu Server 22.04 LTS 64位"),
+            instance("ins-00000003", InstanceState::Stopped, "Windows Server 2022 数据中心版 64位中文版"),
+            instance("ins-00000004", InstanceState::Stopped, DEFAULT_OS_NAME),
+        ];
+        let mut s = with(vec![kp("skey-aaaaaaaa")], instances, settings(BoundBehavior::Error));
+        let t0 = Instant::now();
+        s.associate(&bind(&["ins-00000004"], &["skey-aaaaaaaa"], false), t0, "r").unwrap();
+        let hundred_and_one: Vec<String> = (0..101).map(|i| format!("ins-{i:08}")).collect();
+        let many = Params { instance_ids: Some(hundred_and_one), ..bind(&[], &["skey-aaaaaaaa"], false) };
+        for (q, expected) in [
+            (bind(&["ins-00000002"], &["skey-aaaaaaaa"], false), "UnsupportedOperation.InstanceStateRunning"),
             (
-                r#"["skey-1122"]"#.into(),
-                r#"entry 0: invalid key pair id "skey-1122": a key pair id is "skey-" and 8 characters"#,
-            ),
-            (r#"["a", {"KeyName": "no id"}]"#.into(), r#"entry 0: invalid key pair id "a": a key pair id starts with "skey-""#),
-            (r#"[{"KeyName": "no id"}]"#.into(), "entry 0: KeyId: missing; every object needs one"),
-            (r#"[{"KeyId": 5}]"#.into(), "entry 0: KeyId: expected a string, got the number 5"),
-            (
-                r#"[{"KeyId": "skey-AAAAAAAA"}]"#.into(),
-                r#"entry 0: KeyId: invalid key pair id "skey-AAAAAAAA": after "skey-" only 0-9 and a-z are allowed"#,
-            ),
-            (
-                r#"["skey-aaaaaaaa", "skey-cccccccc", {"KeyId": "skey-aaaaaaaa"}]"#.into(),
-                "entry 2 (skey-aaaaaaaa): KeyId: listed already as entry 0",
+                bind(&["ins-00000001", "ins-00000003"], &["skey-aaaaaaaa"], true),
+                "UnsupportedOperation.InstanceOsWindows",
             ),
             (
-                format!(r#"[{{"KeyName": "web", {id}, "KeyId": "skey-cccccccc"}}]"#),
-                "entry 0 (skey-bbbbbbbb): KeyId: given twice",
+                bind(&["ins-00000001", "ins-0000000z"], &["skey-aaaaaaaa"], false),
+                "InvalidInstanceId.NotFound",
             ),
-            (format!(r#"[{{{id}, "KeyName": 5}}]"#), "entry 0 (skey-bbbbbbbb): KeyName: expected a string, got the number 5"),
+            (bind(&["ins-00000001", "ins-1"], &["skey-aaaaaaaa"], false), "InvalidInstanceId.Malformed"),
+            (bind(&["ins-00000001"], &["skey-zzzzzzzz"], false), "InvalidKeyPairId.NotFound"),
+            (bind(&["ins-00000001"], &["skey-1"], false), "InvalidKeyPairId.Malformed"),
             (
-                format!(r#"[{{{id}, "ProjectId": "7"}}]"#),
-                "entry 0 (skey-bbbbbbbb): ProjectId: expected a 64-bit integer, got a string",
+                bind(&["ins-00000004"], &["skey-aaaaaaaa"], false),
+                "OperationDenied.InstanceOperationInProgress",
             ),
-            (
-                format!(r#"[{{{id}, "ProjectId": 1.5}}]"#),
-                "entry 0 (skey-bbbbbbbb): ProjectId: expected a 64-bit integer, got the number 1.5",
-            ),
-            (format!(r#"[{{{id}, "Description": null}}]"#), "entry 0 (skey-bbbbbbbb): Description: expected a string, got null"),
-            (format!(r#"[{{{id}, "PublicKey": []}}]"#), "entry 0 (skey-bbbbbbbb): PublicKey: expected a string, got an array"),
-            (format!(r#"[{{{id}, "CreatedTime": {{}}}}]"#), "entry 0 (skey-bbbbbbbb): CreatedTime: expected a string, got an object"),
-            (
-                format!(r#"["skey-aaaaaaaa", "skey-cccccccc", "skey-dddddddd", {{"AssociatedInstanceIds": "ins-1", {id}}}]"#),
-                "entry 3 (skey-bbbbbbbb): AssociatedInstanceIds: expected an array of strings, got a string",
-            ),
-            (
-                format!(r#"[{{{id}, "AssociatedImageIds": ["img-1", 7]}}]"#),
-                "entry 0 (skey-bbbbbbbb): AssociatedImageIds[1]: expected a string, got the number 7",
-            ),
-            (
-                format!(r#"[{{{id}, "Tags": {{"Key": "k"}}}}]"#),
-                r#"entry 0 (skey-bbbbbbbb): Tags: expected an array of {"Key": …, "Value": …} objects, got an object"#,
-            ),
-            (
-                format!(r#"[{{{id}, "Tags": [{{"Key": "k", "Value": "v"}}, "k=v"]}}]"#),
-                "entry 0 (skey-bbbbbbbb): Tags[1]: expected an object with Key and Value, got a string",
-            ),
-            (format!(r#"[{{{id}, "Tags": [{{"Key": "k"}}]}}]"#), "entry 0 (skey-bbbbbbbb): Tags[0].Value: missing"),
-            (
-                format!(r#"[{{{id}, "Tags": [{{"Key": 1, "Value": "v"}}]}}]"#),
-                "entry 0 (skey-bbbbbbbb): Tags[0].Key: expected a string, got the number 1",
-            ),
-            (
-                format!(r#"[{{{id}, "Tags": [{{"Key": "k", "Value": "v", "Owner": "x"}}]}}]"#),
-                r#"entry 0 (skey-bbbbbbbb): Tags[0]: unknown field "Owner"; a tag has Key and Value"#,
-            ),
-            (
-                format!("[{{{id}, \"Ty\\u001bpo\": 1}}]"),
-                "entry 0 (skey-bbbbbbbb): unknown field \"Ty\\u{1b}po\"; the fields are KeyId, KeyName, ProjectId, \
-                 Description, PublicKey, AssociatedInstanceIds, AssociatedImageIds, CreatedTime, Tags",
-            ),
-            ("{}".into(), "invalid type: map, expected a JSON array of key pair ids and objects at line 1 column 0"),
-            (r#"["skey-aaaaaaaa""#.into(), "EOF while parsing a list at line 1 column 16"),
-            (r#"["skey-aaaaaaaa"] x"#.into(), "trailing characters at line 1 column 19"),
+            (bind(&[], &["skey-aaaaaaaa"], false), "MissingParameter"),
+            (bind(&["ins-00000001"], &[], false), "MissingParameter"),
+            (many, "InvalidParameterValue.LimitExceeded"),
         ] {
-            assert_eq!(seed_error(&seed), expected, "{seed}");
+            assert_eq!(code(s.associate(&q, t0, "r")), expected, "{q:?}");
+            assert_eq!(code(s.disassociate(&q, t0, "r")), expected, "disassociate {q:?}");
+        }
+        s.settle(t0 + DELAY);
+        assert_eq!(bound_to(&s, "skey-aaaaaaaa"), ["ins-00000004"], "only the accepted request applied");
+        assert_eq!(operation(&s, "ins-00000002").0, "RUNNING");
+        assert_eq!(operation(&s, "ins-00000001").1, Value::Null);
+    }
+
+    #[test]
+    fn force_stop_stops_a_running_instance_which_restarts_only_when_configured() {
+        for restarts in [false, true] {
+            let running = instance("ins-00000001", InstanceState::Running, DEFAULT_OS_NAME);
+            let config = Settings { force_stop_restarts: restarts, ..settings(BoundBehavior::Error) };
+            let mut s = with(vec![kp("skey-aaaaaaaa")], vec![running], config);
+            let t0 = Instant::now();
+            s.associate(&bind(&["ins-00000001"], &["skey-aaaaaaaa"], true), t0, "r").unwrap();
+            assert_eq!(
+                operation(&s, "ins-00000001"),
+                ("STOPPED".into(), json!("OPERATING"), json!([])),
+                "{restarts}"
+            );
+            s.settle(t0 + DELAY);
+            let after = if restarts { "RUNNING" } else { "STOPPED" };
+            assert_eq!(
+                operation(&s, "ins-00000001"),
+                (after.into(), json!("SUCCESS"), json!(["skey-aaaaaaaa"]))
+            );
+            // A stopped instance stays as it is, ForceStop or not.
+            let mut stopped = with(
+                vec![kp("skey-aaaaaaaa")],
+                vec![instance("ins-00000002", InstanceState::Stopped, DEFAULT_OS_NAME)],
+                config,
+            );
+            stopped.disassociate(&bind(&["ins-00000002"], &["skey-aaaaaaaa"], true), t0, "r").unwrap();
+            stopped.settle(t0 + DELAY);
+            assert_eq!(operation(&stopped, "ins-00000002").0, "STOPPED", "{restarts}");
         }
     }
 
     #[test]
-    fn seed_files_are_bounded_in_size_and_depth() {
-        let most = format!("[{}\"skey-aaaaaaaa\"]", " ".repeat(MAX_SEED_BYTES - 17));
-        assert_eq!(most.len(), MAX_SEED_BYTES);
-        assert_eq!(parse_seed(&most).unwrap().len(), 1);
-        let more = format!(" {most}");
-        assert_eq!(seed_error(&more), "more than 1048576 bytes, the most a seed file may hold");
-        let deep_field = format!(
-            "[{{\"KeyId\": \"skey-aaaaaaaa\", \"Tags\": {}{}}}]",
-            "[".repeat(10_000),
-            "]".repeat(10_000)
+    fn describe_instances_pages_and_filters_by_id_and_state() {
+        let instances: Vec<Instance> = (0..30)
+            .map(|i| {
+                let state = if i % 3 == 0 { InstanceState::Running } else { InstanceState::Stopped };
+                instance(&format!("ins-{i:08}"), state, DEFAULT_OS_NAME)
+            })
+            .collect();
+        let s = with(Vec::new(), instances, settings(BoundBehavior::Error));
+        let listed = |q: Params| {
+            let (total, page) = s.describe_instances(&q).unwrap();
+            (total, page.iter().map(|i| i["InstanceId"].as_str().unwrap().to_owned()).collect::<Vec<_>>())
+        };
+        let (total, first) = listed(Params::default());
+        assert_eq!((total, first.len()), (30, 20));
+        assert_eq!(listed(Params { offset: Some(25), limit: Some(100), ..Default::default() }).1.len(), 5);
+        assert_eq!(listed(filtered(vec![filter("instance-state", &["RUNNING"])])).0, 10);
+        let by_id = filtered(vec![
+            filter("instance-id", &["ins-00000003", "ins-00000004"]),
+            filter("instance-state", &["RUNNING"]),
+        ]);
+        assert_eq!(listed(by_id).1, ["ins-00000003"]);
+        let by_ids =
+            Params { instance_ids: Some(ids(&["ins-00000002", "ins-0000zzzz"])), ..Default::default() };
+        assert_eq!(listed(by_ids), (1, vec!["ins-00000002".to_owned()]));
+        assert_eq!(code(s.describe_instances(&filtered(vec![filter("zone", &["x"])]))), "InvalidFilter");
+        let bad = Params { instance_ids: Some(ids(&["i-1"])), ..Default::default() };
+        assert_eq!(code(s.describe_instances(&bad)), "InvalidInstanceId.Malformed");
+        let both = Params { instance_ids: Some(vec![]), filters: Some(vec![]), ..Default::default() };
+        assert_eq!(code(s.describe_instances(&both)), "InvalidParameter");
+        assert_eq!(
+            code(s.describe_instances(&Params { limit: Some(101), ..Default::default() })),
+            "InvalidParameterValueLimit"
         );
-        assert!(
-            seed_error(&deep_field).starts_with("recursion limit exceeded"),
-            "{}",
-            seed_error(&deep_field)
-        );
-        let deep_entry = format!("[{}{}]", "[".repeat(100_000), "]".repeat(100_000));
-        assert_eq!(seed_error(&deep_entry), "entry 0: expected a key pair id or an object, got an array");
+    }
+
+    #[test]
+    fn the_placeholder_public_key_is_well_formed() {
+        assert_eq!(keys::public_key_problem(&kp("skey-aaaaaaaa").public_key), None);
+    }
+
+    #[test]
+    fn times_are_written_as_the_api_writes_them() {
+        assert_eq!(iso_time(784_111_777), "1994-11-06T08:49:37Z");
+        assert_eq!(iso_time(0), "1970-01-01T00:00:00Z");
     }
 }

@@ -86,7 +86,8 @@ pub(crate) fn query_vectors() -> Vec<QueryVector> {
 
 impl SigningVector {
     pub(crate) fn payload(&self) -> Vec<u8> {
-        base64_decode(&self.payload_base64).unwrap_or_else(|| panic!("{}: payload_base64", self.name))
+        crate::keys::base64_decode(&self.payload_base64)
+            .unwrap_or_else(|| panic!("{}: payload_base64", self.name))
     }
 
     /// The request as the official SDK sent it: its signed headers, its `X-TC-*` headers (an
@@ -112,28 +113,6 @@ impl SigningVector {
             ..EmulatorConfig::default()
         }
     }
-}
-
-/// Decodes standard base64 (padding optional); `None` on any other character.
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    };
-    let (mut out, mut acc, mut bits) = (Vec::new(), 0u32, 0);
-    for &c in s.trim_end_matches('=').as_bytes() {
-        acc = (acc << 6) | u32::from(value(c)?);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
 }
 
 /// Form encoding: `A-Z a-z 0-9 - _ . ~` kept, space as `+`, every other byte as `%XX`.

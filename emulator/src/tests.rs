@@ -26,6 +26,10 @@ fn describe(params: Value) -> Raw {
     Raw { name: "DescribeKeyPairs", params }
 }
 
+/// A real (public) ed25519 key line.
+const ED25519: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host";
+
 fn key_pairs(ids: &[&str]) -> Vec<KeyPair> {
     ids.iter().map(|id| KeyPair::new(id).unwrap()).collect()
 }
@@ -172,25 +176,27 @@ fn errors_carry_code_message_and_request_id() {
     assert_eq!(emulator.stats().answers_with("InvalidKeyPairId.NotFound"), 1);
 }
 
-#[test]
-fn every_action_error_code_is_reachable_over_http() {
-    let emulator = start(EmulatorConfig {
-        key_pairs: vec![bound("skey-cccccccc")],
-        rate_limit: 0,
-        ..Default::default()
-    });
+fn raw(name: &'static str, params: Value) -> Raw {
+    Raw { name, params }
+}
+
+/// The error codes of every action, each with a request that meets it.
+fn error_cases() -> Vec<(Raw, &'static str)> {
     let hundred_and_one: Vec<String> = (0..101).map(|i| format!("skey-{i:08}")).collect();
     let many: Vec<&str> = hundred_and_one.iter().map(String::as_str).collect();
-    let cases = [
+    let create = |name: &str| json!({"KeyName": name, "ProjectId": 0});
+    let import = |name: &str, key: &str| json!({"KeyName": name, "ProjectId": 0, "PublicKey": key});
+    let tags = |tags: Value| json!({"KeyName": "fresh", "ProjectId": 0, "TagSpecification": [{"ResourceType": "keypair", "Tags": tags}]});
+    let bind = |instances: &[&str], keys: &[&str]| json!({"InstanceIds": instances, "KeyIds": keys});
+    let placeholder = KeyPair::new("skey-cccccccc").unwrap().public_key;
+    vec![
         (delete(&["skey-1122"]), "InvalidKeyPairId.Malformed"),
         (delete(&many), "InvalidParameterValue.LimitExceeded"),
-        (Raw { name: "DeleteKeyPairs", params: json!({}) }, "MissingParameter"),
+        (raw("DeleteKeyPairs", json!({})), "MissingParameter"),
         (delete(&["skey-cccccccc"]), "InvalidParameterValue.KeyPairNotSupported"),
-        (
-            Raw { name: "DeleteKeyPairs", params: json!({"KeyIds": ["skey-cccccccc"], "Limit": 1}) },
-            "UnknownParameter",
-        ),
-        (Raw { name: "RunInstances", params: json!({}) }, "InvalidAction"),
+        (delete(&["skey-zzzzzzzz"]), "InvalidKeyPairId.NotFound"),
+        (raw("DeleteKeyPairs", json!({"KeyIds": ["skey-cccccccc"], "Limit": 1})), "UnknownParameter"),
+        (raw("RunInstances", json!({})), "InvalidAction"),
         (describe(json!({"Filters": [{"Name": "zone", "Values": ["x"]}]})), "InvalidFilter"),
         (describe(json!({"Limit": 101})), "InvalidParameterValueLimit"),
         (describe(json!({"Offset": -1})), "InvalidParameterValueOffset"),
@@ -200,13 +206,156 @@ fn every_action_error_code_is_reachable_over_http() {
             ),
             "InvalidParameter",
         ),
-    ];
+        (raw("CreateKeyPair", json!({"KeyName": "fresh"})), "MissingParameter"),
+        (
+            raw("CreateKeyPair", json!({"KeyName": "fresh", "ProjectId": 0, "KeyIds": ["skey-aaaaaaaa"]})),
+            "UnknownParameter",
+        ),
+        (raw("CreateKeyPair", create("")), "InvalidKeyPairNameEmpty"),
+        (raw("CreateKeyPair", create(&"n".repeat(26))), "InvalidKeyPairNameTooLong"),
+        (raw("CreateKeyPair", create("no spaces")), "InvalidKeyPairNameIncludeIllegalChar"),
+        (raw("CreateKeyPair", create("taken_name")), "InvalidKeyPairName.Duplicate"),
+        (raw("CreateKeyPair", json!({"KeyName": "fresh", "ProjectId": -1})), "InvalidProjectId.NotFound"),
+        (
+            raw("CreateKeyPair", tags(json!([{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}]))),
+            "InvalidParameterValue.DuplicateTags",
+        ),
+        (raw("CreateKeyPair", tags(json!([{"Key": "", "Value": "1"}]))), "InvalidParameterValue"),
+        (raw("CreateKeyPair", create("fresh")), "InvalidKeyPair.LimitExceeded"),
+        (raw("ImportKeyPair", import("fresh", "ssh-rsa AAAA")), "InvalidPublicKey.Malformed"),
+        (raw("ImportKeyPair", import("fresh", &placeholder)), "InvalidPublicKey.Duplicate"),
+        (raw("ImportKeyPair", import("fresh", ED25519)), "InvalidKeyPair.LimitExceeded"),
+        (
+            raw("ModifyKeyPairAttribute", json!({"KeyId": "skey-zzzzzzzz", "KeyName": "x"})),
+            "InvalidKeyPairId.NotFound",
+        ),
+        (
+            raw("ModifyKeyPairAttribute", json!({"KeyId": "skey-cccccccc", "Description": "d".repeat(61)})),
+            "InvalidParameterValue.TooLong",
+        ),
+        (
+            raw("AssociateInstancesKeyPairs", bind(&["ins-0000000z"], &["skey-cccccccc"])),
+            "InvalidInstanceId.NotFound",
+        ),
+        (
+            raw("AssociateInstancesKeyPairs", bind(&["ins-1"], &["skey-cccccccc"])),
+            "InvalidInstanceId.Malformed",
+        ),
+        (
+            raw("AssociateInstancesKeyPairs", bind(&["ins-00000002"], &["skey-cccccccc"])),
+            "UnsupportedOperation.InstanceStateRunning",
+        ),
+        (
+            raw("DisassociateInstancesKeyPairs", bind(&["ins-00000003"], &["skey-cccccccc"])),
+            "UnsupportedOperation.InstanceOsWindows",
+        ),
+        (
+            raw("DisassociateInstancesKeyPairs", bind(&["ins-00000004"], &["skey-cccccccc"])),
+            "OperationDenied.InstanceOperationInProgress",
+        ),
+        (
+            raw(
+                "DescribeInstances",
+                json!({"InstanceIds": ["ins-00000001"], "Filters": [{"Name": "instance-id", "Values": ["ins-00000001"]}]}),
+            ),
+            "InvalidParameter",
+        ),
+        (
+            raw("DescribeInstances", json!({"Filters": [{"Name": "vpc-id", "Values": ["vpc-1"]}]})),
+            "InvalidFilter",
+        ),
+    ]
+}
+
+#[test]
+fn every_action_error_code_is_reachable_over_http() {
+    let taken = KeyPair { key_name: "taken_name".into(), ..KeyPair::new("skey-aaaaaaaa").unwrap() };
+    let instance = |id: &str, state, os: &str| Instance {
+        instance_state: state,
+        os_name: os.into(),
+        ..Instance::new(id).unwrap()
+    };
+    let emulator = start(EmulatorConfig {
+        key_pairs: vec![taken, bound("skey-cccccccc")],
+        instances: vec![
+            instance("ins-00000002", InstanceState::Running, "CentOS 7.9 64位"),
+            instance("ins-00000003", InstanceState::Stopped, "Windows Server 2019 数据中心版"),
+            instance("ins-00000004", InstanceState::Stopped, "CentOS 7.9 64位"),
+        ],
+        key_quota: 2,
+        async_delay: Duration::from_secs(60),
+        rate_limit: 0,
+        ..Default::default()
+    });
+    let busy = raw(
+        "AssociateInstancesKeyPairs",
+        json!({"InstanceIds": ["ins-00000004"], "KeyIds": ["skey-aaaaaaaa"]}),
+    );
+    assert_eq!(call(&emulator, "POST", &busy).code(), "OK");
     for method in ["GET", "POST"] {
-        for (action, expected) in &cases {
-            assert_eq!(call(&emulator, method, action).code(), *expected, "{method} {}", action.params);
+        for (action, expected) in &error_cases() {
+            assert_eq!(
+                call(&emulator, method, action).code(),
+                *expected,
+                "{method} {} {}",
+                action.name,
+                action.params
+            );
         }
     }
-    assert_eq!(ids_left(&emulator), ["skey-cccccccc"]);
+    assert_eq!(ids_left(&emulator), ["skey-aaaaaaaa", "skey-cccccccc"]);
+}
+
+/// Every error code the emulator's own code can answer with: the first argument of each
+/// `ApiError::new` and of the instance checks' `refuse`, and each id rule's `malformed` code,
+/// outside the tests.
+fn codes_in_the_source() -> std::collections::BTreeSet<String> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files: Vec<std::path::PathBuf> =
+        std::fs::read_dir(&src).unwrap().map(|e| e.unwrap().path()).collect();
+    files.retain(|f| {
+        f.extension().is_some_and(|e| e == "rs")
+            && !f.ends_with("tests.rs")
+            && !f.ends_with("test_support.rs")
+    });
+    let mut codes = std::collections::BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let text = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+        for marker in ["ApiError::new(", "refuse(", "malformed: "] {
+            for (at, _) in text.match_indices(marker) {
+                let rest = text[at + marker.len()..].trim_start();
+                if let Some(literal) = rest.strip_prefix('"') {
+                    codes.insert(literal[..literal.find('"').unwrap()].to_owned());
+                }
+            }
+        }
+    }
+    codes
+}
+
+#[test]
+fn every_code_the_emulator_can_answer_is_documented() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/error-codes.txt");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let documented: std::collections::HashSet<&str> =
+        text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    assert!(documented.len() > 400, "{} codes in {}", documented.len(), path.display());
+    let answered = codes_in_the_source();
+    for expected in [
+        "AuthFailure.SignatureFailure",
+        "UnsupportedRegion",
+        "InvalidInstanceId.Malformed",
+        "InvalidPublicKey.Duplicate",
+    ] {
+        assert!(answered.contains(expected), "the scan found {expected}: {answered:?}");
+    }
+    let undocumented: Vec<&String> = answered.iter().filter(|c| !documented.contains(c.as_str())).collect();
+    assert!(undocumented.is_empty(), "not in {}: {undocumented:?}", path.display());
+    let cases = error_cases();
+    for (_, code) in &cases {
+        assert!(answered.contains(*code), "{code} is expected by a test but not in the source");
+    }
 }
 
 #[test]
@@ -335,11 +484,65 @@ fn authentication_failures_are_answered_and_change_nothing() {
     assert_eq!(ids_left(&emulator), ["skey-aaaaaaaa"]);
 }
 
+/// One request of every emulated action, with valid parameters.
+fn one_of_each() -> Vec<Raw> {
+    let bind = json!({"InstanceIds": ["ins-00000001"], "KeyIds": ["skey-aaaaaaaa"]});
+    vec![
+        delete(&["skey-aaaaaaaa"]),
+        describe(json!({})),
+        Raw { name: "CreateKeyPair", params: json!({"KeyName": "k", "ProjectId": 0}) },
+        Raw { name: "ImportKeyPair", params: json!({"KeyName": "k", "ProjectId": 0, "PublicKey": ED25519}) },
+        Raw { name: "ModifyKeyPairAttribute", params: json!({"KeyId": "skey-aaaaaaaa", "Description": "d"}) },
+        Raw { name: "AssociateInstancesKeyPairs", params: bind.clone() },
+        Raw { name: "DisassociateInstancesKeyPairs", params: bind },
+        Raw { name: "DescribeInstances", params: json!({}) },
+    ]
+}
+
 #[test]
-fn missing_region_fails_a_delete() {
-    let emulator = start(EmulatorConfig { key_pairs: key_pairs(&["skey-aaaaaaaa"]), ..Default::default() });
-    let request = TestRequest { region: None, ..build("POST", &delete(&["skey-aaaaaaaa"])) };
-    assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap().code(), "MissingParameter");
+fn every_action_needs_a_region_where_cvm_is_offered() {
+    let emulator = start(EmulatorConfig {
+        key_pairs: key_pairs(&["skey-aaaaaaaa"]),
+        rate_limit: 0,
+        ..Default::default()
+    });
+    let actions = one_of_each();
+    assert_eq!(actions.len(), api::ACTIONS.len());
+    for action in &actions {
+        for (region, expected) in [
+            (None, "MissingParameter"),
+            (Some(""), "MissingParameter"),
+            (Some("ap-nowhere"), "UnsupportedRegion"),
+            (Some("AP-GUANGZHOU"), "UnsupportedRegion"),
+            (Some("ap-guangzhou-3"), "UnsupportedRegion"),
+        ] {
+            for method in ["GET", "POST"] {
+                let request = TestRequest { region, ..build(method, action) };
+                let response = Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap();
+                assert_eq!(response.code(), expected, "{} {method} {region:?}", action.name);
+            }
+        }
+    }
+    assert_eq!(ids_left(&emulator), ["skey-aaaaaaaa"], "a request refused for its region changes nothing");
+    for region in api::REGIONS {
+        let request = TestRequest { region: Some(region), ..build("POST", &describe(json!({}))) };
+        assert_eq!(Conn::open(emulator.addr()).exchange(&wire(&request)).unwrap().code(), "OK", "{region}");
+    }
+}
+
+#[test]
+fn the_rate_limit_applies_to_every_action() {
+    let emulator = start(EmulatorConfig::default());
+    for action in one_of_each() {
+        let mut conn = Conn::open(emulator.addr());
+        // Pipelined in one write, so all eleven arrive well within one second.
+        let burst: Vec<u8> = (0..11).flat_map(|_| wire(&build("POST", &action))).collect();
+        conn.stream.write_all(&burst).unwrap();
+        let codes: Vec<String> = (0..11).map(|_| conn.read_response().unwrap().code()).collect();
+        assert!(codes[..10].iter().all(|c| c != "RequestLimitExceeded"), "{}: {codes:?}", action.name);
+        assert_eq!(codes[10], "RequestLimitExceeded", "{}", action.name);
+    }
+    assert_eq!(emulator.stats().answers_with("RequestLimitExceeded"), 8);
 }
 
 #[test]
@@ -785,6 +988,15 @@ fn malformed_key_pair_ids_are_refused_wherever_they_come_in() {
     let emulator = start(EmulatorConfig::default());
     assert_eq!(emulator.insert(malformed).map_err(|e| e.to_string()), Err(error.to_string()));
     assert!(emulator.key_pairs().is_empty());
+    let bad_instance =
+        KeyPair { associated_instance_ids: vec!["ins-1".into()], ..KeyPair::new("skey-aaaaaaaa").unwrap() };
+    let why = r#"invalid instance id "ins-1": an instance id is "ins-" and 8 characters"#;
+    assert_eq!(emulator.insert(bad_instance.clone()).unwrap_err().to_string(), why);
+    let refused = Emulator::start(EmulatorConfig { key_pairs: vec![bad_instance], ..Default::default() });
+    assert_eq!(refused.unwrap_err().to_string(), why);
+    let instance = Instance { instance_id: "ins-ABCDEFGH".into(), ..Instance::new("ins-abcdefgh").unwrap() };
+    let refused = Emulator::start(EmulatorConfig { instances: vec![instance], ..Default::default() });
+    assert_eq!(refused.unwrap_err().kind(), io::ErrorKind::InvalidInput);
     for (id, why) in [
         ("skey-1122", r#"a key pair id is "skey-" and 8 characters"#),
         ("key-aaaaaaaa", r#"a key pair id starts with "skey-""#),
@@ -802,10 +1014,14 @@ fn seeded_key_pairs_can_be_added_and_read_while_running() {
     assert!(!emulator.contains("skey-aaaaaaaa"));
     emulator.insert(bound("skey-aaaaaaaa")).unwrap();
     assert!(emulator.contains("skey-aaaaaaaa") && emulator.key_pairs()[0].is_bound());
+    assert_eq!(emulator.instances(), [Instance::new("ins-00000001").unwrap()], "its instance is added");
     assert_eq!(
         call(&emulator, "POST", &delete(&["skey-aaaaaaaa"])).code(),
         "InvalidParameterValue.KeyPairNotSupported"
     );
+    emulator.insert(KeyPair::new("skey-aaaaaaaa").unwrap()).unwrap();
+    assert!(!emulator.key_pairs()[0].is_bound(), "a replaced key pair takes the new one's bindings");
+    assert_eq!(call(&emulator, "POST", &delete(&["skey-aaaaaaaa"])).code(), "OK");
 }
 
 #[test]
@@ -832,4 +1048,179 @@ fn the_handle_can_be_shared_between_threads() {
         }
     });
     assert_eq!(emulator.stats().answers_with("OK"), 4);
+}
+
+/// Asks `action` over POST until `done` holds for its answer, at most 2 s; returns how long
+/// that took.
+fn until(emulator: &Emulator, action: &Raw, done: impl Fn(&Value) -> bool) -> Duration {
+    let started = Instant::now();
+    loop {
+        let answer = call(emulator, "POST", action).json();
+        if done(&answer["Response"]) {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < Duration::from_secs(2), "never done: {answer}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_disassociation_blocks_the_delete_until_it_shows_then_the_key_pair_can_go() {
+    let delay = Duration::from_millis(150);
+    let emulator = start(EmulatorConfig {
+        key_pairs: vec![bound("skey-cccccccc")],
+        async_delay: delay,
+        rate_limit: 0,
+        ..Default::default()
+    });
+    let unbind = raw(
+        "DisassociateInstancesKeyPairs",
+        json!({"InstanceIds": ["ins-00000001"], "KeyIds": ["skey-cccccccc"]}),
+    );
+    let asked = Instant::now();
+    assert_eq!(call(&emulator, "GET", &unbind).code(), "OK");
+    assert_eq!(
+        call(&emulator, "POST", &delete(&["skey-cccccccc"])).code(),
+        "InvalidParameterValue.KeyPairNotSupported"
+    );
+    let instances = raw("DescribeInstances", json!({"InstanceIds": ["ins-00000001"]}));
+    let shown = call(&emulator, "POST", &instances).json();
+    let instance = &shown["Response"]["InstanceSet"][0];
+    assert_eq!(instance["LatestOperationState"], "OPERATING", "{shown}");
+    assert_eq!(instance["LatestOperation"], "DisassociateInstancesKeyPairs");
+    let listed = |r: &Value| r["KeyPairSet"][0]["AssociatedInstanceIds"] == json!([]);
+    until(&emulator, &describe(json!({"KeyIds": ["skey-cccccccc"]})), listed);
+    assert!(asked.elapsed() >= delay, "shown after {:?}", asked.elapsed());
+    let done = call(&emulator, "POST", &instances).json();
+    assert_eq!(done["Response"]["InstanceSet"][0]["LatestOperationState"], "SUCCESS", "{done}");
+    assert_eq!(call(&emulator, "POST", &delete(&["skey-cccccccc"])).code(), "OK");
+    assert!(emulator.key_pairs().is_empty());
+}
+
+#[test]
+fn force_stop_over_http_leaves_the_instance_stopped_unless_configured_to_restart() {
+    for restarts in [false, true] {
+        let emulator = start(EmulatorConfig {
+            key_pairs: key_pairs(&["skey-aaaaaaaa"]),
+            instances: vec![Instance {
+                instance_state: InstanceState::Running,
+                ..Instance::new("ins-00000001").unwrap()
+            }],
+            async_delay: Duration::from_millis(50),
+            force_stop_restarts: restarts,
+            rate_limit: 0,
+            ..Default::default()
+        });
+        let bind = raw(
+            "AssociateInstancesKeyPairs",
+            json!({"InstanceIds": ["ins-00000001"], "KeyIds": ["skey-aaaaaaaa"], "ForceStop": true}),
+        );
+        assert_eq!(call(&emulator, "GET", &bind).code(), "OK");
+        assert_eq!(emulator.instances()[0].instance_state, InstanceState::Stopped, "stopped at once");
+        let instances = raw("DescribeInstances", json!({}));
+        until(&emulator, &instances, |r| r["InstanceSet"][0]["LatestOperationState"] == "SUCCESS");
+        let expected = if restarts { InstanceState::Running } else { InstanceState::Stopped };
+        assert_eq!(emulator.instances()[0].instance_state, expected, "restarts: {restarts}");
+        assert_eq!(emulator.key_pairs()[0].associated_instance_ids, ["ins-00000001"]);
+    }
+}
+
+#[test]
+fn created_imported_and_modified_key_pairs_answer_the_documented_shapes() {
+    let emulator = start(EmulatorConfig { rate_limit: 0, clock_offset: -86_400, ..Default::default() });
+    // Signed on the emulator's clock, a day behind.
+    let call = |emulator: &Emulator, method, action: &Raw| {
+        let request = TestRequest { timestamp: now() - 86_400, ..build(method, action) };
+        Conn::open(emulator.addr()).exchange(&wire(&request)).expect("an answer")
+    };
+    let tags = json!([{"ResourceType": "keypair", "Tags": [{"Key": "team", "Value": "ci"}]}]);
+    let created = call(
+        &emulator,
+        "POST",
+        &raw("CreateKeyPair", json!({"KeyName": "ci_1", "ProjectId": 0, "TagSpecification": tags})),
+    )
+    .json();
+    let members: Vec<&String> = created["Response"].as_object().unwrap().keys().collect();
+    assert_eq!(members, ["KeyPair", "RequestId"], "{created}");
+    let key = &created["Response"]["KeyPair"];
+    let mut fields: Vec<&String> = key.as_object().unwrap().keys().collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "AssociatedInstanceIds",
+            "CreatedTime",
+            "Description",
+            "KeyId",
+            "KeyName",
+            "PrivateKey",
+            "ProjectId",
+            "PublicKey",
+            "Tags"
+        ]
+    );
+    let yesterday = store::iso_time(now() - 86_400);
+    assert_eq!(
+        key["CreatedTime"].as_str().unwrap()[..13],
+        yesterday[..13],
+        "the emulator's clock, offset included"
+    );
+    let key_id = key["KeyId"].as_str().unwrap();
+
+    let imported = call(
+        &emulator,
+        "GET",
+        &raw("ImportKeyPair", json!({"KeyName": "laptop", "ProjectId": "3", "PublicKey": ED25519})),
+    )
+    .json();
+    let members: Vec<&String> = imported["Response"].as_object().unwrap().keys().collect();
+    assert_eq!(members, ["KeyId", "RequestId"], "{imported}");
+    let imported_id = imported["Response"]["KeyId"].as_str().unwrap();
+
+    let modify = raw(
+        "ModifyKeyPairAttribute",
+        json!({"KeyId": imported_id, "KeyName": "laptop_2", "Description": "mine"}),
+    );
+    let modified = call(&emulator, "GET", &modify).json();
+    assert_eq!(modified["Response"].as_object().unwrap().keys().collect::<Vec<_>>(), ["RequestId"]);
+
+    let listed = call(&emulator, "POST", &describe(json!({}))).json();
+    let set = listed["Response"]["KeyPairSet"].as_array().unwrap();
+    assert_eq!(set.len(), 2);
+    assert!(set.iter().all(|kp| kp.get("PrivateKey").is_none()), "{listed}");
+    let laptop = set.iter().find(|kp| kp["KeyId"] == imported_id).unwrap();
+    assert_eq!(
+        (&laptop["KeyName"], &laptop["Description"], &laptop["ProjectId"]),
+        (&json!("laptop_2"), &json!("mine"), &json!(3))
+    );
+    assert_eq!(laptop["PublicKey"], ED25519);
+    let by_tag =
+        call(&emulator, "GET", &describe(json!({"Filters": [{"Name": "tag:team", "Values": ["ci"]}]})))
+            .json();
+    assert_eq!(by_tag["Response"]["KeyPairSet"][0]["KeyId"], key_id, "{by_tag}");
+    assert_eq!(by_tag["Response"]["TotalCount"], 1);
+}
+
+#[test]
+fn drops_after_applying_hit_every_action_that_changes_state() {
+    let emulator = start(EmulatorConfig { rate_limit: 0, drop_rate: 1.0, ..Default::default() });
+    let mut conn = Conn::open(emulator.addr());
+    for i in 0..20 {
+        let create = raw("CreateKeyPair", json!({"KeyName": format!("k{i}"), "ProjectId": 0}));
+        if conn.exchange(&wire(&build("POST", &create))).is_none() {
+            conn = Conn::open(emulator.addr());
+        }
+    }
+    let stats = emulator.stats();
+    assert!(stats.answers_with("fault:drop-after-apply") > 0, "{stats:?}");
+    assert_eq!(emulator.key_pairs().len() as u64, stats.answers_with("fault:drop-after-apply"));
+    for _ in 0..20 {
+        if conn.exchange(&wire(&build("POST", &describe(json!({}))))).is_none() {
+            conn = Conn::open(emulator.addr());
+        }
+    }
+    assert_eq!(
+        emulator.stats().answers_with("fault:drop-after-apply"),
+        stats.answers_with("fault:drop-after-apply")
+    );
 }
