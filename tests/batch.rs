@@ -3,12 +3,13 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use cvm_keypairs::{
     BatchOptions, Client, Credentials, DeletionReport, Error, Event, FailureCode, HttpRequest, HttpResponse,
     KeyId, RetryPolicy, Transport, UreqTransportBuilder,
 };
-use cvm_keypairs_emulator::{BoundBehavior, Emulator, EmulatorConfig, KeyPair};
+use cvm_keypairs_emulator::{BoundBehavior, Emulator, EmulatorConfig, Instance, InstanceState, KeyPair};
 
 fn id(prefix: char, n: usize) -> KeyId {
     format!("skey-{prefix}{n:07}").parse().unwrap()
@@ -284,4 +285,109 @@ fn without_verification_nothing_is_described() {
         (report.deleted.len(), report.not_found.len(), report.kept.len(), report.failed.len(), 0),
         "the last progress counts as the report does"
     );
+}
+
+/// An emulator holding `keys` key pairs, the n-th bound to instance `ins-…n` in `state`,
+/// unbindings showing after `delay`.
+fn bound_fleet(
+    keys: usize,
+    state: InstanceState,
+    delay: Duration,
+    restarts: bool,
+) -> (Emulator, Vec<String>) {
+    let ids: Vec<KeyId> = (0..keys).map(|n| id('b', n)).collect();
+    let mut pairs = Vec::new();
+    let mut instances = Vec::new();
+    for k in &ids {
+        let mut pair = key_pair(k);
+        let mut instance = Instance::new(&format!("ins-{}", &k.as_ref()[5..])).unwrap();
+        instance.instance_state = state;
+        pair.associated_instance_ids = vec![instance.instance_id.clone()];
+        pairs.push(pair);
+        instances.push(instance);
+    }
+    let emulator = Emulator::start(EmulatorConfig {
+        key_pairs: pairs,
+        instances,
+        async_delay: delay,
+        force_stop_restarts: restarts,
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    (emulator, ids.iter().map(ToString::to_string).collect())
+}
+
+fn detaching(force_stop: bool) -> BatchOptions {
+    let mut options = BatchOptions::default();
+    options.detach = true;
+    options.force_stop = force_stop;
+    options
+}
+
+#[test]
+fn a_hundred_key_pairs_on_a_hundred_stopped_instances_are_detached_and_deleted_in_twice_the_delay() {
+    let delay = Duration::from_secs(1);
+    let (emulator, ids) = bound_fleet(100, InstanceState::Stopped, delay, false);
+    let client = client(&emulator, RetryPolicy::default());
+    let started = Instant::now();
+    let report = client.delete_key_pairs_all_with(&ids, &detaching(false), |_| {}).unwrap();
+    let took = started.elapsed();
+    assert_eq!(report.deleted.len(), 100, "{report:?}");
+    assert!(report.all_absent() && emulator.key_pairs().is_empty());
+    assert_eq!(report.detached.len(), 100);
+    assert!(report.stopped_instances.is_empty());
+    let stats = emulator.stats();
+    assert_eq!(stats.requests_for("DisassociateInstancesKeyPairs"), 1, "100 key pairs in one request");
+    assert_eq!(
+        stats.answers_with("InvalidParameterValue.KeyPairNotSupported"),
+        0,
+        "deleted only once unbound"
+    );
+    // The time the client's pacing may add: each action's requests past the first ten in a second.
+    let paced: u64 = stats.requests.values().map(|n| n.saturating_sub(1) / 10).sum();
+    let bound = 2 * delay + Duration::from_secs(paced);
+    eprintln!("detached and deleted 100 key pairs in {took:?} (bound {bound:?}): {:?}", stats.requests);
+    assert!(took <= bound, "took {took:?}, more than {bound:?} ({:?})", stats.requests);
+}
+
+#[test]
+fn running_instances_are_force_stopped_only_when_allowed_and_reported_with_their_state() {
+    let delay = Duration::from_millis(200);
+    let (emulator, ids) = bound_fleet(2, InstanceState::Running, delay, false);
+    let report =
+        client(&emulator, RetryPolicy::default()).delete_key_pairs_all_with(&ids, &detaching(false), |_| {});
+    let report = report.unwrap();
+    assert_eq!(report.kept.len(), 2);
+    assert!(report
+        .kept
+        .iter()
+        .all(|k| *k.code() == FailureCode::StillBound && k.message().contains("--force-stop")));
+    assert_eq!(emulator.stats().requests_for("DisassociateInstancesKeyPairs"), 0);
+    assert!(emulator.instances().iter().all(|i| i.instance_state == InstanceState::Running));
+
+    for (restarts, state) in [(false, "STOPPED"), (true, "RUNNING")] {
+        let (emulator, ids) = bound_fleet(2, InstanceState::Running, delay, restarts);
+        let report = client(&emulator, RetryPolicy::default())
+            .delete_key_pairs_all_with(&ids, &detaching(true), |_| {})
+            .unwrap();
+        assert_eq!(report.deleted.len(), 2, "{report:?}");
+        let stopped: Vec<(&str, Option<&str>)> =
+            report.stopped_instances.iter().map(|s| (s.instance_id.as_str(), s.state.as_deref())).collect();
+        assert_eq!(stopped, [("ins-b0000000", Some(state)), ("ins-b0000001", Some(state))]);
+    }
+}
+
+#[test]
+fn a_key_pair_an_image_uses_is_kept_with_the_api_s_code_and_what_to_do() {
+    let mut pair = key_pair(&id('i', 0));
+    pair.associated_image_ids = vec!["img-00000001".into()];
+    let emulator =
+        Emulator::start(EmulatorConfig { key_pairs: vec![pair], ..EmulatorConfig::default() }).unwrap();
+    let report = client(&emulator, RetryPolicy::default())
+        .delete_key_pairs_all_with(["skey-i0000000"], &detaching(true), |_| {})
+        .unwrap();
+    assert_eq!(report.kept.len(), 1, "{report:?}");
+    assert!(matches!(report.kept[0].code(), FailureCode::Api(_)), "{:?}", report.kept[0]);
+    assert!(report.kept[0].message().contains("delete those images"), "{}", report.kept[0].message());
+    assert!(report.detached.is_empty());
 }
