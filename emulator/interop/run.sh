@@ -6,8 +6,8 @@
 #
 # Usage: emulator/interop/run.sh. Installs the pinned clients from PyPI and npm into a fresh
 # temporary venv and npm prefix (removed at the end, as are the emulators), needs python3 (with
-# venv), node, npm and cargo. Exits non-zero if any client sees anything else. Not part of
-# .ci/run: it needs the registries and takes some 40 s.
+# venv), node, npm and cargo. Exits non-zero if any client sees anything else. .ci/run
+# runs it (some 40 to 70 s, most of it installing).
 set -euo pipefail
 
 # The clients, pinned. tccli is installed without its dependency on the whole
