@@ -3,7 +3,7 @@
 # of the library, against that of an empty crate with exactly the same dependencies and
 # features, for the default build and the signer-only build (default-features = false).
 #
-#   benches/build_cost.sh [RUNS]     (default 1 run of each; prints one line per build and ratio)
+#   benches/build_cost.sh [RUNS]     (default 1 run of each; one line per build: wall and CPU time, ratios)
 #
 # Both are built from scratch in their own target directory, from the crates.io sources cargo
 # already has (run `cargo fetch` once first, or have network). Dependencies dominate: the ratio
@@ -34,24 +34,26 @@ sed -e 's/^name = "cvm-keypairs"/name = "empty-with-the-same-deps"/' -e 's/^name
   "$work/lib/Cargo.toml" > "$work/empty/Cargo.toml"
 cp "$root/Cargo.lock" "$work/lib/" && cp "$root/Cargo.lock" "$work/empty/"
 
-build() { # dir, features args...
+build() { # dir, features args... -> "WALL CPU" in seconds
   local dir=$1; shift
   rm -rf "$dir/target"
-  local start end
-  start=$(date +%s.%N)
-  (cd "$dir" && cargo build --release --lib --quiet "$@") >&2
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc
+  local TIMEFORMAT='%R %U %S'
+  local times
+  times=$( { time (cd "$dir" && cargo build --release --lib --quiet "$@") >&2; } 2>&1 )
+  read -r wall user sys <<<"$times"
+  echo "$wall $(echo "$user + $sys" | bc)"
 }
 
+# Wall time is what a build script waits; CPU time (user + system, all cores) is the work done,
+# which other load on the machine disturbs much less: both are printed, with their ratios.
 for variant in default signer-only; do
   args=()
   [ "$variant" = signer-only ] && args=(--no-default-features)
   for run in $(seq "$runs"); do
-    empty=$(build "$work/empty" "${args[@]}")
-    lib=$(build "$work/lib" "${args[@]}")
-    ratio=$(echo "scale=3; $lib / $empty" | bc)
-    printf 'build_%s: library %.1f s, empty crate with the same dependencies %.1f s, ratio %s (run %s)\n' \
-      "$variant" "$lib" "$empty" "$ratio" "$run"
+    read -r empty_wall empty_cpu <<<"$(build "$work/empty" "${args[@]}")"
+    read -r lib_wall lib_cpu <<<"$(build "$work/lib" "${args[@]}")"
+    printf 'build_%s: wall %.1f s vs %.1f s, ratio %.3f; cpu %.1f s vs %.1f s, ratio %.3f (library vs empty crate with the same dependencies, run %s)\n' \
+      "$variant" "$lib_wall" "$empty_wall" "$(echo "scale=3; $lib_wall / $empty_wall" | bc)" \
+      "$lib_cpu" "$empty_cpu" "$(echo "scale=3; $lib_cpu / $empty_cpu" | bc)" "$run"
   done
 done
