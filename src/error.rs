@@ -210,6 +210,7 @@ impl Error {
         }
     }
 
+    #[cfg(feature = "ureq")]
     /// Whether the API refused the call for its rate limit (`RequestLimitExceeded`, `….…`).
     pub(crate) fn is_throttling(&self) -> bool {
         self.code().is_some_and(ErrorCode::is_throttling)
@@ -242,6 +243,7 @@ impl Error {
         }
     }
 
+    #[cfg(feature = "ureq")]
     /// A credential source's failure with no cause underneath.
     pub(crate) fn credentials(message: impl Into<String>) -> Error {
         Error::Credentials { message: message.into(), source: None }
@@ -271,6 +273,7 @@ impl Error {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ErrorCode(Box<str>);
 
+#[cfg(feature = "ureq")]
 /// The codes this crate acts on.
 pub(crate) mod codes {
     pub(crate) const KEY_PAIR_NOT_FOUND: &str = "InvalidKeyPairId.NotFound";
@@ -281,6 +284,7 @@ pub(crate) mod codes {
 }
 
 impl ErrorCode {
+    #[cfg(feature = "ureq")]
     /// The code `code`, as the API writes it.
     pub(crate) fn new(code: &str) -> Self {
         ErrorCode(code.into())

@@ -134,6 +134,7 @@ impl fmt::Debug for HttpRequest<'_> {
     }
 }
 
+#[cfg(feature = "ureq")]
 /// What came back: status, headers and body bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HttpResponse {
@@ -145,6 +146,7 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
 }
 
+#[cfg(feature = "ureq")]
 impl HttpResponse {
     /// The value of the first header named `name` (case-insensitive).
     pub(crate) fn header(&self, name: &str) -> Option<&str> {

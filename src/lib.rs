@@ -72,12 +72,14 @@
 //! ```
 //!
 //! # Features
-//! - `ureq` (default): `UreqTransport` over ureq with rustls, and the defaults of
-//!   [`ClientBuilder`] that need it (the transport, and the default credentials chain, whose
-//!   instance role is fetched over HTTP).
-//!   Without it the crate is the signer and the client over a transport of your own.
-//! - `testing`: the public module `testing`, internals for this crate's own tests and fuzz
-//!   targets; not part of the API, and not covered by semver.
+//! - `ureq` (default): everything that sends requests: [`Client`] and the batch deletion,
+//!   `UreqTransport` over ureq with rustls (or a [`Transport`] of your own), the credential
+//!   sources (environment, profile file, instance role) and the retry policy. Without it
+//!   (`default-features = false`) the crate is the signer alone: the actions and their outputs,
+//!   [`RequestConfig::build`], [`Credentials`], [`Endpoint`], [`KeyId`] and [`Error`], with
+//!   no HTTP stack to compile.
+//! - `testing` (implies `ureq`): the public module `testing`, internals for this crate's own
+//!   tests and fuzz targets; not part of the API, and not covered by semver.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -85,25 +87,36 @@
 
 mod actions;
 mod base64;
+#[cfg(feature = "ureq")]
 mod batch;
+mod bounded;
+#[cfg(feature = "ureq")]
 mod client;
+#[cfg(feature = "ureq")]
 mod clock;
 mod credentials;
 mod endpoint;
+#[cfg(feature = "ureq")]
 mod env;
 mod error;
 mod http;
 mod key_id;
+#[cfg(feature = "ureq")]
 mod limiter;
+#[cfg(feature = "ureq")]
 mod observe;
 mod query;
 mod request;
+#[cfg(feature = "ureq")]
 mod response;
+#[cfg(feature = "ureq")]
 mod retry;
+#[cfg(feature = "ureq")]
 mod scrub;
 mod tc3;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "ureq")]
 mod transport;
 
 pub use actions::create_key_pair::{CreateKeyPair, CreateKeyPairOutput, PrivateKey};
@@ -114,18 +127,25 @@ pub use actions::import_key_pair::{ImportKeyPair, ImportKeyPairOutput};
 pub use actions::instances_key_pairs::{AssociateInstancesKeyPairs, DisassociateInstancesKeyPairs};
 pub use actions::modify_key_pair_attribute::ModifyKeyPairAttribute;
 pub use actions::{Receipt, Tag};
+#[cfg(feature = "ureq")]
 pub use batch::{BatchControl, BatchOptions, DeletionReport, Detached, KeyFailure, StoppedInstance};
+#[cfg(feature = "ureq")]
 pub use client::{Client, ClientBuilder};
-pub use credentials::{
-    Credentials, CredentialsChain, EnvProvider, InstanceRoleProvider, ProfileProvider, ProvideCredentials,
-};
+pub use credentials::{Credentials, ProvideCredentials};
+#[cfg(feature = "ureq")]
+pub use credentials::{CredentialsChain, EnvProvider, InstanceRoleProvider, ProfileProvider};
 pub use endpoint::Endpoint;
 pub use error::{Error, ErrorCode, FailureCode, KeyIdError, TransportKind};
-pub use http::{HttpRequest, HttpResponse, Method};
+#[cfg(feature = "ureq")]
+pub use http::HttpResponse;
+pub use http::{HttpRequest, Method};
 pub use key_id::KeyId;
+#[cfg(feature = "ureq")]
 pub use observe::{Event, Progress};
 pub use request::{Action, Language, RequestConfig};
+#[cfg(feature = "ureq")]
 pub use retry::RetryPolicy;
+#[cfg(feature = "ureq")]
 pub use transport::Transport;
 #[cfg(feature = "ureq")]
 pub use transport::{UreqTransport, UreqTransportBuilder};

@@ -12,6 +12,7 @@
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use crate::bounded::{bounded, capped, ID_CHARS};
 use crate::error::{Error, ErrorCode};
 use crate::http::HttpResponse;
 use crate::scrub::without_private_keys;
@@ -21,10 +22,6 @@ use crate::scrub::without_private_keys;
 pub(crate) const SNIPPET_CHARS: usize = 200;
 /// The most characters of an API error message kept in [`Error::Api`].
 pub(crate) const MESSAGE_CHARS: usize = 1000;
-/// The most characters of an error code or a RequestId kept: real ones are a few dozen, and a
-/// server must not make every report line hold a megabyte. A longer one is replaced whole by a
-/// marker rather than cut, since a cut could keep the start of an echoed secret.
-pub(crate) const ID_CHARS: usize = 128;
 
 #[derive(Deserialize)]
 struct Envelope<T> {
@@ -97,35 +94,12 @@ fn decode_error(e: serde_json::Error, request_id: Option<String>) -> Error {
     Error::Decode { message, request_id, source }
 }
 
-/// Deserialises a RequestId, [`capped`], for the outputs of actions.
-pub(crate) fn request_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let id = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-    Ok(capped(&id, ID_CHARS))
-}
-
-/// `id` (an error code, a RequestId, an instance id) when it has at most `max` characters, else
-/// a marker saying how long it was: never a cut, which could keep the start of an echoed secret.
-pub(crate) fn capped(id: &str, max: usize) -> String {
-    match id.chars().count() {
-        n if n <= max => id.to_owned(),
-        n => format!("<{n} characters, not kept>"),
-    }
-}
-
 fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
 fn looks_like_json(body: &[u8]) -> bool {
     body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|&b| b == b'{' || b == b'[')
-}
-
-/// At most `max` characters of `s`, with `…` marking a cut.
-pub(crate) fn bounded(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &s[..cut]),
-        None => s.to_owned(),
-    }
 }
 
 /// The start of a body as one line of text: whitespace runs become one space.

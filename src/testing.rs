@@ -15,7 +15,7 @@ pub const MESSAGE_CHARS: usize = crate::response::MESSAGE_CHARS;
 /// The most characters kept of a body in [`Error::Http`] or a decoder message.
 pub const SNIPPET_CHARS: usize = crate::response::SNIPPET_CHARS;
 /// The most characters kept of an error code or a RequestId.
-pub const ID_CHARS: usize = crate::response::ID_CHARS;
+pub const ID_CHARS: usize = crate::bounded::ID_CHARS;
 
 /// The response parser: a response to the action's output, or the error it carries.
 pub fn parse_response<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {

@@ -114,7 +114,7 @@ pub struct CreateKeyPairOutput {
 struct Answer {
     #[serde(rename = "KeyPair")]
     key_pair: Created,
-    #[serde(rename = "RequestId", deserialize_with = "crate::response::request_id")]
+    #[serde(rename = "RequestId", deserialize_with = "crate::bounded::request_id")]
     request_id: String,
 }
 

@@ -98,7 +98,7 @@ pub struct DescribeInstancesOutput {
     #[serde(rename = "InstanceSet", default, deserialize_with = "nullable")]
     pub instances: Vec<Instance>,
     /// The request's id.
-    #[serde(rename = "RequestId", deserialize_with = "crate::response::request_id")]
+    #[serde(rename = "RequestId", deserialize_with = "crate::bounded::request_id")]
     pub request_id: String,
 }
 

@@ -4,14 +4,15 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::validate::{self, MAX_IDS};
+use super::validate;
 use super::{nullable, Tag};
 use crate::error::Error;
 use crate::key_id::{self, KeyId};
 use crate::request::Action;
 
+#[cfg(feature = "ureq")]
 /// The most key pairs one page may hold.
-pub(crate) const MAX_LIMIT: u64 = MAX_IDS as u64;
+pub(crate) const MAX_LIMIT: u64 = validate::MAX_IDS as u64;
 
 /// A condition on the key pairs listed; several values of one filter match any of them, and
 /// a request's filters must all match.
@@ -133,6 +134,7 @@ impl DescribeKeyPairs {
         Ok(DescribeKeyPairs { filters, ..Self::default() })
     }
 
+    #[cfg(feature = "ureq")]
     /// Skips the first `offset` key pairs.
     pub(crate) fn with_offset(mut self, offset: u64) -> Self {
         self.offset = Some(offset);
@@ -145,11 +147,13 @@ impl DescribeKeyPairs {
         Ok(self)
     }
 
+    #[cfg(feature = "ureq")]
     /// The ids asked for, if any.
     pub(crate) fn key_ids(&self) -> &[KeyId] {
         &self.key_ids
     }
 
+    #[cfg(feature = "ureq")]
     /// The offset, if set.
     pub(crate) fn offset(&self) -> Option<u64> {
         self.offset
@@ -176,7 +180,7 @@ pub struct DescribeKeyPairsOutput {
     #[serde(rename = "KeyPairSet", default, deserialize_with = "nullable")]
     pub key_pairs: Vec<KeyPair>,
     /// The request's id (of the last page).
-    #[serde(rename = "RequestId", deserialize_with = "crate::response::request_id")]
+    #[serde(rename = "RequestId", deserialize_with = "crate::bounded::request_id")]
     pub request_id: String,
 }
 

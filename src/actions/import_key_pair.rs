@@ -85,7 +85,7 @@ pub struct ImportKeyPairOutput {
     #[serde(rename = "KeyId")]
     pub key_id: KeyId,
     /// The request's id.
-    #[serde(rename = "RequestId", deserialize_with = "crate::response::request_id")]
+    #[serde(rename = "RequestId", deserialize_with = "crate::bounded::request_id")]
     pub request_id: String,
 }
 

@@ -22,7 +22,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[non_exhaustive]
 pub struct Receipt {
     /// The request's id.
-    #[serde(rename = "RequestId", deserialize_with = "crate::response::request_id")]
+    #[serde(rename = "RequestId", deserialize_with = "crate::bounded::request_id")]
     pub request_id: String,
 }
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::Tag;
 use crate::error::Error;
 use crate::key_id::{self, KeyId};
-use crate::response::bounded;
+use crate::bounded::bounded;
 
 /// The most key pair ids, and the most instance ids, one request may name.
 pub(crate) const MAX_IDS: usize = 100;

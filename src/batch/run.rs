@@ -12,7 +12,8 @@ use crate::actions::Receipt;
 use crate::error::{codes, Error, FailureCode};
 use crate::key_id::KeyId;
 use crate::observe::{Event, Hooks, WaitReason};
-use crate::response::{bounded, capped, MESSAGE_CHARS};
+use crate::bounded::{bounded, capped};
+use crate::response::MESSAGE_CHARS;
 use crate::retry::Attempted;
 
 /// What one DescribeKeyPairs check showed of an id.

@@ -13,18 +13,27 @@ use std::sync::Arc;
 
 use crate::error::Error;
 
+// The sources read the environment, files and the metadata service: they come with the client.
+#[cfg(feature = "ureq")]
 mod chain;
+#[cfg(feature = "ureq")]
 mod env;
 #[cfg(test)]
 pub(crate) mod fakes;
+#[cfg(feature = "ureq")]
 mod profile;
+#[cfg(feature = "ureq")]
 pub(crate) mod role;
 
+#[cfg(feature = "ureq")]
 pub use chain::CredentialsChain;
+#[cfg(feature = "ureq")]
 pub use env::EnvProvider;
-#[cfg(feature = "testing")]
+#[cfg(all(feature = "testing", feature = "ureq"))]
 pub(crate) use profile::parse_profile;
+#[cfg(feature = "ureq")]
 pub use profile::ProfileProvider;
+#[cfg(feature = "ureq")]
 pub use role::InstanceRoleProvider;
 
 /// A source of credentials, asked before every request so temporary credentials can rotate.
@@ -138,11 +147,13 @@ impl Fingerprint {
     }
 }
 
+#[cfg(feature = "ureq")]
 /// The error of a source that is not configured at all.
 fn absent(source: &'static str, why: String) -> Error {
     Error::NoCredentials(vec![(source, why)])
 }
 
+#[cfg(feature = "ureq")]
 /// Says where a rejected value came from; the message still names fields, never values.
 fn in_context(context: &str, error: Error) -> Error {
     match error {
