@@ -244,6 +244,11 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() || needle.len() > haystack.len() {
         return None;
     }
+    // Every answer's body is searched, and bodies are JSON text: the standard library's
+    // substring search is many times faster than the byte loop below, kept for other bytes.
+    if let (Ok(haystack), Ok(needle)) = (std::str::from_utf8(haystack), std::str::from_utf8(needle)) {
+        return haystack.find(needle);
+    }
     let first = needle[0];
     (0..=haystack.len() - needle.len())
         .find(|&i| haystack[i] == first && &haystack[i..i + needle.len()] == needle)
