@@ -221,6 +221,14 @@ pub fn exit_code(error: &Error) -> u8 {
     }
 }
 
+/// Whether a request that failed with `error` may have taken effect all the same: it may have
+/// reached the API, and no answer says what became of it.
+pub fn may_have_taken_effect(error: &Error) -> bool {
+    let never_sent =
+        matches!(error, Error::Transport { kind: TransportKind::Connect | TransportKind::Tls, .. });
+    exit_code(error) == exit::NETWORK && !never_sent
+}
+
 /// API codes saying the request's settings, not its key pairs, are wrong.
 fn is_config_code(code: &ErrorCode) -> bool {
     matches!(
@@ -310,6 +318,14 @@ mod tests {
         ] {
             assert_eq!(error_code(&error), code);
         }
+    }
+
+    #[test]
+    fn only_a_request_that_may_have_reached_the_api_and_got_no_answer_may_have_taken_effect() {
+        assert!(may_have_taken_effect(&answered(502, "<html>")));
+        assert!(may_have_taken_effect(&answered(200, "{")));
+        assert!(!may_have_taken_effect(&unreachable_endpoint()), "never connected");
+        assert!(!may_have_taken_effect(&api_error("InvalidKeyPairName.Duplicate")));
     }
 
     #[test]
