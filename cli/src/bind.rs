@@ -47,9 +47,11 @@ DescribeKeyPairs (a little less often each time, at most every 2 s), until it sh
 pair bound to every instance (associate) or to none of them (disassociate), at most
 --wait-timeout; stderr tells how it goes. Past that bound the command exits 1 and lists the
 pairs not done. Interrupting the wait (Ctrl-C) does not undo the change: the API carries it
-out all the same. The request is sent once, not retried: after a lost answer a repeat would
-be refused while the first is carried out (OperationDenied.InstanceOperationInProgress); when
-no answer came (exit 4), the change may be under way: look with `cvm-keypairs describe`.
+out all the same. The request is sent once, whatever --max-retries says: after a lost answer
+a repeat would be refused while the first is carried out
+(OperationDenied.InstanceOperationInProgress); only a throttled answer (RequestLimitExceeded,
+given without doing anything) is waited out and the request sent again. When no answer came
+(exit 4), the change may be under way: look with `cvm-keypairs describe`.
 
 Options:
   --instance <INS_ID>...     The instances (ins- and 8 of 0-9a-z): takes every argument after
@@ -153,11 +155,11 @@ impl Request {
         })
     }
 
-    /// Sends it once.
+    /// Sends it: once, as [`Connection::send_once`] says.
     fn send(&self, client: &Client) -> Result<Receipt, Error> {
         match self {
-            Request::Associate(action) => client.execute(action),
-            Request::Disassociate(action) => client.execute(action),
+            Request::Associate(action) => client.execute_retrying(action),
+            Request::Disassociate(action) => client.execute_retrying(action),
         }
     }
 }
@@ -165,7 +167,7 @@ impl Request {
 /// Runs `associate` or `disassociate` with its arguments; returns the exit code.
 pub fn run(kind: Kind, args: Vec<String>) -> u8 {
     let json = crate::wants_json(&args);
-    let o = match parse(kind, Args::new(args)) {
+    let mut o = match parse(kind, Args::new(args)) {
         Ok(Some(options)) => options,
         Ok(None) => return crate::print_text(&kind.help()),
         Err(e) => return crate::command_usage_error(kind.command(), &e, json),
@@ -174,6 +176,7 @@ pub fn run(kind: Kind, args: Vec<String>) -> u8 {
         Ok(request) => request,
         Err(e) => return crate::invalid(&e, o.json),
     };
+    o.connection.send_once();
     let client = match o.connection.client(o.json) {
         Ok(client) => client,
         Err(code) => return code,

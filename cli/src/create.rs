@@ -32,8 +32,10 @@ goes to stderr, and --json does not go with it). The file, or stdout, holds exac
 private key as the API gave it, synced to disk before success is reported; the private key
 appears nowhere else (no message, JSON or error holds it).
 
-CreateKeyPair is sent once, never retried: a retry after an answer that was lost would be
-refused for the name the first request took, and that key pair's private key would be lost.
+CreateKeyPair is sent once, whatever --max-retries says: a retry after an answer that was lost
+would be refused for the name the first request took, and that key pair's private key would be
+lost. (A throttled answer, RequestLimitExceeded, which the API gives without doing anything, is
+waited out and the request sent again.)
 When no answer came (exit 4) the key pair may exist all the same: look with
 `cvm-keypairs describe --name NAME`, and delete it. Should the private key not be written
 once the key pair was made (a full disk, stdout closed), the command says so, naming the
@@ -87,7 +89,7 @@ struct Options {
 /// Runs `create` with its arguments; returns the exit code.
 pub fn run(args: Vec<String>) -> u8 {
     let json = crate::wants_json(&args);
-    let o = match parse(Args::new(args)) {
+    let mut o = match parse(Args::new(args)) {
         Ok(Some(options)) => options,
         Ok(None) => return crate::print_text(&format!("{HELP}{}{EXIT_HELP}", connect::OPTIONS_HELP)),
         Err(e) => return crate::command_usage_error("create", &e, json),
@@ -98,6 +100,7 @@ pub fn run(args: Vec<String>) -> u8 {
         Ok(action) => action,
         Err(e) => return crate::invalid(&e, o.json),
     };
+    o.connection.send_once();
     let client = match o.connection.client(o.json) {
         Ok(client) => client,
         Err(code) => return code,
@@ -106,7 +109,7 @@ pub fn run(args: Vec<String>) -> u8 {
         Ok(sink) => sink,
         Err(why) => return crate::refuse("InvalidInput", &why, o.json),
     };
-    let created = match client.execute(&action) {
+    let created = match client.execute_retrying(&action) {
         Ok(created) => created,
         Err(e) => {
             sink.discard();

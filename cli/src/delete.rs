@@ -25,7 +25,7 @@ Delete CVM key pairs, any number of them, and report what became of each.
 
 Usage: cvm-keypairs delete [OPTIONS] <KEY_ID>...
        cvm-keypairs delete [OPTIONS] [KEY_ID]... -     (`-`: more ids from stdin)
-       cvm-keypairs delete [OPTIONS] <SELECTORS> [--yes]     (e.g. --name 'ci_*' --older-than 1d)
+       cvm-keypairs delete [OPTIONS] <SELECTORS> [--yes]   (e.g. --name 'ci_*' --older-than 1d)
 
 Every id is checked first (skey- and 8 of 0-9a-z); if any is malformed nothing is sent.
 Repeated ids count once. Requests carry up to 100 ids and are paced to the API's limit; a

@@ -24,17 +24,19 @@ an OpenSSH .pub file, read from PATH (a regular file: a FIFO or a device is refu
 ssh-rsa, ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384 and ecdsa-sha2-nistp521, and
 BASE64 a key of that type. Anything else is refused (exit 2) and nothing is sent.
 
-ImportKeyPair is sent once, never retried (a retry after a lost answer would be refused as a
-duplicate of the key pair the first request made). When no answer came (exit 4) the key pair
+ImportKeyPair is sent once, whatever --max-retries says (a retry after a lost answer would be
+refused as a duplicate of the key pair the first request made); only a throttled answer,
+RequestLimitExceeded, which the API gives without doing anything, is waited out and the request
+sent again. When no answer came (exit 4) the key pair
 may exist: look with `cvm-keypairs describe --name NAME`.
 
 Options:
   --public-key <PATH|->      The public key: a file, or `-` for stdin (required)
   --project-id <N>           The project [default: 0, the default project]
   --tag <KEY=VALUE>          A tag on the key pair; repeatable (at most 50, each key once)
-  --json                     Print one line of JSON on stdout: {\"key_id\",\"key_name\",\"request_id\"}
-                             when imported (exit 0); {\"error\":{\"code\",\"message\",\"request_id\"}}
-                             otherwise
+  --json                     Print one line of JSON on stdout:
+                             {\"key_id\",\"key_name\",\"request_id\"} when imported (exit 0);
+                             {\"error\":{\"code\",\"message\",\"request_id\"}} otherwise
   -h, --help                 Print this help
 
 Without --json, stdout holds the KeyId.
@@ -68,7 +70,7 @@ struct Options {
 /// Runs `import` with its arguments; returns the exit code.
 pub fn run(args: Vec<String>) -> u8 {
     let json = crate::wants_json(&args);
-    let o = match parse(Args::new(args)) {
+    let mut o = match parse(Args::new(args)) {
         Ok(Some(options)) => options,
         Ok(None) => return crate::print_text(&format!("{HELP}{}{EXIT_HELP}", connect::OPTIONS_HELP)),
         Err(e) => return crate::command_usage_error("import", &e, json),
@@ -83,11 +85,12 @@ pub fn run(args: Vec<String>) -> u8 {
         Ok(action) => action,
         Err(e) => return crate::invalid(&e, o.json),
     };
+    o.connection.send_once();
     let client = match o.connection.client(o.json) {
         Ok(client) => client,
         Err(code) => return code,
     };
-    let imported = match client.execute(&action) {
+    let imported = match client.execute_retrying(&action) {
         Ok(imported) => imported,
         Err(e) => {
             let code = crate::fail(&e, o.json);

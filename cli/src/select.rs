@@ -156,8 +156,8 @@ impl Selection {
     pub fn warn(&self) {
         if !self.complete {
             eprintln!(
-                "warning: the listing is incomplete: the API counted {} and returned {}, so the \
-                 selection may have missed some",
+                "warning: the listing is incomplete: the API counted {} and returned {}, so key pairs \
+                 may be missing from it",
                 count(usize::try_from(self.total_count).unwrap_or(usize::MAX), "key pair"),
                 self.listed
             );
@@ -214,7 +214,8 @@ impl Selection {
             if self.key_pairs.len() == 1 { "it" } else { "them" }
         );
         if bound > 0 && !detach {
-            eprintln!("{bound} of them bound to instances would be kept: add --detach to detach them first");
+            let (verb, them) = if bound == 1 { ("is", "it") } else { ("are", "them") };
+            eprintln!("{bound} of them {verb} bound to instances and would be kept: add --detach to detach {them} first");
         }
     }
 }

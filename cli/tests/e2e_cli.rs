@@ -206,7 +206,7 @@ fn stdin_without_any_id_is_an_empty_report_and_sends_nothing() {
         assert_eq!(listed.code, 0, "{listed:?}");
         assert_eq!(
             listed.json(),
-            serde_json::json!({"key_pairs": [], "not_found": [], "unknown": []}),
+            serde_json::json!({"key_pairs": [], "not_found": [], "unknown": [], "complete": true}),
             "not every key pair"
         );
         let table = run(&["describe", "--endpoint", &emu.url, "-"], Creds::None, Some(input));
@@ -308,7 +308,7 @@ fn usage_errors_exit_2_and_help_documents_the_exit_codes() {
         assert!(describe.stdout.contains(text), "{text:?} missing from:\n{}", describe.stdout);
     }
     let top = run(&["--help"], Creds::None, None);
-    assert!(top.stdout.contains("5 the output\ncould not be written"), "{}", top.stdout);
+    assert!(top.stdout.contains("5 the output could not be written"), "{}", top.stdout);
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod hostile;
 mod support;
 
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use cli_support::*;
@@ -227,10 +228,17 @@ fn a_private_key_that_cannot_be_written_is_reported_lost_naming_the_key_pair_to_
 fn create_writes_the_key_byte_for_byte_and_leaves_no_file_when_refused_or_unanswered() {
     // No final newline, and a line of its own: written exactly as it came.
     let key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----";
+    let throttled = AtomicBool::new(false);
     let (server, log) =
         hostile::api_server(100, move |action, params| match (action, params["KeyName"].as_str()) {
             ("CreateKeyPair", Some("refused")) => {
                 json!({"Error": {"Code": "InvalidKeyPairName.Duplicate", "Message": "taken"}})
+            }
+            ("CreateKeyPair", Some("internal")) => {
+                json!({"Error": {"Code": "InternalError", "Message": "again"}})
+            }
+            ("CreateKeyPair", Some("throttled")) if !throttled.swap(true, Ordering::SeqCst) => {
+                json!({"Error": {"Code": "RequestLimitExceeded", "Message": "slow down"}})
             }
             ("CreateKeyPair", Some(name)) => json!({"KeyPair": {"KeyId": "skey-k0000001", "KeyName": name,
             "ProjectId": 0, "PublicKey": "ssh-rsa AAAA", "PrivateKey": key}}),
@@ -270,7 +278,19 @@ fn create_writes_the_key_byte_for_byte_and_leaves_no_file_when_refused_or_unansw
         "{}",
         unanswered.stderr
     );
-    assert_eq!(log.lock().unwrap().len(), 2, "one request each, never retried");
+    let internal = create(&server.url(), "internal", &at("internal.pem"));
+    assert_eq!(internal.code, 1, "{internal:?}");
+    assert!(!dir.0.join("internal.pem").exists());
+    let after_throttling = create(&server.url(), "throttled", &at("throttled.pem"));
+    assert_eq!(after_throttling.code, 0, "a throttled request did nothing: sent again: {after_throttling:?}");
+    assert_eq!(std::fs::read(at("throttled.pem")).unwrap(), key.as_bytes());
+    let names: Vec<String> =
+        log.lock().unwrap().iter().map(|(_, p)| p["KeyName"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(
+        names,
+        ["exact", "refused", "internal", "throttled", "throttled"],
+        "once, even after InternalError"
+    );
     assert_eq!(silent.connections(), 1, "sent once, not retried after the lost answer");
 }
 
