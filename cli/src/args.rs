@@ -89,6 +89,28 @@ impl Args {
         let value = self.value(name)?;
         value.parse().map_err(|_| UsageError(format!("--{name} takes {what}, not {value:?}")))
     }
+
+    /// The values of option `name` that takes several: its value, then every argument after it
+    /// up to the next one that starts with `-` (an option, `--` or `-`).
+    pub fn values(&mut self, name: &str) -> Result<Vec<String>, UsageError> {
+        let mut values = vec![self.value(name)?];
+        while let Some(next) =
+            self.items.front().filter(|item| !self.only_positional && !item.starts_with('-'))
+        {
+            values.push(next.clone());
+            self.items.pop_front();
+        }
+        Ok(values)
+    }
+
+    /// The value of `--tag`: `KEY=VALUE`, split at the first `=` (the key not empty).
+    pub fn tag(&mut self, name: &str) -> Result<(String, String), UsageError> {
+        let value = self.value(name)?;
+        match value.split_once('=') {
+            Some((key, tag_value)) if !key.is_empty() => Ok((key.to_owned(), tag_value.to_owned())),
+            _ => Err(UsageError(format!("--{name} takes KEY=VALUE (the key not empty), not {value:?}"))),
+        }
+    }
 }
 
 /// The error for an option a subcommand does not know.
@@ -138,6 +160,34 @@ mod tests {
         let mut a = args(&["--clock-offset", "-3600"]);
         a.next_arg().unwrap();
         assert_eq!(a.parsed::<i64>("clock-offset", "seconds").unwrap(), -3600);
+    }
+
+    #[test]
+    fn an_option_with_several_values_takes_them_up_to_the_next_option() {
+        let mut a = args(&["--instance", "ins-a", "ins-b", "--force-stop", "skey-c"]);
+        a.next_arg().unwrap();
+        assert_eq!(a.values("instance").unwrap(), ["ins-a", "ins-b"]);
+        assert_eq!(a.next_arg().unwrap(), Some(Arg::Option("force-stop".into())));
+        let mut b = args(&["--instance=ins-a", "ins-b", "--", "ins-c"]);
+        b.next_arg().unwrap();
+        assert_eq!(b.values("instance").unwrap(), ["ins-a", "ins-b"]);
+        assert_eq!(b.next_arg().unwrap(), Some(Arg::Positional("ins-c".into())));
+        let mut c = args(&["--instance", "-"]);
+        c.next_arg().unwrap();
+        assert_eq!(c.values("instance").unwrap(), ["-"], "the first value is taken verbatim");
+    }
+
+    #[test]
+    fn tags_are_key_equals_value() {
+        let mut a = args(&["--tag", "env=ci=1", "--tag", "team=", "--tag", "=x", "--tag", "novalue"]);
+        let mut next = || {
+            a.next_arg().unwrap();
+            a.tag("tag")
+        };
+        assert_eq!(next().unwrap(), ("env".to_owned(), "ci=1".to_owned()));
+        assert_eq!(next().unwrap(), ("team".to_owned(), String::new()));
+        assert!(next().unwrap_err().0.starts_with("--tag takes KEY=VALUE"));
+        assert!(next().is_err());
     }
 
     #[test]

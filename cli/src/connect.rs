@@ -1,7 +1,7 @@
 //! The options every API command shares (region, endpoint, method, credentials, timeouts,
 //! retries, pacing), the [`Client`] they make, and how a failed call maps to an exit code.
 //!
-//! `delete`, `describe` and `demo` all go through [`Connection::client`] or
+//! Every command that calls the API, and the demo, goes through [`Connection::client`] or
 //! [`Connection::client_with`], so the demo exercises exactly the client the real commands use.
 
 use std::borrow::Cow;
@@ -72,6 +72,7 @@ pub struct Connection {
     timeout: Option<Duration>,
     max_retries: Option<u32>,
     rate_limit: Option<usize>,
+    send_once: bool,
 }
 
 impl Connection {
@@ -109,6 +110,14 @@ impl Connection {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// Makes the client send a request once, whatever `--max-retries` says, for the actions a
+    /// repeat after a lost answer would get wrong (a name already taken, an operation in
+    /// progress). A throttled answer is still waited out and the request sent again: the API
+    /// gives it without doing anything.
+    pub fn send_once(&mut self) {
+        self.send_once = true;
     }
 
     /// Options for `endpoint` with `method`, everything else at its default.
@@ -164,7 +173,10 @@ impl Connection {
             builder = builder.language(language);
         }
         let mut retry = RetryPolicy::default();
-        retry.max_attempts = self.max_retries.map_or(retry.max_attempts, |retries| retries + 1);
+        retry.max_attempts = match (self.send_once, self.max_retries) {
+            (true, _) => 1,
+            (false, retries) => retries.map_or(retry.max_attempts, |retries| retries + 1),
+        };
         // A request is given at least its whole timeout before the run calls the endpoint dead.
         retry.give_up_after = retry.give_up_after.max(timeout);
         builder = builder.retry(retry);
@@ -219,6 +231,14 @@ pub fn exit_code(error: &Error) -> u8 {
         Error::Api { .. } => exit::FAILED,
         _ => exit::CONFIG,
     }
+}
+
+/// Whether a request that failed with `error` may have taken effect all the same: it may have
+/// reached the API, and no answer says what became of it.
+pub fn may_have_taken_effect(error: &Error) -> bool {
+    let never_sent =
+        matches!(error, Error::Transport { kind: TransportKind::Connect | TransportKind::Tls, .. });
+    exit_code(error) == exit::NETWORK && !never_sent
 }
 
 /// API codes saying the request's settings, not its key pairs, are wrong.
@@ -310,6 +330,14 @@ mod tests {
         ] {
             assert_eq!(error_code(&error), code);
         }
+    }
+
+    #[test]
+    fn only_a_request_that_may_have_reached_the_api_and_got_no_answer_may_have_taken_effect() {
+        assert!(may_have_taken_effect(&answered(502, "<html>")));
+        assert!(may_have_taken_effect(&answered(200, "{")));
+        assert!(!may_have_taken_effect(&unreachable_endpoint()), "never connected");
+        assert!(!may_have_taken_effect(&api_error("InvalidKeyPairName.Duplicate")));
     }
 
     #[test]

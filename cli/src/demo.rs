@@ -12,8 +12,10 @@ use cvm_keypairs_emulator::{BoundBehavior, Emulator, EmulatorConfig, KeyPair, Re
 
 use crate::args::{unknown_option, Args, UsageError};
 use crate::connect::{self, Connection};
+use crate::describe::Output;
 use crate::exit;
 use crate::output;
+use crate::select::Selector;
 use crate::{delete, describe};
 
 pub const HELP: &str = "\
@@ -120,18 +122,26 @@ fn demo(method: Method, bound_behavior: BoundBehavior) -> Result<u8, Error> {
     let client = connection.client_with(Some(Arc::new(credentials)), REGION)?;
 
     step("2. describe: the key pairs present");
-    describe::print(&describe::list(&client, &[])?, &[], false);
+    let everything = Selector::default();
+    describe::print(&describe::list(&client, &[], &everything)?, &[], Output::Table);
 
     let targets = ids(&[FREE[0], FREE[1], FREE[2], FREE[3], FREE[4], BOUND, UNKNOWN]);
     step(&format!("3. delete {} key pairs: the first request, as signed (headers)", targets.len()));
     show_headers(&client.sign_at(&DeleteKeyPairs::new(&targets)?, delete::now())?);
 
     step("4. delete: each request as the emulator answered it, then the report");
-    let code = delete::execute(&client, &targets, true, false, connection.timeout());
+    let settings = delete::Settings {
+        verify: true,
+        detach: false,
+        force_stop: false,
+        json: false,
+        timeout: connection.timeout(),
+    };
+    let code = delete::execute(&client, &targets, &settings, None);
 
     step("5. describe: what is left");
-    let left = describe::list(&client, &[])?;
-    describe::print(&left, &[], false);
+    let left = describe::list(&client, &[], &everything)?;
+    describe::print(&left, &[], Output::Table);
     Ok(conclude(code, &left.key_pairs))
 }
 

@@ -161,9 +161,22 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
     if config.fail_rate + config.drop_rate > 1.0 {
         return Err(UsageError("--fail-rate and --drop-rate add up to more than 1".into()));
     }
-    // The library's rules for credentials (no whitespace, no control characters, ...), so
-    // that the emulator takes exactly what a client can send.
-    match (secret_id, secret_key) {
+    set_credentials(&mut config, (secret_id, secret_key), token)?;
+    if log {
+        config.on_request = Some(Arc::new(print_record));
+    }
+    Ok(Some(Options { config, log, exit_on_stdin_close }))
+}
+
+/// Puts the credentials given (both or neither of the secret id and key) into `config`,
+/// checked by the library's rules (no whitespace, no control characters, ...), so that the
+/// emulator takes exactly what a client can send.
+fn set_credentials(
+    config: &mut EmulatorConfig,
+    secret: (Option<String>, Option<String>),
+    token: Option<String>,
+) -> Result<(), UsageError> {
+    match secret {
         (None, None) => {}
         (Some(id), Some(key)) => (config.secret_id, config.secret_key) = (id, key),
         _ => return Err(UsageError("give --secret-id and --secret-key together".into())),
@@ -175,10 +188,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
         })
         .map_err(|e| UsageError(e.to_string()))?;
     config.token = token;
-    if log {
-        config.on_request = Some(Arc::new(print_record));
-    }
-    Ok(Some(Options { config, log, exit_on_stdin_close }))
+    Ok(())
 }
 
 /// Reads and parses a seed file, never more than one byte past the size limit.

@@ -4,7 +4,9 @@
 //! text, its argument parsing (through [`args`]) and its `run`, which returns the exit code.
 
 mod args;
+mod bind;
 mod connect;
+mod create;
 mod delete;
 mod demo;
 mod describe;
@@ -12,8 +14,11 @@ mod emulate;
 #[cfg(test)]
 mod fakes;
 mod ids;
+mod import;
+mod modify;
 mod output;
 mod report;
+mod select;
 mod signals;
 mod status;
 
@@ -41,23 +46,32 @@ Manage Tencent Cloud CVM key pairs through API 3.0.
 Usage: cvm-keypairs <COMMAND> [OPTIONS]
 
 Commands:
-  delete     Delete key pairs (any number; verified), or print the signed requests (--dry-run)
-  describe   List key pairs: all of them, or the given ids
-  demo       Run the whole delete-and-describe flow against a built-in emulator; needs no
-             account, credentials or configuration
-  emulate    Serve a local emulator of the key-pair API on 127.0.0.1
-  help       Print this help, or a command's help (`help <COMMAND>`)
+  delete        Delete key pairs (any number; verified), by id or chosen by name, age, tag
+                or project (planned first); detached from their instances first with
+                --detach; or print the signed requests (--dry-run)
+  describe      List key pairs: all of them, the given ids, or those selectors choose; as a
+                table, JSON or ids
+  create        Create a key pair; its private key goes to a new file (mode 0600) or stdout
+  import        Import a public key (an OpenSSH .pub file) as a key pair
+  modify        Rename a key pair, or change its description
+  associate     Bind key pairs to instances, and wait until that shows
+  disassociate  Unbind key pairs from instances, and wait until that shows
+  demo          Run the whole delete-and-describe flow against a built-in emulator; needs no
+                account, credentials or configuration
+  emulate       Serve a local emulator of the key-pair API on 127.0.0.1
+  help          Print this help, or a command's help (`help <COMMAND>`)
 
 Options:
   -h, --help       Print help (`cvm-keypairs <COMMAND> --help` for a command's options)
   -V, --version    Print the version
 
 Exit codes: 0 success (delete: every requested key pair is absent afterwards); 1 some key
-pairs remain, the API refused the call, or (describe) its answer left ids unknown; 2 usage
-error or invalid input (nothing sent); 3 credentials, authentication or configuration;
-4 network or transport failure (no API answer at all, after the retries); 5 the output
-could not be written to stdout (key pairs a delete reached are deleted all the same).
-See `cvm-keypairs delete --help` for the details.
+pairs remain, the API refused the call, a change did not show in time, or a listing was so
+incomplete that it may miss key pairs; 2 usage error or invalid input (nothing sent);
+3 credentials, authentication or configuration; 4 network or transport failure (no API
+answer at all, after the retries); 5 the output could not be written to stdout (key pairs a
+delete reached are deleted all the same), or create's private key could not be written.
+See each command's --help for the details.
 ";
 
 fn main() -> ExitCode {
@@ -82,21 +96,33 @@ fn dispatch(mut args: Vec<String>) -> u8 {
     }
     let command = args.remove(0);
     match command.as_str() {
-        "delete" => delete::run(args),
-        "describe" => describe::run(args),
-        "demo" => demo::run(args),
-        "emulate" => emulate::run(args),
-        "help" | "-h" | "--help" => match args.first().map(String::as_str) {
+        "help" | "-h" | "--help" => match args.first() {
             None => print_text(HELP),
-            Some("delete") => delete::run(vec!["--help".into()]),
-            Some("describe") => describe::run(vec!["--help".into()]),
-            Some("demo") => demo::run(vec!["--help".into()]),
-            Some("emulate") => print_text(emulate::HELP),
-            Some(other) => usage_error(&format!("no such command {other:?}")),
+            Some(command) => run_command(command, vec!["--help".into()]).unwrap_or_else(|| no_such(command)),
         },
         "-V" | "--version" => print_text(&format!("cvm-keypairs {}\n", env!("CARGO_PKG_VERSION"))),
-        other => usage_error(&format!("no such command {other:?}")),
+        other => run_command(other, args).unwrap_or_else(|| no_such(other)),
     }
+}
+
+/// Runs the command named `command`, if there is one.
+fn run_command(command: &str, args: Vec<String>) -> Option<u8> {
+    Some(match command {
+        "delete" => delete::run(args),
+        "describe" => describe::run(args),
+        "create" => create::run(args),
+        "import" => import::run(args),
+        "modify" => modify::run(args),
+        "associate" => bind::run(bind::Kind::Associate, args),
+        "disassociate" => bind::run(bind::Kind::Disassociate, args),
+        "demo" => demo::run(args),
+        "emulate" => emulate::run(args),
+        _ => return None,
+    })
+}
+
+fn no_such(command: &str) -> u8 {
+    usage_error(&format!("no such command {command:?}"))
 }
 
 /// Prints help or version text.
@@ -130,6 +156,12 @@ fn refuse(code: &str, message: &str, json: bool) -> u8 {
     say_error(code, message, json);
     eprintln!("Nothing was sent.");
     exit::USAGE
+}
+
+/// Refuses what the library found invalid before anything was sent (a name, an id, a tag, a
+/// public key, ...), as [`refuse`] does: exit 2.
+fn invalid(error: &cvm_keypairs::Error, json: bool) -> u8 {
+    refuse(&connect::error_code(error), &error.to_string(), json)
 }
 
 /// Refuses a setting (endpoint, region) before anything is sent, as [`refuse`] does, but

@@ -71,10 +71,30 @@ pub fn human(report: &DeletionReport) -> String {
             );
         }
     }
+    detach_sections(&mut out, report);
     if !report.request_ids.is_empty() {
         let _ = writeln!(out, "\nRequestIds: {}", for_people(&report.request_ids.join(" ")));
     }
     out
+}
+
+/// What `--detach` did: the key pairs it unbound, and the instances it force-stopped with
+/// their state at the end (text from the API escaped).
+fn detach_sections(out: &mut String, report: &DeletionReport) {
+    if !report.detached.is_empty() {
+        let _ = writeln!(out, "\nDetached from instances:");
+        for d in &report.detached {
+            let _ = writeln!(out, "  {}  from {}", d.key_id, for_people(&d.instance_ids.join(", ")));
+        }
+    }
+    if !report.stopped_instances.is_empty() {
+        let _ = writeln!(out, "\nForce-stopped instances, with their state now:");
+        for s in &report.stopped_instances {
+            let state =
+                s.state.as_deref().map_or("unknown (DescribeInstances did not say)".into(), for_people);
+            let _ = writeln!(out, "  {}  {state}", for_people(&s.instance_id));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -206,7 +206,7 @@ fn stdin_without_any_id_is_an_empty_report_and_sends_nothing() {
         assert_eq!(listed.code, 0, "{listed:?}");
         assert_eq!(
             listed.json(),
-            serde_json::json!({"key_pairs": [], "not_found": [], "unknown": []}),
+            serde_json::json!({"key_pairs": [], "not_found": [], "unknown": [], "complete": true}),
             "not every key pair"
         );
         let table = run(&["describe", "--endpoint", &emu.url, "-"], Creds::None, Some(input));
@@ -308,7 +308,7 @@ fn usage_errors_exit_2_and_help_documents_the_exit_codes() {
         assert!(describe.stdout.contains(text), "{text:?} missing from:\n{}", describe.stdout);
     }
     let top = run(&["--help"], Creds::None, None);
-    assert!(top.stdout.contains("5 the output\ncould not be written"), "{}", top.stdout);
+    assert!(top.stdout.contains("5 the output could not be written"), "{}", top.stdout);
 }
 
 #[test]
@@ -863,7 +863,8 @@ fn hostile_server(fail_everything: bool) -> support::Server {
                     "KeyId": "skey-aaaaaaaa",
                     "KeyName": format!("web{HOSTILE}"),
                     "CreatedTime": "2024\u{1b}[8m",
-                    "AssociatedInstanceIds": ["ins-\u{202e}1\u{85}"]
+                    "AssociatedInstanceIds": ["ins-\u{202e}1\u{85}"],
+                    "Tags": [{"Key": format!("k{HOSTILE}"), "Value": HOSTILE}]
                 }],
                 "RequestId": "rid-describe\u{1b}c"
             }})
@@ -910,8 +911,28 @@ fn text_from_a_hostile_server_is_escaped_for_people_and_exact_in_json() {
     assert_safe_for_terminals("describe table", &table.stdout);
     assert_eq!(table.stdout.lines().count(), 3, "header, one row, count: {}", table.stdout);
     assert!(table.stdout.contains("ins-\\u{202e}1\\u{85}"), "{}", table.stdout);
+    assert!(table.stdout.contains("  kboom\\u{1b}]0;pwned"), "the tags, escaped: {}", table.stdout);
     let listed = run(&[&["describe", "--json"][..], &base].concat(), Creds::Good(None), None);
     assert_eq!(listed.json()["key_pairs"][0]["KeyName"], format!("web{HOSTILE}"));
+    assert_eq!(listed.json()["key_pairs"][0]["Tags"][0]["Value"], HOSTILE);
+    let plan =
+        run(&[&["delete", "--name", "*", "--older-than", "1d"][..], &base].concat(), Creds::Good(None), None);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert_safe_for_terminals("delete plan notes", &plan.stderr);
+    assert!(
+        plan.stderr.contains("CreatedTime cannot be read (e.g. skey-aaaaaaaa: \"2024\\u{1b}[8m\")"),
+        "{}",
+        plan.stderr
+    );
+    assert_eq!(
+        plan.stdout.lines().count(),
+        0,
+        "a CreatedTime that cannot be read is not older: {}",
+        plan.stdout
+    );
+    let plan = run(&[&["delete", "--name", "web*"][..], &base].concat(), Creds::Good(None), None);
+    assert_safe_for_terminals("delete plan", &plan.stdout);
+    assert_eq!(plan.stdout.lines().count(), 1, "{}", plan.stdout);
 
     let server = hostile_server(true);
     let url = server.url();

@@ -63,10 +63,18 @@ fn describe_ends_on_an_endless_listing_and_refuses_one_that_invents_keys() {
         let extra: &[&str] = if json { &["--json"] } else { &[] };
         let sent = log.lock().unwrap().len();
         let out = cli("describe", "ap-guangzhou", &endless, extra);
-        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(out.code, 1, "listed, but incomplete: {out:?}");
         assert_eq!(log.lock().unwrap().len() - sent, 2, "two pages, then the repeat ends it");
+        assert!(
+            out.stderr.contains(
+                "the listing is incomplete: the API counted 1000000000000000000 key pairs and returned 100"
+            ),
+            "{}",
+            out.stderr
+        );
         if json {
             assert_eq!(out.json()["key_pairs"].as_array().unwrap().len(), 100);
+            assert_eq!(out.json()["complete"], false);
         } else {
             assert!(out.stdout.ends_with("100 key pairs\n"), "{}", out.stdout);
         }
@@ -136,5 +144,8 @@ fn describe_calls_ids_unknown_not_absent_when_the_answer_about_them_is_incomplet
 
     let json = cli("describe", "ap-guangzhou", &server, &[&extra[..], &["--json"]].concat());
     assert_eq!(json.code, 1, "{json:?}");
-    assert_eq!(json.json(), json!({"key_pairs": [], "not_found": asked[100..], "unknown": asked[..100]}));
+    assert_eq!(
+        json.json(),
+        json!({"key_pairs": [], "not_found": asked[100..], "unknown": asked[..100], "complete": false})
+    );
 }

@@ -68,8 +68,14 @@ pub fn seed_entry(id: &str, bound: bool) -> Value {
 impl Emu {
     /// Starts the emulator with the test credentials, `seed` as its key pairs, and `args`.
     pub fn start(seed: &[Value], args: &[&str]) -> Emu {
+        Emu::start_seeded(&Value::Array(seed.to_vec()), args)
+    }
+
+    /// Starts the emulator with the test credentials, the seed file `seed` (a list of key
+    /// pairs, or `{"KeyPairs": [...], "Instances": [...]}`), and `args`.
+    pub fn start_seeded(seed: &Value, args: &[&str]) -> Emu {
         let dir = TempDir::new("emu");
-        let seed_path = dir.file("seed.json", &Value::Array(seed.to_vec()).to_string());
+        let seed_path = dir.file("seed.json", &seed.to_string());
         let mut child = Command::new(BIN)
             .args(["emulate", "--port", "0", "--log", "--exit-on-stdin-close", "--seed", &seed_path])
             .args(["--secret-id", SECRET_ID, "--secret-key", SECRET_KEY])
@@ -266,6 +272,26 @@ pub fn run_with(args: &[&str], creds: Creds, stdin: Option<&str>, env: &[(&str, 
         assert!(!out.stdout.contains(key) && !out.stderr.contains(key), "the wrong key was printed");
     }
     out
+}
+
+/// `<command> --region R --endpoint URL <extra>...` with good credentials.
+pub fn client(emu: &Emu, command: &str, extra: &[&str], stdin: Option<&str>) -> Out {
+    let mut args = vec![command, "--region", REGION, "--endpoint", &emu.url];
+    args.extend_from_slice(extra);
+    run(&args, Creds::Good(None), stdin)
+}
+
+/// The key pairs `describe --json` lists now, by KeyId.
+pub fn key_pairs(emu: &Emu) -> std::collections::HashMap<String, Value> {
+    let out = client(emu, "describe", &["--json", "--max-retries", "10"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    let json = out.json();
+    json["key_pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["KeyId"].as_str().unwrap().to_owned(), k.clone()))
+        .collect()
 }
 
 /// `delete --region R --endpoint URL <extra>...` with good credentials.
