@@ -5,9 +5,9 @@
 use serde::Serialize;
 
 use super::Tag;
+use crate::bounded::bounded;
 use crate::error::Error;
 use crate::key_id::{self, KeyId};
-use crate::bounded::bounded;
 
 /// The most key pair ids, and the most instance ids, one request may name.
 pub(crate) const MAX_IDS: usize = 100;

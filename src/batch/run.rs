@@ -9,10 +9,10 @@ use crate::actions::delete_key_pairs::DeleteKeyPairs;
 use crate::actions::describe_key_pairs::{DescribeKeyPairs, KeyPair};
 use crate::actions::validate::MAX_IDS;
 use crate::actions::Receipt;
+use crate::bounded::{bounded, capped};
 use crate::error::{codes, Error, FailureCode};
 use crate::key_id::KeyId;
 use crate::observe::{Event, Hooks, WaitReason};
-use crate::bounded::{bounded, capped};
 use crate::response::MESSAGE_CHARS;
 use crate::retry::Attempted;
 
