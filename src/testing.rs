@@ -24,7 +24,7 @@ pub fn parse_response<T: DeserializeOwned>(response: &HttpResponse) -> Result<T,
 
 /// The profile-file parser: the credentials of `section` in `text`.
 pub fn parse_profile(text: &str, section: &str) -> Result<Credentials, Error> {
-    crate::credentials::parse_profile(text, section)
+    crate::credentials::parse_profile(text, section).map(|profile| profile.credentials)
 }
 
 /// The GET query of `params`, as a request would carry it.

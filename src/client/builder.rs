@@ -18,15 +18,19 @@ use crate::transport::Transport;
 
 /// Settings for a [`Client`]; every one has a default.
 ///
-/// Defaults: endpoint `cvm.tencentcloudapi.com`, the region from `TENCENTCLOUD_REGION`, POST,
-/// no language header, 10 requests per second per action and [`RetryPolicy::default`], and
-/// with the `ureq` feature a `UreqTransport` with its defaults (so
-/// [`build`](Self::build) fails on a proxy variable it cannot use) and the default
-/// credentials chain (environment, profile file, instance role).
+/// Defaults: endpoint `cvm.tencentcloudapi.com`, POST, no language header, 10 requests per
+/// second per action and [`RetryPolicy::default`], and with the `ureq` feature a
+/// `UreqTransport` with its defaults (so [`build`](Self::build) fails on a proxy variable it
+/// cannot use) and the default credentials chain (environment, profile file, instance role).
 ///
-/// A client without a region (none given, `TENCENTCLOUD_REGION` unset or empty) can be built,
-/// but it signs and sends nothing: every call fails with [`Error::InvalidInput`] saying "no
-/// region", and [`Client::delete_key_pairs_all`] fails as a whole.
+/// The region is the first of: the one given to [`region`](Self::region), the variable
+/// `TENCENTCLOUD_REGION`, the region the credentials' configuration names
+/// ([`ProvideCredentials::region`]: the `region` of the profile the default chain or a
+/// [`ProfileProvider`](crate::ProfileProvider) reads, even when the keys come from another
+/// source of the chain). Empty counts as unset; a profile file that must be read for its
+/// region and is broken fails the build. A client without a region can be built, but it
+/// signs and sends nothing: every call fails with [`Error::InvalidInput`] saying "no region",
+/// and [`Client::delete_key_pairs_all`] fails as a whole.
 #[derive(Default)]
 pub struct ClientBuilder {
     config: RequestConfig,
@@ -112,8 +116,9 @@ impl ClientBuilder {
         self.build_in(&SystemEnvironment)
     }
 
-    /// [`build`](Self::build) with the region and proxy variables read from `env`.
-    pub(crate) fn build_in(self, env: &dyn Environment) -> Result<Client, Error> {
+    /// [`build`](Self::build) with the region, proxy and credential variables (and files) read
+    /// from `env`.
+    pub(crate) fn build_in<E: Environment + Clone + 'static>(self, env: &E) -> Result<Client, Error> {
         let mut config = self.config;
         if let Some(text) = &self.endpoint {
             config.endpoint = if self.allow_insecure_http {
@@ -122,16 +127,20 @@ impl ClientBuilder {
                 Endpoint::parse(text)
             }?;
         }
-        if !self.region_set {
-            config.region = region_from_env(env)?.unwrap_or_default();
-        } else if config.region.is_empty() {
+        if self.region_set && config.region.is_empty() {
             return Err(Error::InvalidInput("no region: the region given is empty".into()));
         }
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let credentials = match self.credentials {
             Some(credentials) => credentials,
-            None => default_credentials(clock.clone())?,
+            None => default_credentials(Arc::new(env.clone()), clock.clone())?,
         };
+        if !self.region_set {
+            config.region = match region_from_env(env)? {
+                Some(region) => region,
+                None => credentials.region()?.unwrap_or_default(),
+            };
+        }
         let transport = match self.transport {
             Some(transport) => transport,
             None => default_transport(env)?,
@@ -166,7 +175,10 @@ fn default_transport(_env: &dyn Environment) -> Result<Arc<dyn Transport>, Error
 }
 
 #[cfg(feature = "ureq")]
-fn default_credentials(clock: Arc<dyn Clock>) -> Result<Arc<dyn ProvideCredentials>, Error> {
+fn default_credentials(
+    env: Arc<dyn Environment>,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn ProvideCredentials>, Error> {
     use std::time::Duration;
     // The metadata service answers only inside Tencent Cloud: elsewhere the chain must give up
     // quickly, and a proxy must never carry the request.
@@ -175,16 +187,15 @@ fn default_credentials(clock: Arc<dyn Clock>) -> Result<Arc<dyn ProvideCredentia
         .timeout(Duration::from_secs(1))
         .proxy(None)?
         .build()?;
-    let chain = crate::credentials::CredentialsChain::default_chain(
-        Arc::new(SystemEnvironment),
-        Arc::new(metadata),
-        clock,
-    );
+    let chain = crate::credentials::CredentialsChain::default_chain(env, Arc::new(metadata), clock);
     Ok(Arc::new(chain))
 }
 
 #[cfg(not(feature = "ureq"))]
-fn default_credentials(_clock: Arc<dyn Clock>) -> Result<Arc<dyn ProvideCredentials>, Error> {
+fn default_credentials(
+    _env: Arc<dyn Environment>,
+    _clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn ProvideCredentials>, Error> {
     Err(Error::InvalidInput("built without the `ureq` feature: give the ClientBuilder credentials".into()))
 }
 

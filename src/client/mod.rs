@@ -101,13 +101,22 @@ impl Client {
         Ok(self.signed(action, timestamp)?.1)
     }
 
+    /// Where the client's credentials come from, e.g. `environment (TENCENTCLOUD_SECRET_ID,
+    /// TENCENTCLOUD_SECRET_KEY)` or `profile "prod" in /home/u/.tencentcloud/credentials`:
+    /// asks the provider for credentials (so a chain picks its source; nothing is sent to the
+    /// API), then for its [`source`](ProvideCredentials::source). Never holds a secret.
+    pub fn credentials_source(&self) -> Result<String, Error> {
+        self.credentials.credentials()?;
+        Ok(self.credentials.source())
+    }
+
     /// The credentials the provider gives now, and `action` signed with them at `timestamp`.
     fn signed(&self, action: &impl Action, timestamp: i64) -> Result<(Credentials, HttpRequest<'_>), Error> {
         if self.config.region.is_empty() {
             // Every CVM action needs a region; `RequestConfig::build` accepts none only because
             // a signer alone may be asked to reproduce such a request.
             return Err(Error::InvalidInput(format!(
-                "no region: give the client one (e.g. ap-guangzhou) or set {REGION_VAR}"
+                "no region: give the client one (e.g. ap-guangzhou), set {REGION_VAR} or a profile's region"
             )));
         }
         let credentials = self.credentials.credentials()?;

@@ -18,6 +18,9 @@ use crate::error::Error;
 ///
 /// Once a source has given credentials the chain keeps asking that source only, so one run
 /// never changes identity halfway; a later failure of that source is returned as is.
+/// [`source`](ProvideCredentials::source) then names that source (before, it says no source
+/// has answered yet), and [`region`](ProvideCredentials::region) is the first region a source
+/// names, in order.
 ///
 /// ```
 /// use cvm_keypairs::{Client, Credentials, CredentialsChain, EnvProvider};
@@ -44,7 +47,7 @@ impl CredentialsChain {
 
     /// The default chain: [`EnvProvider`], then [`ProfileProvider::new`], then
     /// [`InstanceRoleProvider`] fetching through `role_transport` (give it short timeouts, see
-    /// there) and judging expiry by `clock`.
+    /// there) and judging expiry by `clock`. The README's credentials table lists this order.
     #[cfg(any(test, feature = "ureq"))]
     pub(crate) fn default_chain(
         env: std::sync::Arc<dyn crate::env::Environment>,
@@ -52,11 +55,13 @@ impl CredentialsChain {
         clock: std::sync::Arc<dyn crate::clock::Clock>,
     ) -> Self {
         use super::{EnvProvider, InstanceRoleProvider, ProfileProvider};
-        CredentialsChain::new(vec![
+        let sources: Vec<Box<dyn ProvideCredentials>> = vec![
             Box::new(EnvProvider::with_env(env.clone())),
             Box::new(ProfileProvider::with_env(env, None)),
+            // Sources that need the network come last: only a chain without keys reaches them.
             Box::new(InstanceRoleProvider::with_clock(role_transport, clock)),
-        ])
+        ];
+        CredentialsChain::new(sources)
     }
 }
 
@@ -77,6 +82,23 @@ impl ProvideCredentials for CredentialsChain {
             }
         }
         Err(Error::NoCredentials(tried))
+    }
+
+    /// The source that gave credentials, e.g. `environment (TENCENTCLOUD_SECRET_ID, …)`.
+    fn source(&self) -> String {
+        match self.chosen.get() {
+            Some(&chosen) => self.sources[chosen].source(),
+            None => "credentials chain (no source has given credentials yet)".to_owned(),
+        }
+    }
+
+    fn region(&self) -> Result<Option<String>, Error> {
+        for source in &self.sources {
+            if let Some(region) = source.region()? {
+                return Ok(Some(region));
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -139,17 +161,50 @@ mod tests {
     }
 
     #[test]
+    fn the_source_is_the_one_that_answered() {
+        let (chain_, _) = chain(FakeEnv::with_vars(&ENV).file(HOME_FILE, PROFILE));
+        assert_eq!(chain_.source(), "credentials chain (no source has given credentials yet)");
+        chain_.credentials().unwrap();
+        assert_eq!(chain_.source(), "environment (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY)");
+        let (chain_, _) = chain(FakeEnv::default().file(HOME_FILE, PROFILE));
+        chain_.credentials().unwrap();
+        assert_eq!(chain_.source(), format!("profile \"default\" in {HOME_FILE}"));
+        let (chain_, _) = chain(FakeEnv::default().file("/etc/tencentcloud/credentials", PROFILE));
+        chain_.credentials().unwrap();
+        assert_eq!(chain_.source(), "profile \"default\" in /etc/tencentcloud/credentials");
+        let tccli = r#"{"secretId": "AKIDtccli", "secretKey": "k"}"#;
+        let (chain_, _) = chain(FakeEnv::default().file("/home/u/.tccli/default.credential", tccli));
+        assert_eq!(id(chain_.credentials()), "AKIDtccli");
+        assert_eq!(chain_.source(), "tccli profile \"default\" in /home/u/.tccli/default.credential");
+    }
+
+    #[test]
+    fn the_region_is_the_profile_s_even_when_the_environment_gives_the_keys() {
+        let with_region = format!("{PROFILE}region = ap-chengdu\n");
+        let (chain_, transport) = chain(FakeEnv::with_vars(&ENV).file(HOME_FILE, &with_region));
+        assert_eq!(chain_.region().unwrap().as_deref(), Some("ap-chengdu"));
+        assert_eq!(id(chain_.credentials()), "AKIDenv");
+        let (chain_, _) = chain(FakeEnv::with_vars(&ENV));
+        assert_eq!(chain_.region().unwrap(), None);
+        assert!(transport.sent().is_empty(), "asking for a region never reaches the metadata service");
+        let fixed = CredentialsChain::new(vec![Box::new(Credentials::new("AKID", "k").unwrap())]);
+        assert_eq!(fixed.region().unwrap(), None);
+    }
+
+    #[test]
     fn without_environment_and_profile_the_role_is_used_and_stays_chosen() {
         let env = FakeEnv::default();
         let reads = env.reads();
         let (chain, transport) = chain(env);
         script_role(&transport);
         assert_eq!(id(chain.credentials()), "AKIDrole");
+        let looked = reads.load(Ordering::SeqCst);
+        assert_eq!(looked, 3, "the INI files at home and in /etc, and tccli's");
         assert_eq!(id(chain.credentials()), "AKIDrole");
         assert_eq!(
             reads.load(Ordering::SeqCst),
-            1,
-            "the profile file is looked for once, before the role won"
+            looked,
+            "the profile files are looked for once, before the role won"
         );
         assert_eq!(transport.sent().len(), 2, "the role's credentials are cached");
     }
@@ -163,7 +218,10 @@ mod tests {
         let sources: Vec<_> = tried.iter().map(|(source, _)| *source).collect();
         assert_eq!(sources, ["environment", "profile file", "instance role"]);
         assert_eq!(tried[0].1, "TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY are not set");
-        assert_eq!(tried[1].1, format!("{HOME_FILE} does not exist"));
+        assert_eq!(
+            tried[1].1,
+            format!("none of {HOME_FILE}, /etc/tencentcloud/credentials, /home/u/.tccli/default.credential exists")
+        );
         assert!(tried[2].1.starts_with("the metadata service did not answer: transport error (Timeout)"));
         assert!(err.to_string().starts_with("no credentials found: environment: TENCENTCLOUD_SECRET_ID and"));
     }

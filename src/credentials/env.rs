@@ -11,13 +11,26 @@ use crate::error::Error;
 pub(crate) const SECRET_ID_VAR: &str = "TENCENTCLOUD_SECRET_ID";
 /// The variable holding the secret key.
 pub(crate) const SECRET_KEY_VAR: &str = "TENCENTCLOUD_SECRET_KEY";
-/// The variable holding the session token of temporary credentials.
-pub(crate) const TOKEN_VAR: &str = "TENCENTCLOUD_TOKEN";
+/// The variables that may hold the session token of temporary credentials, in the order they
+/// are read; the first set and non-empty one wins.
+pub(crate) const TOKEN_VARS: [&str; 3] =
+    ["TENCENTCLOUD_TOKEN", "TENCENTCLOUD_SESSION_TOKEN", "TENCENTCLOUD_SECURITY_TOKEN"];
 
 /// Credentials from `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY` and, for temporary
-/// credentials, `TENCENTCLOUD_TOKEN`.
+/// credentials, a session token.
 ///
-/// Unset and empty variables count as absent. When none of the three is set the source is
+/// The token is read from the first of these that is set and not empty, so whichever name a
+/// tool exported is understood:
+///
+/// | variable | read by |
+/// |---|---|
+/// | `TENCENTCLOUD_TOKEN` | tccli, and its COS and CI plugins |
+/// | `TENCENTCLOUD_SESSION_TOKEN` | the official Node.js SDK |
+/// | `TENCENTCLOUD_SECURITY_TOKEN` | the Terraform provider |
+///
+/// (The official Python and Go SDKs read the id and key from the environment, no token.)
+///
+/// Unset and empty variables count as absent. When none of them is set the source is
 /// absent ([`Error::NoCredentials`]), so a chain moves on. When some are set but not both id
 /// and key, or a value is malformed (whitespace padding, control characters), the source is
 /// broken: the error names the variables, never their values. The variables are read on every
@@ -47,23 +60,37 @@ impl Default for EnvProvider {
     }
 }
 
+impl EnvProvider {
+    /// The first token variable set and not empty, with its value.
+    fn token(&self) -> Result<Option<(&'static str, String)>, Error> {
+        for name in TOKEN_VARS {
+            if let Some(value) = non_empty_var(&*self.env, name)? {
+                return Ok(Some((name, value)));
+            }
+        }
+        Ok(None)
+    }
+}
+
 impl ProvideCredentials for EnvProvider {
     fn credentials(&self) -> Result<Credentials, Error> {
         let env = &*self.env;
         let id = non_empty_var(env, SECRET_ID_VAR)?;
         let key = non_empty_var(env, SECRET_KEY_VAR)?;
-        let token = non_empty_var(env, TOKEN_VAR)?;
-        let (id, key) = match (id, key, &token) {
-            (Some(id), Some(key), _) => (id, key),
-            (None, None, None) => {
+        let token = self.token()?;
+        let (id, key) = match (id, key) {
+            (Some(id), Some(key)) => (id, key),
+            (None, None) if token.is_none() => {
                 return Err(absent(Self::SOURCE, format!("{SECRET_ID_VAR} and {SECRET_KEY_VAR} are not set")))
             }
-            (id, key, _) => {
-                let (set, unset) = match (id, key) {
-                    (Some(_), _) => (SECRET_ID_VAR, SECRET_KEY_VAR),
-                    (None, Some(_)) => (SECRET_KEY_VAR, SECRET_ID_VAR),
-                    (None, None) => (TOKEN_VAR, SECRET_ID_VAR),
+            (id, key) => {
+                // Only a token is set when neither id nor key is.
+                let set = match (&id, &key, &token) {
+                    (Some(_), _, _) => SECRET_ID_VAR,
+                    (None, Some(_), _) => SECRET_KEY_VAR,
+                    (None, None, token) => token.as_ref().map_or(SECRET_ID_VAR, |(name, _)| *name),
                 };
+                let unset = if id.is_some() { SECRET_KEY_VAR } else { SECRET_ID_VAR };
                 return Err(Error::credentials(format!(
                     "environment: {set} is set but {unset} is not; set both {SECRET_ID_VAR} and \
                      {SECRET_KEY_VAR}, or neither"
@@ -73,15 +100,30 @@ impl ProvideCredentials for EnvProvider {
         let context = "environment variables";
         let credentials = Credentials::new(id, key).map_err(|e| in_context(context, e))?;
         match token {
-            Some(token) => credentials.with_token(token).map_err(|e| in_context(context, e)),
+            Some((name, token)) => credentials
+                .with_token(token)
+                .map_err(|e| in_context(&format!("environment variable {name}"), e)),
             None => Ok(credentials),
         }
+    }
+
+    /// The variables read, e.g. `environment (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY,
+    /// TENCENTCLOUD_SESSION_TOKEN)`.
+    fn source(&self) -> String {
+        let token = match self.token() {
+            Ok(Some((name, _))) => format!(", {name}"),
+            _ => String::new(),
+        };
+        format!("environment ({SECRET_ID_VAR}, {SECRET_KEY_VAR}{token})")
     }
 }
 
 impl fmt::Debug for EnvProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EnvProvider").field("variables", &[SECRET_ID_VAR, SECRET_KEY_VAR, TOKEN_VAR]).finish()
+        f.debug_struct("EnvProvider")
+            .field("variables", &[SECRET_ID_VAR, SECRET_KEY_VAR])
+            .field("token_variables", &TOKEN_VARS)
+            .finish()
     }
 }
 
@@ -89,6 +131,8 @@ impl fmt::Debug for EnvProvider {
 mod tests {
     use super::*;
     use crate::credentials::fakes::FakeEnv;
+
+    const TOKEN_VAR: &str = TOKEN_VARS[0];
 
     fn provider(vars: &[(&str, &str)]) -> EnvProvider {
         EnvProvider::with_env(Arc::new(FakeEnv::with_vars(vars)))
@@ -105,8 +149,39 @@ mod tests {
     }
 
     #[test]
+    fn each_token_name_is_read_and_the_first_set_and_non_empty_wins() {
+        let keys = [(SECRET_ID_VAR, "AKID"), (SECRET_KEY_VAR, "key")];
+        for name in TOKEN_VARS {
+            let c = provider(&[keys[0], keys[1], (name, "tok")]).credentials().unwrap();
+            assert_eq!(c.token(), Some("tok"), "{name}");
+        }
+        let all = [(TOKEN_VARS[0], "first"), (TOKEN_VARS[1], "second"), (TOKEN_VARS[2], "third")];
+        let token = |vars: &[(&str, &str)]| {
+            let c = provider(&[&keys[..], vars].concat()).credentials().unwrap();
+            c.token().map(str::to_owned)
+        };
+        assert_eq!(token(&all).as_deref(), Some("first"));
+        assert_eq!(token(&all[1..]).as_deref(), Some("second"));
+        assert_eq!(token(&[(TOKEN_VARS[0], ""), all[2]]).as_deref(), Some("third"), "empty counts as unset");
+        assert_eq!(token(&[(TOKEN_VARS[2], "third"), (TOKEN_VARS[1], "second")]).as_deref(), Some("second"));
+    }
+
+    #[test]
+    fn the_source_names_the_variables_read_and_no_value() {
+        let keys = [(SECRET_ID_VAR, "AKIDvisible"), (SECRET_KEY_VAR, "KEYVALUE")];
+        assert_eq!(provider(&keys).source(), "environment (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY)");
+        let with_token = provider(&[keys[0], keys[1], (TOKEN_VARS[2], "TOKVALUE")]);
+        assert_eq!(
+            with_token.source(),
+            "environment (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_SECURITY_TOKEN)"
+        );
+    }
+
+    #[test]
     fn unset_or_empty_variables_are_absent() {
-        for vars in [&[][..], &[(SECRET_ID_VAR, ""), (SECRET_KEY_VAR, ""), (TOKEN_VAR, "")][..]] {
+        let empty: Vec<(&str, &str)> =
+            [SECRET_ID_VAR, SECRET_KEY_VAR].into_iter().chain(TOKEN_VARS).map(|name| (name, "")).collect();
+        for vars in [&[][..], &empty[..]] {
             match provider(vars).credentials().unwrap_err() {
                 Error::NoCredentials(tried) => {
                     assert_eq!(tried.len(), 1);
@@ -122,10 +197,14 @@ mod tests {
 
     #[test]
     fn a_half_set_environment_is_broken_and_names_what_is_missing() {
-        let cases: [(&[(&str, &str)], &str); 4] = [
+        let cases: [(&[(&str, &str)], &str); 5] = [
             (&[(SECRET_ID_VAR, "AKID")], "TENCENTCLOUD_SECRET_ID is set but TENCENTCLOUD_SECRET_KEY is not"),
             (&[(SECRET_KEY_VAR, "key")], "TENCENTCLOUD_SECRET_KEY is set but TENCENTCLOUD_SECRET_ID is not"),
             (&[(TOKEN_VAR, "tok")], "TENCENTCLOUD_TOKEN is set but TENCENTCLOUD_SECRET_ID is not"),
+            (
+                &[(TOKEN_VARS[2], "tok")],
+                "TENCENTCLOUD_SECURITY_TOKEN is set but TENCENTCLOUD_SECRET_ID is not",
+            ),
             (&[(SECRET_ID_VAR, "AKID"), (TOKEN_VAR, "t")], "SECRET_ID is set but TENCENTCLOUD_SECRET_KEY"),
         ];
         for (vars, expected) in cases {
@@ -138,17 +217,22 @@ mod tests {
 
     #[test]
     fn malformed_values_are_broken_not_absent() {
-        let cases: [&[(&str, &str)]; 4] = [
-            &[(SECRET_ID_VAR, "AKID"), (SECRET_KEY_VAR, "key ")],
-            &[(SECRET_ID_VAR, " AKID"), (SECRET_KEY_VAR, "key")],
-            &[(SECRET_ID_VAR, "AKID"), (SECRET_KEY_VAR, "key"), (TOKEN_VAR, "tok\n")],
-            &[(SECRET_ID_VAR, "AKID"), (SECRET_KEY_VAR, "   ")],
+        let cases: [(&[(&str, &str)], &str); 5] = [
+            (&[(SECRET_ID_VAR, "AKID"), (SECRET_KEY_VAR, "key ")], "environment variables: the secret key"),
+            (&[(SECRET_ID_VAR, " AKID"), (SECRET_KEY_VAR, "key")], "environment variables: the secret id"),
+            (
+                &[(SECRET_ID_VAR, "AKID"), (SECRET_KEY_VAR, "key"), (TOKEN_VAR, "tok\n")],
+                "environment variable TENCENTCLOUD_TOKEN: the session token",
+            ),
+            (
+                &[(SECRET_ID_VAR, "AKID"), (SECRET_KEY_VAR, "key"), (TOKEN_VARS[1], " tok")],
+                "environment variable TENCENTCLOUD_SESSION_TOKEN: the session token",
+            ),
+            (&[(SECRET_ID_VAR, "AKID"), (SECRET_KEY_VAR, "   ")], "environment variables: the secret key"),
         ];
-        for vars in cases {
+        for (vars, expected) in cases {
             match provider(vars).credentials().unwrap_err() {
-                Error::Credentials { message: why, .. } => {
-                    assert!(why.starts_with("environment variables: "), "{why}")
-                }
+                Error::Credentials { message: why, .. } => assert!(why.starts_with(expected), "{why}"),
                 other => panic!("{vars:?}: {other:?}"),
             }
         }
@@ -159,5 +243,8 @@ mod tests {
         let env = FakeEnv::with_vars(&[(SECRET_ID_VAR, "AKID")]).non_unicode(SECRET_KEY_VAR);
         let err = EnvProvider::with_env(Arc::new(env)).credentials().unwrap_err();
         assert_eq!(err.to_string(), "credentials: TENCENTCLOUD_SECRET_KEY is not valid Unicode");
+        let keys = FakeEnv::with_vars(&[(SECRET_ID_VAR, "AKID"), (SECRET_KEY_VAR, "k")]);
+        let err = EnvProvider::with_env(Arc::new(keys.non_unicode(TOKEN_VARS[1]))).credentials().unwrap_err();
+        assert_eq!(err.to_string(), "credentials: TENCENTCLOUD_SESSION_TOKEN is not valid Unicode");
     }
 }

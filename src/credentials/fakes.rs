@@ -24,6 +24,7 @@ pub(crate) struct FakeEnv {
     files: HashMap<PathBuf, Result<(String, Option<u32>), io::ErrorKind>>,
     reads: Arc<AtomicUsize>,
     warnings: Arc<Mutex<Vec<String>>>,
+    disk: bool,
 }
 
 impl FakeEnv {
@@ -61,6 +62,13 @@ impl FakeEnv {
         self
     }
 
+    /// Reads files from the real file system (with its size cap and its refusal of FIFOs), not
+    /// from those given here.
+    pub(crate) fn on_disk(mut self) -> Self {
+        self.disk = true;
+        self
+    }
+
     /// The number of `read_file` calls so far, found or not, shared with clones.
     pub(crate) fn reads(&self) -> Arc<AtomicUsize> {
         self.reads.clone()
@@ -83,6 +91,9 @@ impl Environment for FakeEnv {
 
     fn read_file(&self, path: &Path) -> io::Result<(String, Option<u32>)> {
         self.reads.fetch_add(1, Ordering::SeqCst);
+        if self.disk {
+            return crate::env::SystemEnvironment.read_file(path);
+        }
         match self.files.get(path) {
             Some(Ok(file)) => Ok(file.clone()),
             Some(Err(kind)) => Err(io::Error::from(*kind)),

@@ -24,6 +24,8 @@ pub(crate) mod fakes;
 mod profile;
 #[cfg(feature = "ureq")]
 pub(crate) mod role;
+#[cfg(feature = "ureq")]
+mod tccli;
 
 #[cfg(feature = "ureq")]
 pub use chain::CredentialsChain;
@@ -45,11 +47,33 @@ pub use role::InstanceRoleProvider;
 pub trait ProvideCredentials: Send + Sync + fmt::Debug {
     /// Current credentials, or why there are none.
     fn credentials(&self) -> Result<Credentials, Error>;
+
+    /// Where the credentials come from, for people, never holding a secret: e.g.
+    /// `environment (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY)` or
+    /// `profile "prod" in /home/u/.tencentcloud/credentials`. A [`CredentialsChain`] names the
+    /// source that answered. Ask after [`credentials`](Self::credentials) succeeded: before, a
+    /// source may only know where it would look. The default says `custom provider`.
+    fn source(&self) -> String {
+        "custom provider".to_owned()
+    }
+
+    /// The region this source's configuration names, if any: the `region` of a profile. A
+    /// [`Client`](crate::Client) given no region and no `TENCENTCLOUD_REGION` uses it. A source
+    /// that is not configured answers `Ok(None)`; one that is configured but broken (a profile
+    /// file with a syntax error) answers the error its credentials would. The default is
+    /// `Ok(None)`.
+    fn region(&self) -> Result<Option<String>, Error> {
+        Ok(None)
+    }
 }
 
 impl ProvideCredentials for Credentials {
     fn credentials(&self) -> Result<Credentials, Error> {
         Ok(self.clone())
+    }
+
+    fn source(&self) -> String {
+        "credentials given to the client".to_owned()
     }
 }
 
@@ -57,6 +81,14 @@ impl ProvideCredentials for Credentials {
 impl<P: ProvideCredentials + ?Sized> ProvideCredentials for Arc<P> {
     fn credentials(&self) -> Result<Credentials, Error> {
         (**self).credentials()
+    }
+
+    fn source(&self) -> String {
+        (**self).source()
+    }
+
+    fn region(&self) -> Result<Option<String>, Error> {
+        (**self).region()
     }
 }
 
@@ -190,7 +222,7 @@ impl fmt::Debug for Credentials {
 
 #[cfg(test)]
 mod tests {
-    use super::env::{SECRET_ID_VAR, SECRET_KEY_VAR, TOKEN_VAR};
+    use super::env::{SECRET_ID_VAR, SECRET_KEY_VAR, TOKEN_VARS};
     use super::profile::CREDENTIALS_FILE_VAR;
     use super::role::METADATA_ROLE_URL;
     use super::*;
@@ -248,15 +280,15 @@ mod tests {
         };
 
         let env_cases: [&[(&str, String)]; 6] = [
-            &[(SECRET_ID_VAR, "AKIDenv".into()), (SECRET_KEY_VAR, KEY.into()), (TOKEN_VAR, TOKEN.into())],
+            &[(SECRET_ID_VAR, "AKIDenv".into()), (SECRET_KEY_VAR, KEY.into()), (TOKEN_VARS[0], TOKEN.into())],
             &[(SECRET_ID_VAR, "AKIDenv".into()), (SECRET_KEY_VAR, format!("{KEY} "))],
             &[
                 (SECRET_ID_VAR, "AKIDenv".into()),
                 (SECRET_KEY_VAR, KEY.into()),
-                (TOKEN_VAR, format!("{TOKEN}\n")),
+                (TOKEN_VARS[0], format!("{TOKEN}\n")),
             ],
-            &[(SECRET_KEY_VAR, KEY.into()), (TOKEN_VAR, TOKEN.into())],
-            &[(TOKEN_VAR, TOKEN.into())],
+            &[(SECRET_KEY_VAR, KEY.into()), (TOKEN_VARS[0], TOKEN.into())],
+            &[(TOKEN_VARS[0], TOKEN.into())],
             &[(SECRET_ID_VAR, format!(" {KEY}")), (SECRET_KEY_VAR, KEY.into())],
         ];
         for vars in env_cases {

@@ -1,27 +1,30 @@
-//! Credentials from the INI profile file `~/.tencentcloud/credentials`, as the official SDKs and
-//! tccli write it.
+//! Credentials and settings from a profile: the INI file `~/.tencentcloud/credentials` the
+//! official SDKs read, or tccli's own `~/.tccli/<profile>.credential` (see `tccli.rs`).
 //!
-//! [`parse_profile`] is the pure parser (text and section in, credentials out), so it can be
-//! tested and fuzzed without files; [`ProfileProvider`] finds and reads the file.
+//! [`parse_profile`] is the pure parser (text and section in, profile out), so it can be tested
+//! and fuzzed without files; [`ProfileProvider`] finds and reads the file.
 //!
 //! ```text
 //! [default]
 //! secret_id = AKIDEXAMPLE
 //! secret_key = secret-key-EXAMPLE
+//! region = ap-guangzhou
 //!
 //! [prod]
 //! secret_id = AKIDPROD
 //! secret_key = "secret-key-PROD"
 //! token = optional-session-token
+//! role_arn = qcs::cam::uin/100000000001:roleName/cleanup
+//! role_session_name = nightly
 //! ```
 
 use std::env::VarError;
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{absent, in_context, Credentials, ProvideCredentials};
+use super::{absent, in_context, tccli, Credentials, ProvideCredentials};
 use crate::env::{non_empty_var, Environment, SystemEnvironment};
 use crate::error::Error;
 
@@ -29,8 +32,25 @@ use crate::error::Error;
 pub(crate) const CREDENTIALS_FILE_VAR: &str = "TENCENTCLOUD_CREDENTIALS_FILE";
 /// The variable naming the profile (section) to use, instead of `default`.
 pub(crate) const PROFILE_VAR: &str = "TENCENTCLOUD_PROFILE";
+/// The profile file of every user, read when the home directory has none (as the official
+/// Python, Node.js and Java SDKs do).
+pub(crate) const SYSTEM_FILE: &str = "/etc/tencentcloud/credentials";
 
-/// Reads the credentials of profile `section` from the text of a profile file.
+/// What a profile holds: credentials, and the settings that go with them.
+#[derive(Clone, Debug)]
+pub(crate) struct Profile {
+    pub(crate) credentials: Credentials,
+    /// The region a client uses when given none (`region`).
+    pub(crate) region: Option<String>,
+    /// The role the credentials assume (`role_arn`; tccli: `role-arn`).
+    #[cfg_attr(not(test), expect(dead_code, reason = "for the assumed-role source of issue 14"))]
+    pub(crate) role_arn: Option<String>,
+    /// The session name for that role (`role_session_name`; tccli: `role-session-name`).
+    #[cfg_attr(not(test), expect(dead_code, reason = "for the assumed-role source of issue 14"))]
+    pub(crate) role_session_name: Option<String>,
+}
+
+/// Reads profile `section` from the text of a profile file.
 ///
 /// The format, strictly, since an ambiguous file must not silently select the wrong identity:
 /// - Lines are `[name]` section headers, `name = value` pairs, blank lines, or comments starting
@@ -39,8 +59,9 @@ pub(crate) const PROFILE_VAR: &str = "TENCENTCLOUD_PROFILE";
 /// - Any other line, including a pair before the first header, is an error naming its line
 ///   number, wherever it is in the file: a broken header could move keys into another section.
 /// - In the section read, the keys are `secret_id`, `secret_key` and the optional `token`,
-///   matched without regard to ASCII case; other keys are ignored. One pair of matching quotes
-///   around a value is removed (`secret_key = "…"`). An empty `token` means no token.
+///   `region`, `role_arn` and `role_session_name`, matched without regard to ASCII case; other
+///   keys are ignored. One pair of matching quotes around a value is removed
+///   (`secret_key = "…"`). An empty optional value means none.
 /// - Inline comments are not supported: a value containing ` #` or ` ;` is an error rather than
 ///   a guess. So are unbalanced quotes.
 /// - The section read may appear only once, and each key only once in it; other sections may
@@ -48,29 +69,36 @@ pub(crate) const PROFILE_VAR: &str = "TENCENTCLOUD_PROFILE";
 ///
 /// Errors name the section, the key and the line, never a value (for example `section [prod]
 /// not found (sections present: default)`).
-pub(crate) fn parse_profile(text: &str, section: &str) -> Result<Credentials, Error> {
+pub(crate) fn parse_profile(text: &str, section: &str) -> Result<Profile, Error> {
     if section.is_empty() || section.trim() != section {
         return Err(Error::credentials(format!(
             "profile name {section:?} is empty or has leading or trailing whitespace"
         )));
     }
     let mut reader =
-        Reader { section, sections: Vec::new(), current: None, header_line: None, keys: [None; 3] };
+        Reader { section, sections: Vec::new(), current: None, header_line: None, keys: [None; KEYS.len()] };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (index, line) in text.split('\n').enumerate() {
         reader.line(index + 1, line.trim())?;
     }
-    let keys = reader.finish()?;
-    let [id, key, token] = keys.map(|entry| entry.map(|(_, value)| value));
+    let [id, key, token, region, role_arn, role_session_name] =
+        reader.finish()?.map(|entry| entry.map(|(_, value)| value));
     let missing = |name: &str| Error::credentials(format!("section [{section}] has no {name}"));
     let context = format!("section [{section}]");
     let credentials =
         Credentials::new(id.ok_or_else(|| missing(KEYS[0]))?, key.ok_or_else(|| missing(KEYS[1]))?)
             .map_err(|e| in_context(&context, e))?;
-    match token.filter(|token| !token.is_empty()) {
-        Some(token) => credentials.with_token(token).map_err(|e| in_context(&context, e)),
-        None => Ok(credentials),
-    }
+    let setting = |value: Option<&str>| value.filter(|value| !value.is_empty()).map(str::to_owned);
+    let credentials = match setting(token) {
+        Some(token) => credentials.with_token(token).map_err(|e| in_context(&context, e))?,
+        None => credentials,
+    };
+    Ok(Profile {
+        credentials,
+        region: setting(region),
+        role_arn: setting(role_arn),
+        role_session_name: setting(role_session_name),
+    })
 }
 
 /// Where [`parse_profile`] is in the file: the sections seen, the one the lines belong to, and
@@ -80,7 +108,7 @@ struct Reader<'t> {
     sections: Vec<&'t str>,
     current: Option<&'t str>,
     header_line: Option<usize>,
-    keys: [Option<(usize, &'t str)>; 3],
+    keys: [Option<(usize, &'t str)>; KEYS.len()],
 }
 
 impl<'t> Reader<'t> {
@@ -140,7 +168,7 @@ impl<'t> Reader<'t> {
     }
 
     /// The keys of the section asked for, or why there are none.
-    fn finish(self) -> Result<[Option<(usize, &'t str)>; 3], Error> {
+    fn finish(self) -> Result<[Option<(usize, &'t str)>; KEYS.len()], Error> {
         if self.header_line.is_none() {
             let present = if self.sections.is_empty() { "none".to_owned() } else { self.sections.join(", ") };
             return Err(Error::credentials(format!(
@@ -152,8 +180,8 @@ impl<'t> Reader<'t> {
     }
 }
 
-/// The keys read, in the order secret id, secret key, token.
-const KEYS: [&str; 3] = ["secret_id", "secret_key", "token"];
+/// The keys read, in the order [`parse_profile`] takes them apart.
+const KEYS: [&str; 6] = ["secret_id", "secret_key", "token", "region", "role_arn", "role_session_name"];
 
 fn line_error(n: usize, why: &str) -> Error {
     Error::credentials(format!("line {n}: {why}"))
@@ -175,18 +203,27 @@ fn unquote(value: &str) -> Result<&str, &'static str> {
     Ok(inner)
 }
 
-/// Credentials from a profile file.
+/// Credentials (and a region, and role settings) from a profile.
 ///
-/// The file is `TENCENTCLOUD_CREDENTIALS_FILE` if set, else `~/.tencentcloud/credentials`; the
-/// profile is the one given to [`new`](Self::new), else `TENCENTCLOUD_PROFILE`,
-/// else `default`. Empty variables count as unset.
+/// The profile is the one given to [`new`](Self::new), else `TENCENTCLOUD_PROFILE`, else
+/// `default`. The first of these files that exists is read; empty variables count as unset:
+///
+/// 1. `TENCENTCLOUD_CREDENTIALS_FILE`, when set: then it must exist, it is never skipped;
+/// 2. `~/.tencentcloud/credentials`;
+/// 3. `/etc/tencentcloud/credentials`;
+/// 4. tccli's `~/.tccli/<profile>.credential` (JSON), with the region of
+///    `~/.tccli/<profile>.configure`; a credential file of `"type": "cvm-role"` means "use the
+///    instance role" and counts as no file.
 ///
 /// The source is absent ([`Error::NoCredentials`], a chain moves on) only when nothing asked
-/// for it: neither variable is set, no profile was named, and the default file does not exist
-/// (or there is no home directory). Once the file exists or was asked for, every problem is an
-/// error naming the file and section: unreadable or missing file, a syntax error, a missing
-/// section or key, a malformed value, a path that is not a regular file (a FIFO, a device).
-/// That way a broken profile never silently hands over to another identity.
+/// for it: no profile was named and none of the files exists (or there is no home directory).
+/// Once a file exists or was asked for, every problem is an error naming the file and the
+/// section or field: an unreadable or missing file, a syntax error, a missing section or key, a
+/// malformed value, a path that is not a regular file (a FIFO, a device). That way a broken
+/// profile never silently hands over to another identity.
+///
+/// The profile's `region` is the region of a [`Client`](crate::Client) that is given none and
+/// finds no `TENCENTCLOUD_REGION` ([`ProvideCredentials::region`]).
 ///
 /// The file is read once: later calls return the same credentials, so one run never switches
 /// identity halfway because the file changed. A file that group or others may read (Unix
@@ -196,7 +233,14 @@ pub struct ProfileProvider {
     env: Arc<dyn Environment>,
     profile: Option<String>,
     // A lock rather than a `OnceLock`, so threads asking at once read the file (and warn) once.
-    loaded: Mutex<Option<Credentials>>,
+    loaded: Mutex<Option<Loaded>>,
+}
+
+/// A profile read, and where from.
+#[derive(Clone)]
+struct Loaded {
+    profile: Profile,
+    source: String,
 }
 
 impl ProfileProvider {
@@ -217,55 +261,136 @@ impl ProfileProvider {
         ProfileProvider { env, profile: name.map(str::to_owned), loaded: Mutex::new(None) }
     }
 
-    fn load(&self) -> Result<Credentials, Error> {
-        let env = &*self.env;
-        let (section, named) = match &self.profile {
+    /// The profile: credentials, region and role settings, read at the first call.
+    pub(crate) fn profile(&self) -> Result<Profile, Error> {
+        Ok(self.loaded()?.profile)
+    }
+
+    fn loaded(&self) -> Result<Loaded, Error> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(done) = &*loaded {
+            return Ok(done.clone());
+        }
+        Ok(loaded.insert(self.load()?).clone())
+    }
+
+    /// The profile asked for, and who asked (`None`: nobody, it is `default`).
+    fn section(&self) -> Result<(String, Option<String>), Error> {
+        Ok(match &self.profile {
             Some(name) => (name.clone(), Some(format!("profile {name:?} was asked for"))),
-            None => match non_empty_var(env, PROFILE_VAR)? {
+            None => match non_empty_var(&*self.env, PROFILE_VAR)? {
                 Some(name) => (name, Some(format!("{PROFILE_VAR} is set"))),
                 None => ("default".to_owned(), None),
             },
-        };
-        let (path, asked) = match file_var(env) {
-            Some(path) => (path, Some(format!("{CREDENTIALS_FILE_VAR} is set"))),
-            None => match env.home_dir() {
-                Some(home) => (home.join(".tencentcloud").join("credentials"), named),
-                None if named.is_none() => {
-                    return Err(absent(
-                        Self::SOURCE,
-                        format!("no home directory and {CREDENTIALS_FILE_VAR} is not set"),
-                    ))
-                }
-                None => {
-                    return Err(Error::credentials(format!(
-                        "profile [{section}]: no home directory to find ~/.tencentcloud/credentials in; \
-                         set {CREDENTIALS_FILE_VAR}"
-                    )))
-                }
-            },
-        };
-        let shown = printable(&path.display().to_string());
-        let (text, mode) = match env.read_file(&path) {
-            Ok(read) => read,
-            Err(e) if e.kind() == io::ErrorKind::NotFound && asked.is_none() => {
-                return Err(absent(Self::SOURCE, format!("{shown} does not exist")));
-            }
-            Err(e) => {
-                let why = asked.map(|why| format!(" ({why})")).unwrap_or_default();
-                return Err(Error::credentials(format!("profile file {shown}{why} cannot be read: {e}")));
-            }
-        };
-        let credentials =
-            parse_profile(&text, &section).map_err(|e| in_context(&format!("profile file {shown}"), e))?;
-        if let Some(mode) = mode.filter(|mode| mode & 0o044 != 0) {
-            env.warn(&format!("{shown} is readable by others (mode {mode:04o}); chmod 600 it"));
+        })
+    }
+
+    fn load(&self) -> Result<Loaded, Error> {
+        let env = &*self.env;
+        let (section, named) = self.section()?;
+        if let Some(path) = file_var(env) {
+            let why = format!(" ({CREDENTIALS_FILE_VAR} is set)");
+            let read = env.read_file(&path).map_err(|e| unreadable("profile file", &path, &why, e))?;
+            return read_ini(env, &path, read, &section);
         }
-        Ok(credentials)
+        let home = env.home_dir();
+        let mut looked = Vec::new();
+        let ini_files = home.iter().map(|home| home.join(".tencentcloud").join("credentials"));
+        for path in ini_files.chain([PathBuf::from(SYSTEM_FILE)]) {
+            if let Some(read) = read_if_present(env, "profile file", &path)? {
+                return read_ini(env, &path, read, &section);
+            }
+            looked.push(printable(&path));
+        }
+        if let Some(home) = &home {
+            let (credential, configure) = tccli::files(home, &section)?;
+            if let Some(read) = read_if_present(env, "tccli file", &credential)? {
+                return match read_tccli(env, (&credential, read), &configure, &section) {
+                    Err(Error::NoCredentials(why)) if named.is_some() => {
+                        let why = why.into_iter().map(|(_, why)| why).collect::<String>();
+                        Err(Error::credentials(format!("profile {section:?}: {why}")))
+                    }
+                    read => read,
+                };
+            }
+            looked.push(printable(&credential));
+        }
+        let homeless = if home.is_none() { " (no home directory)" } else { "" };
+        let why = format!("none of {} exists{homeless}", looked.join(", "));
+        match named {
+            None => Err(absent(Self::SOURCE, why)),
+            Some(named) => Err(Error::credentials(format!("profile {section:?} ({named}): {why}"))),
+        }
     }
 }
 
-/// `text` with control characters escaped, for a path from the environment shown to people.
-fn printable(text: &str) -> String {
+/// The profile `section` of the INI file at `path`, whose text and mode are `read`.
+fn read_ini(
+    env: &dyn Environment,
+    path: &Path,
+    (text, mode): (String, Option<u32>),
+    section: &str,
+) -> Result<Loaded, Error> {
+    let shown = printable(path);
+    let profile =
+        parse_profile(&text, section).map_err(|e| in_context(&format!("profile file {shown}"), e))?;
+    warn_if_shared(env, &shown, mode);
+    Ok(Loaded { profile, source: format!("profile {section:?} in {shown}") })
+}
+
+/// The tccli profile `section`: its credential file (path, text and mode), and the region of
+/// its configure file, if there is one.
+fn read_tccli(
+    env: &dyn Environment,
+    (path, (text, mode)): (&Path, (String, Option<u32>)),
+    configure: &Path,
+    section: &str,
+) -> Result<Loaded, Error> {
+    let shown = printable(path);
+    let parsed = tccli::parse_credential(&text).map_err(|e| in_context(&format!("tccli file {shown}"), e))?;
+    warn_if_shared(env, &shown, mode);
+    let Some(mut profile) = parsed else {
+        return Err(absent(
+            ProfileProvider::SOURCE,
+            format!("{shown} says to use the CVM instance role (\"type\": \"cvm-role\")"),
+        ));
+    };
+    if let Some((text, _)) = read_if_present(env, "tccli file", configure)? {
+        let context = format!("tccli file {}", printable(configure));
+        profile.region = tccli::parse_region(&text).map_err(|e| in_context(&context, e))?;
+    }
+    Ok(Loaded { profile, source: format!("tccli profile {section:?} in {shown}") })
+}
+
+/// The text and mode of the file at `path`, or `None` when there is none; `what` names the
+/// file in the error.
+fn read_if_present(
+    env: &dyn Environment,
+    what: &str,
+    path: &Path,
+) -> Result<Option<(String, Option<u32>)>, Error> {
+    match env.read_file(path) {
+        Ok(read) => Ok(Some(read)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(unreadable(what, path, "", e)),
+    }
+}
+
+/// The error for the file at `path` that cannot be read; `why` says why it was read at all.
+fn unreadable(what: &str, path: &Path, why: &str, error: io::Error) -> Error {
+    Error::credentials(format!("{what} {}{why} cannot be read: {error}", printable(path)))
+}
+
+/// Warns, as ssh does, when others than the owner may read a file holding secrets.
+fn warn_if_shared(env: &dyn Environment, shown: &str, mode: Option<u32>) {
+    if let Some(mode) = mode.filter(|mode| mode & 0o044 != 0) {
+        env.warn(&format!("{shown} is readable by others (mode {mode:04o}); chmod 600 it"));
+    }
+}
+
+/// `path` with control characters escaped, for a path from the environment shown to people.
+fn printable(path: &Path) -> String {
+    let text = path.display().to_string();
     let mut shown = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {
@@ -288,22 +413,34 @@ fn file_var(env: &dyn Environment) -> Option<PathBuf> {
 
 impl ProvideCredentials for ProfileProvider {
     fn credentials(&self) -> Result<Credentials, Error> {
-        let mut loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(credentials) = &*loaded {
-            return Ok(credentials.clone());
+        Ok(self.profile()?.credentials)
+    }
+
+    /// `profile "NAME" in PATH` or `tccli profile "NAME" in PATH`; `profile file` when there
+    /// is none to read.
+    fn source(&self) -> String {
+        self.loaded().map_or_else(|_| Self::SOURCE.to_owned(), |loaded| loaded.source)
+    }
+
+    fn region(&self) -> Result<Option<String>, Error> {
+        match self.profile() {
+            Ok(profile) => Ok(profile.region),
+            Err(Error::NoCredentials(_)) => Ok(None),
+            Err(broken) => Err(broken),
         }
-        Ok(loaded.insert(self.load()?).clone())
     }
 }
 
 impl fmt::Debug for ProfileProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `try_lock`: showing a provider must never wait for (or deadlock on) a load.
+        let loaded = self.loaded.try_lock().ok().and_then(|loaded| loaded.clone());
         f.debug_struct("ProfileProvider")
             .field("profile", &self.profile)
-            // `try_lock`: showing a provider must never wait for (or deadlock on) a load.
+            .field("source", &loaded.as_ref().map(|loaded| &loaded.source))
             .field(
-                "loaded",
-                &self.loaded.try_lock().ok().and_then(|c| c.as_ref().map(|c| c.secret_id().to_owned())),
+                "secret_id",
+                &loaded.as_ref().map(|loaded| loaded.profile.credentials.secret_id().to_owned()),
             )
             .finish()
     }
@@ -317,7 +454,7 @@ mod tests {
     use crate::credentials::fakes::FakeEnv;
 
     fn parse(text: &str) -> Result<Credentials, String> {
-        parse_profile(text, "default").map_err(|e| e.to_string())
+        parse_profile(text, "default").map(|profile| profile.credentials).map_err(|e| e.to_string())
     }
 
     fn parts(c: &Credentials) -> (&str, &str, Option<&str>) {
@@ -329,10 +466,28 @@ mod tests {
         let text = "\u{feff}# tccli profile\r\n; another comment\r\n\r\n  [ default ]  \r\n\
                     secret_id=AKIDdefault\r\n\tsecret_key   =   key-default  \r\n\
                     [prod]\nSECRET_ID = AKIDprod\nSecret_Key = \"key-prod\"\ntoken = 'tok-prod'\nregion = x\n";
-        let c = parse_profile(text, "default").unwrap();
+        let c = parse_profile(text, "default").unwrap().credentials;
         assert_eq!(parts(&c), ("AKIDdefault", "key-default", None));
-        let c = parse_profile(text, "prod").unwrap();
+        let c = parse_profile(text, "prod").unwrap().credentials;
         assert_eq!(parts(&c), ("AKIDprod", "key-prod", Some("tok-prod")));
+    }
+
+    #[test]
+    fn reads_the_region_and_role_settings_of_the_section_asked_for() {
+        let text = "[default]\nsecret_id = A\nsecret_key = k\nREGION = ap-guangzhou\n\
+                    role_arn = \"qcs::cam::uin/1:roleName/r\"\nRole_Session_Name = nightly\n\
+                    [other]\nsecret_id = B\nsecret_key = k\nregion = ap-beijing\nrole_arn =\n";
+        let p = parse_profile(text, "default").unwrap();
+        let settings = |p: &Profile| (p.region.clone(), p.role_arn.clone(), p.role_session_name.clone());
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(settings(&p), (some("ap-guangzhou"), some("qcs::cam::uin/1:roleName/r"), some("nightly")));
+        let p = parse_profile(text, "other").unwrap();
+        assert_eq!(settings(&p), (some("ap-beijing"), None, None), "empty means none, nothing leaks across");
+        let twice = "[default]\nsecret_id = A\nsecret_key = k\nregion = a\nregion = b\n";
+        assert_eq!(
+            parse_profile(twice, "default").unwrap_err().to_string(),
+            "credentials: section [default] sets region twice, on lines 4 and 5"
+        );
     }
 
     #[test]
@@ -477,7 +632,7 @@ mod tests {
         ProfileProvider::with_env(Arc::new(env.home("/home/u")), None)
     }
 
-    fn absent_reason(result: Result<Credentials, Error>) -> String {
+    fn absent_reason<T: fmt::Debug>(result: Result<T, Error>) -> String {
         match result {
             Err(Error::NoCredentials(tried)) if tried.len() == 1 && tried[0].0 == "profile file" => {
                 tried[0].1.clone()
@@ -486,7 +641,7 @@ mod tests {
         }
     }
 
-    fn broken_reason(result: Result<Credentials, Error>) -> String {
+    fn broken_reason<T: fmt::Debug>(result: Result<T, Error>) -> String {
         match result {
             Err(Error::Credentials { message: why, .. }) => why,
             other => panic!("{other:?}"),
@@ -510,17 +665,41 @@ mod tests {
     #[test]
     fn the_file_variable_replaces_the_home_file() {
         let env = FakeEnv::default().file("/etc/tc", FILE).var_set(CREDENTIALS_FILE_VAR, "/etc/tc");
-        assert_eq!(provider(env).credentials().unwrap().secret_id(), "AKIDdef");
+        let p = provider(env.file(HOME_FILE, &FILE.replace("AKIDdef", "AKIDhome")));
+        assert_eq!(p.credentials().unwrap().secret_id(), "AKIDdef");
+        assert_eq!(p.source(), "profile \"default\" in /etc/tc");
+    }
+
+    #[test]
+    fn the_home_file_wins_over_the_system_file_which_is_the_fallback() {
+        let system = FILE.replace("AKIDdef", "AKIDsystem");
+        let both = FakeEnv::default().file(HOME_FILE, FILE).file(SYSTEM_FILE, &system);
+        let p = provider(both);
+        assert_eq!(p.credentials().unwrap().secret_id(), "AKIDdef");
+        assert_eq!(p.source(), format!("profile \"default\" in {HOME_FILE}"));
+        let p = provider(FakeEnv::default().file(SYSTEM_FILE, &system));
+        assert_eq!(p.credentials().unwrap().secret_id(), "AKIDsystem");
+        assert_eq!(p.source(), "profile \"default\" in /etc/tencentcloud/credentials");
+        let homeless =
+            ProfileProvider::with_env(Arc::new(FakeEnv::default().file(SYSTEM_FILE, &system)), None);
+        assert_eq!(homeless.credentials().unwrap().secret_id(), "AKIDsystem", "no home directory needed");
+        let named = FakeEnv::default().file(SYSTEM_FILE, &system).var_set(PROFILE_VAR, "prod");
+        assert_eq!(provider(named).credentials().unwrap().secret_id(), "AKIDprod");
     }
 
     #[test]
     fn no_file_and_nothing_asked_for_is_absent() {
         assert_eq!(
             absent_reason(provider(FakeEnv::default()).credentials()),
-            format!("{HOME_FILE} does not exist")
+            format!("none of {HOME_FILE}, {SYSTEM_FILE}, /home/u/.tccli/default.credential exists")
         );
         let homeless = ProfileProvider::with_env(Arc::new(FakeEnv::default()), None);
-        assert!(absent_reason(homeless.credentials()).starts_with("no home directory"));
+        assert_eq!(
+            absent_reason(homeless.credentials()),
+            format!("none of {SYSTEM_FILE} exists (no home directory)")
+        );
+        assert_eq!(provider(FakeEnv::default()).source(), "profile file");
+        assert_eq!(provider(FakeEnv::default()).region().unwrap(), None, "absent: no region, no error");
     }
 
     #[test]
@@ -532,15 +711,32 @@ mod tests {
             why.starts_with("profile file /etc/tc (TENCENTCLOUD_CREDENTIALS_FILE is set) cannot be read"),
             "{why}"
         );
+        let looked = format!("none of {HOME_FILE}, {SYSTEM_FILE}, /home/u/.tccli/prod.credential exists");
         let why = broken_reason(provider(FakeEnv::default().var_set(PROFILE_VAR, "prod")).credentials());
+        assert_eq!(why, format!("profile \"prod\" (TENCENTCLOUD_PROFILE is set): {looked}"));
+        let p = ProfileProvider::with_env(Arc::new(FakeEnv::default().home("/home/u")), Some("prod"));
+        assert_eq!(
+            broken_reason(p.credentials()),
+            format!("profile \"prod\" (profile \"prod\" was asked for): {looked}")
+        );
+        let homeless = ProfileProvider::with_env(Arc::new(FakeEnv::default()), Some("prod"));
+        assert!(broken_reason(homeless.credentials()).ends_with("(no home directory)"));
+    }
+
+    #[test]
+    fn a_set_file_variable_naming_a_missing_file_never_falls_back() {
+        let env = FakeEnv::default()
+            .file(HOME_FILE, FILE)
+            .file(SYSTEM_FILE, FILE)
+            .file("/home/u/.tccli/default.credential", TCCLI)
+            .var_set(CREDENTIALS_FILE_VAR, "/missing");
+        let p = provider(env);
+        let why = broken_reason(p.credentials());
         assert!(
-            why.starts_with(&format!("profile file {HOME_FILE} (TENCENTCLOUD_PROFILE is set) cannot")),
+            why.starts_with("profile file /missing (TENCENTCLOUD_CREDENTIALS_FILE is set) cannot be read"),
             "{why}"
         );
-        let p = ProfileProvider::with_env(Arc::new(FakeEnv::default().home("/home/u")), Some("prod"));
-        assert!(broken_reason(p.credentials()).contains("(profile \"prod\" was asked for) cannot be read"));
-        let homeless = ProfileProvider::with_env(Arc::new(FakeEnv::default()), Some("prod"));
-        assert!(broken_reason(homeless.credentials()).contains("no home directory"));
+        assert!(matches!(p.region(), Err(Error::Credentials { .. })), "nor for the region");
     }
 
     #[test]
@@ -563,7 +759,133 @@ mod tests {
         let reads = env.reads();
         let p = provider(env);
         assert_eq!(p.credentials().unwrap().secret_key(), p.credentials().unwrap().secret_key());
+        p.region().unwrap();
+        p.source();
         assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn the_region_comes_from_the_section_read_and_a_broken_file_is_an_error() {
+        let text = "[default]\nsecret_id = A\nsecret_key = k\nregion = ap-guangzhou\n[prod]\nsecret_id = B\nsecret_key = k\n";
+        let env = FakeEnv::default().file(HOME_FILE, text);
+        assert_eq!(provider(env.clone()).region().unwrap().as_deref(), Some("ap-guangzhou"));
+        assert_eq!(provider(env.var_set(PROFILE_VAR, "prod")).region().unwrap(), None);
+        let broken = FakeEnv::default().file(HOME_FILE, "[default]\nregion ap-guangzhou\n");
+        assert!(broken_reason(provider(broken).region()).contains("line 2: expected `name = value`"));
+    }
+
+    const TCCLI_FILE: &str = "/home/u/.tccli/default.credential";
+    const TCCLI_CONFIGURE: &str = "/home/u/.tccli/default.configure";
+    const TCCLI: &str = r#"{"secretId": "AKIDtccli", "secretKey": "k", "type": "default"}"#;
+
+    #[test]
+    fn tccli_files_are_read_when_no_ini_file_exists() {
+        let configure = r#"{"_sys_param": {"region": "ap-shanghai", "output": "json"}, "cvm": {"version": "2017-03-12"}}"#;
+        let env = FakeEnv::default().file(TCCLI_FILE, TCCLI).file(TCCLI_CONFIGURE, configure);
+        let p = provider(env.clone());
+        assert_eq!(p.credentials().unwrap().secret_id(), "AKIDtccli");
+        assert_eq!(p.region().unwrap().as_deref(), Some("ap-shanghai"));
+        assert_eq!(p.source(), format!("tccli profile \"default\" in {TCCLI_FILE}"));
+        let p = provider(FakeEnv::default().file(TCCLI_FILE, TCCLI));
+        assert_eq!(
+            (p.credentials().unwrap().secret_id(), p.region().unwrap()),
+            ("AKIDtccli", None),
+            "no configure file"
+        );
+        let named =
+            FakeEnv::default().file("/home/u/.tccli/prod.credential", TCCLI).var_set(PROFILE_VAR, "prod");
+        assert_eq!(provider(named).source(), "tccli profile \"prod\" in /home/u/.tccli/prod.credential");
+        for ini in [HOME_FILE, SYSTEM_FILE] {
+            let p = provider(env.clone().file(ini, FILE));
+            assert_eq!(p.credentials().unwrap().secret_id(), "AKIDdef", "{ini} wins over tccli");
+            assert_eq!(p.region().unwrap(), None, "the configure file goes with the tccli credentials only");
+        }
+    }
+
+    #[test]
+    fn a_tccli_file_for_the_instance_role_is_absent_unless_the_profile_was_asked_for() {
+        let env = FakeEnv::default().file(TCCLI_FILE, r#"{"type": "cvm-role"}"#);
+        assert_eq!(
+            absent_reason(provider(env.clone()).credentials()),
+            format!("{TCCLI_FILE} says to use the CVM instance role (\"type\": \"cvm-role\")")
+        );
+        let why = broken_reason(provider(env.var_set(PROFILE_VAR, "default")).credentials());
+        assert_eq!(why, format!("profile \"default\": {TCCLI_FILE} says to use the CVM instance role (\"type\": \"cvm-role\")"));
+    }
+
+    #[test]
+    fn broken_tccli_files_are_errors_naming_the_file() {
+        let cases = [
+            (TCCLI_FILE, "{\"secretId\": \"A\",", format!("tccli file {TCCLI_FILE}: not valid JSON (line 1, column 17)")),
+            (TCCLI_FILE, r#"{"secretKey": "k"}"#, format!("tccli file {TCCLI_FILE}: \"secretId\" is missing")),
+            (TCCLI_CONFIGURE, "[1]", format!("tccli file {TCCLI_CONFIGURE}: not a JSON object, or a field appears twice (line 1, column 2)")),
+        ];
+        for (path, text, expected) in cases {
+            let env = FakeEnv::default().file(TCCLI_FILE, TCCLI).file(path, text);
+            assert_eq!(broken_reason(provider(env).credentials()), expected);
+        }
+        let env = FakeEnv::default().unreadable(TCCLI_FILE, io::ErrorKind::PermissionDenied);
+        assert!(broken_reason(provider(env).credentials())
+            .starts_with(&format!("tccli file {TCCLI_FILE} cannot be read: ")));
+        let env = FakeEnv::default()
+            .file(TCCLI_FILE, TCCLI)
+            .unreadable(TCCLI_CONFIGURE, io::ErrorKind::InvalidData);
+        assert!(broken_reason(provider(env).credentials())
+            .starts_with(&format!("tccli file {TCCLI_CONFIGURE} cannot be read: ")));
+        let escaping = FakeEnv::default().var_set(PROFILE_VAR, "../../etc/x");
+        assert_eq!(
+            broken_reason(provider(escaping).credentials()),
+            "profile name \"../../etc/x\" cannot name a file in ~/.tccli"
+        );
+    }
+
+    #[test]
+    fn a_tccli_file_others_can_read_works_with_one_warning() {
+        let env = FakeEnv::default().file_with_mode(TCCLI_FILE, TCCLI, 0o644).file_with_mode(
+            TCCLI_CONFIGURE,
+            "{}",
+            0o644,
+        );
+        let p = provider(env.clone());
+        for _ in 0..2 {
+            assert_eq!(p.credentials().unwrap().secret_id(), "AKIDtccli");
+        }
+        assert_eq!(env.warnings(), [format!("{TCCLI_FILE} is readable by others (mode 0644); chmod 600 it")]);
+    }
+
+    /// A fresh home directory under the system temp dir for one test, with `~/.tccli`.
+    fn temp_home(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("cvm-keypairs-profile-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join(".tccli")).unwrap();
+        dir
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn oversized_or_special_tccli_files_are_refused_without_waiting() {
+        let home = temp_home("special");
+        let credential = home.join(".tccli/default.credential");
+        let on_disk = || FakeEnv::default().home(home.to_str().unwrap()).on_disk();
+        std::fs::write(&credential, format!("{}{TCCLI}", " ".repeat(1 << 20))).unwrap();
+        let why = broken_reason(ProfileProvider::with_env(Arc::new(on_disk()), None).credentials());
+        assert!(why.ends_with(".credential cannot be read: the file is larger than 1 MiB"), "{why}");
+        std::fs::remove_file(&credential).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(&credential).status().unwrap().success());
+        let (done, result) = std::sync::mpsc::channel();
+        let env = on_disk();
+        std::thread::spawn(move || done.send(ProfileProvider::with_env(Arc::new(env), None).credentials()));
+        let result = result.recv_timeout(std::time::Duration::from_secs(5)).expect("waited on a FIFO");
+        assert!(
+            broken_reason(result).ends_with(".credential cannot be read: it is a FIFO, not a regular file")
+        );
+        std::fs::remove_file(&credential).unwrap();
+        std::fs::write(&credential, TCCLI).unwrap();
+        let configure = home.join(".tccli/default.configure");
+        assert!(std::process::Command::new("mkfifo").arg(&configure).status().unwrap().success());
+        let why = broken_reason(ProfileProvider::with_env(Arc::new(on_disk()), None).credentials());
+        assert!(why.ends_with(".configure cannot be read: it is a FIFO, not a regular file"), "{why}");
+        std::fs::remove_dir_all(&home).unwrap();
     }
 
     #[test]
