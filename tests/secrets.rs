@@ -117,6 +117,28 @@ fn types_holding_secrets_never_show_them() {
     }
 }
 
+/// What a client and its providers say about where credentials come from: never a secret.
+#[test]
+fn the_credentials_source_never_shows_secrets() {
+    let creds = credentials();
+    let shared: Arc<dyn ProvideCredentials> = Arc::new(credentials());
+    let chain = CredentialsChain::new(vec![Box::new(CredentialsChain::new(vec![])), Box::new(credentials())]);
+    let before = chain.source();
+    chain.credentials().unwrap();
+    let client = builder("127.0.0.1:9", "ap-guangzhou").build().unwrap();
+    let shown = [
+        format!("{} {:?}", creds.source(), creds.region()),
+        format!("{} {:?}", shared.source(), shared.region()),
+        format!("{before} {} {:?}", chain.source(), chain.region()),
+        client.credentials_source().unwrap(),
+    ];
+    assert_eq!(shown[3], "credentials given to the client");
+    assert_eq!(chain.source(), "credentials given to the client", "the chain names the source that answered");
+    for (i, text) in shown.iter().enumerate() {
+        assert_clean(&format!("source #{i}"), text);
+    }
+}
+
 #[test]
 fn errors_the_client_can_produce_never_show_secrets() {
     let server = echo_server();

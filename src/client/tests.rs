@@ -253,6 +253,65 @@ fn a_client_without_a_region_signs_and_sends_nothing() {
 
 #[cfg(feature = "ureq")]
 #[test]
+fn the_region_is_the_builder_s_else_the_variable_s_else_the_profile_s() {
+    const HOME_FILE: &str = "/home/u/.tencentcloud/credentials";
+    let file = "[default]\nsecret_id = AKIDdef\nsecret_key = k\nregion = ap-chengdu\n\
+                [prod]\nsecret_id = AKIDprod\nsecret_key = k\nregion = ap-hongkong\n";
+    let env = FakeEnv::default().home("/home/u").file(HOME_FILE, file);
+    let region = |builder: ClientBuilder, env: &FakeEnv| {
+        builder.transport(nothing_sent()).build_in(env).unwrap().config.region.clone()
+    };
+    assert_eq!(region(Client::builder(), &env), "ap-chengdu", "the default chain's profile");
+    let with_var = env.clone().var_set("TENCENTCLOUD_REGION", "ap-shanghai");
+    assert_eq!(region(Client::builder(), &with_var), "ap-shanghai");
+    assert_eq!(region(Client::builder().region("ap-beijing"), &with_var), "ap-beijing");
+    let keys =
+        env.clone().var_set("TENCENTCLOUD_SECRET_ID", "AKIDenv").var_set("TENCENTCLOUD_SECRET_KEY", "k");
+    assert_eq!(
+        region(Client::builder(), &keys),
+        "ap-chengdu",
+        "even when the keys come from the environment"
+    );
+    let prod = crate::credentials::ProfileProvider::with_env(Arc::new(env.clone()), Some("prod"));
+    assert_eq!(region(Client::builder().credentials(prod), &FakeEnv::default()), "ap-hongkong");
+    let fixed = Credentials::new("AKIDEXAMPLE", "secret-EXAMPLE").unwrap();
+    assert_eq!(region(Client::builder().credentials(fixed), &env), "", "fixed credentials name no region");
+
+    let broken = FakeEnv::default().home("/home/u").file(HOME_FILE, "[default]\nregion ap-chengdu\n");
+    match Client::builder().transport(nothing_sent()).build_in(&broken) {
+        Err(Error::Credentials { message, .. }) => assert!(message.contains("line 2"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        region(Client::builder().region("ap-beijing"), &broken),
+        "ap-beijing",
+        "not read when not needed"
+    );
+}
+
+#[cfg(feature = "ureq")]
+#[test]
+fn the_credentials_source_names_the_source_that_answered_and_no_secret() {
+    let keys = FakeEnv::with_vars(&[
+        ("TENCENTCLOUD_SECRET_ID", "AKIDenv"),
+        ("TENCENTCLOUD_SECRET_KEY", "KEY-zq8x"),
+        ("TENCENTCLOUD_SESSION_TOKEN", "TOKEN-zq8x"),
+    ]);
+    let client = Client::builder().region("ap-guangzhou").transport(nothing_sent()).build_in(&keys).unwrap();
+    assert_eq!(
+        client.credentials_source().unwrap(),
+        "environment (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_SESSION_TOKEN)"
+    );
+    let fixed = Credentials::new("AKIDEXAMPLE", "KEY-zq8x").unwrap();
+    let client = Client::builder().credentials(fixed).region("r").transport(nothing_sent()).build().unwrap();
+    assert_eq!(client.credentials_source().unwrap(), "credentials given to the client");
+    let none = crate::credentials::CredentialsChain::new(vec![]);
+    let client = Client::builder().credentials(none).region("r").transport(nothing_sent()).build().unwrap();
+    assert!(matches!(client.credentials_source(), Err(Error::NoCredentials(_))));
+}
+
+#[cfg(feature = "ureq")]
+#[test]
 fn the_default_transport_refuses_a_proxy_variable_it_cannot_use() {
     let env = FakeEnv::with_vars(&[("HTTPS_PROXY", "socks5://user:pw-EXAMPLE@127.0.0.1:1")]);
     let with_creds =

@@ -256,6 +256,23 @@ mod tests {
         assert!(!shown.contains("SECRET"), "{shown}");
     }
 
+    // Both share a marker, so even a partial echo is caught.
+    const KEY: &str = "sk-zq8x-5f1e";
+    const TOKEN: &str = "tok-zq8x-9a2c";
+
+    /// Everything `provider` shows of itself and of what it answers (credentials, source,
+    /// region), and whether it gave credentials.
+    fn everything_shown(provider: &dyn ProvideCredentials) -> (String, bool) {
+        let result = provider.credentials();
+        let outcome = match &result {
+            Ok(c) => format!("{c:?} {c:#?}"),
+            Err(e) => format!("{e} {e:?} {e:#?}"),
+        };
+        let region = provider.region();
+        let shown = format!("{outcome} {provider:?} {provider:#?} {} {region:?}", provider.source());
+        (shown, result.is_ok())
+    }
+
     /// Formats every provider and every outcome they can produce from inputs holding a
     /// distinctive secret key and token, and checks neither ever shows.
     #[test]
@@ -265,18 +282,11 @@ mod tests {
         use super::fakes::{FakeClock, FakeEnv, ScriptedTransport};
         use crate::error::TransportKind;
 
-        // Both share a marker, so even a partial echo is caught.
-        const KEY: &str = "sk-zq8x-5f1e";
-        const TOKEN: &str = "tok-zq8x-9a2c";
         let mut shown = Vec::new();
         let mut record = |provider: &dyn ProvideCredentials| {
-            let result = provider.credentials();
-            let outcome = match &result {
-                Ok(c) => format!("{c:?} {c:#?}"),
-                Err(e) => format!("{e} {e:?} {e:#?}"),
-            };
-            shown.push(format!("{outcome} {provider:?} {provider:#?}"));
-            result.is_ok()
+            let (text, ok) = everything_shown(provider);
+            shown.push(text);
+            ok
         };
 
         let env_cases: [&[(&str, String)]; 6] = [
@@ -358,6 +368,52 @@ mod tests {
 
         assert!(shown.len() > 30);
         for text in &shown {
+            assert!(!text.contains("zq8x"), "{text}");
+        }
+    }
+
+    /// The same for every token variable and for tccli's files, good and broken.
+    #[test]
+    fn no_token_variable_nor_tccli_file_shows_the_secret_key_or_token() {
+        use std::sync::Arc;
+
+        use super::fakes::FakeEnv;
+
+        let mut shown = Vec::new();
+        for name in TOKEN_VARS {
+            for token in [TOKEN.to_owned(), format!("{TOKEN}\n"), format!(" {TOKEN}")] {
+                let vars = [(SECRET_ID_VAR, "AKIDenv"), (SECRET_KEY_VAR, KEY), (name, token.as_str())];
+                shown.push(everything_shown(&EnvProvider::with_env(Arc::new(FakeEnv::with_vars(&vars)))));
+                shown
+                    .push(everything_shown(&EnvProvider::with_env(Arc::new(FakeEnv::with_vars(&vars[2..])))));
+            }
+        }
+        let good = format!(
+            r#"{{"secretId": "AKIDtccli", "secretKey": "{KEY}", "token": "{TOKEN}", "type": "default"}}"#
+        );
+        let credential_texts = [
+            good.clone(),
+            good.replace(&format!("\"{KEY}\""), "1234"),
+            good.replace(&format!("\"{TOKEN}\""), &format!("[\"{TOKEN}\"]")),
+            good.replace(KEY, &format!("{KEY} ")),
+            good.replace(TOKEN, &format!("{TOKEN}\\u0007")),
+            good.replace("\"token\"", "\"secretKey\""),
+            good.replace("default", "sso"),
+            good.replace("default", KEY),
+            good[..good.len() / 2].to_owned(),
+            format!("\"{KEY}\""),
+            format!("[\"{KEY}\", \"{TOKEN}\"]"),
+        ];
+        let file = "/home/u/.tccli/default.credential";
+        for text in &credential_texts {
+            for configure in [r#"{"_sys_param": {"region": "ap-guangzhou"}}"#, "{"] {
+                let env = FakeEnv::default().home("/home/u").file(file, text);
+                let env = env.file("/home/u/.tccli/default.configure", configure);
+                shown.push(everything_shown(&ProfileProvider::with_env(Arc::new(env), None)));
+            }
+        }
+        assert!(shown.iter().any(|(_, ok)| *ok) && shown.iter().any(|(_, ok)| !ok));
+        for (text, _) in &shown {
             assert!(!text.contains("zq8x"), "{text}");
         }
     }
