@@ -2,8 +2,10 @@
 //! and where they come from.
 //!
 //! [`Credentials`] are checked once, when made. The sources are [`EnvProvider`] (environment
-//! variables), [`ProfileProvider`] (`~/.tencentcloud/credentials`) and [`InstanceRoleProvider`]
-//! (the CVM metadata service), tried in that order by [`CredentialsChain::default_chain`]. They
+//! variables), [`ProfileProvider`] (`~/.tencentcloud/credentials`, `/etc/tencentcloud/credentials`
+//! or tccli's `~/.tccli` files) and [`InstanceRoleProvider`] (the CVM metadata service), tried in
+//! that order by [`CredentialsChain::default_chain`]; each says where its credentials come from
+//! ([`ProvideCredentials::source`]) and a profile names a region. They
 //! reach the operating system only through [`Environment`] and the network only through a
 //! [`Transport`](crate::Transport), so tests fake both. Every type here shows the secret id and
 //! never the secret key or token in `Debug`, and no error ever holds a secret value.
