@@ -21,8 +21,10 @@ use crate::output::for_people;
 /// The help lines of the shared options, for each command's help text.
 pub const OPTIONS_HELP: &str = "\
 Connection options:
-  --region <REGION>          Region, e.g. ap-guangzhou [default: $TENCENTCLOUD_REGION];
-                             required: none, or an empty one, is an error (exit 3)
+  --region <REGION>          Region, e.g. ap-guangzhou [default: $TENCENTCLOUD_REGION, else
+                             the `region` of the profile's section (or of tccli's
+                             <profile>.configure)]; required: none, or an empty one, is an
+                             error (exit 3)
   --endpoint <ENDPOINT>      HOST[:PORT] or URL; plain http:// only on a loopback host
                              [default: cvm.tencentcloudapi.com]
   --method <METHOD>          GET (query) or POST (JSON body) [default: POST]
@@ -130,7 +132,8 @@ impl Connection {
     /// client, says why (in JSON too with `json`) and returns the exit code.
     pub fn client(&self, json: bool) -> Result<Client, u8> {
         let refused = |code: &str, message: &str| crate::refuse_setting(code, message, json);
-        let region = match self.region.clone().map_or_else(region_from_env, Ok) {
+        let profile = ProfileProvider::new(self.profile.as_deref());
+        let region = match self.region.clone().map_or_else(|| region_from_env_or(&profile), Ok) {
             Ok(region) if !region.is_empty() => region,
             Ok(_) => return Err(refused("InvalidInput", "no region: the --region given is empty")),
             Err(why) => return Err(refused("InvalidInput", &why)),
@@ -139,7 +142,7 @@ impl Connection {
             check_endpoint(text).map_err(|why| refused("InvalidEndpoint", &why))?;
         }
         let credentials: Option<Arc<dyn ProvideCredentials>> =
-            self.profile.as_deref().map(|name| Arc::new(ProfileProvider::new(Some(name))) as _);
+            self.profile.is_some().then(|| Arc::new(profile) as _);
         self.client_with(credentials, &region).map_err(|e| crate::fail(&e, json))
     }
 
@@ -192,14 +195,22 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// The longest a connection may take to open, whatever `--timeout` says.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The region of `TENCENTCLOUD_REGION`, or why there is none.
-fn region_from_env() -> Result<String, String> {
+/// The region of `TENCENTCLOUD_REGION`, else that of `profile`'s section (as the library
+/// does), or why there is none.
+fn region_from_env_or(profile: &ProfileProvider) -> Result<String, String> {
     match std::env::var("TENCENTCLOUD_REGION") {
-        Ok(region) if !region.is_empty() => Ok(region),
-        Ok(_) | Err(VarError::NotPresent) => {
-            Err("no region: give --region or set TENCENTCLOUD_REGION".into())
+        Ok(region) if !region.is_empty() => return Ok(region),
+        Ok(_) | Err(VarError::NotPresent) => {}
+        Err(VarError::NotUnicode(_)) => {
+            return Err("no region: TENCENTCLOUD_REGION is not valid Unicode".into())
         }
-        Err(VarError::NotUnicode(_)) => Err("no region: TENCENTCLOUD_REGION is not valid Unicode".into()),
+    }
+    match profile.region() {
+        Ok(Some(region)) => Ok(region),
+        Ok(None) => {
+            Err("no region: give --region, set TENCENTCLOUD_REGION, or give the profile a region".into())
+        }
+        Err(e) => Err(format!("no region given, and the profile's could not be read: {e}")),
     }
 }
 

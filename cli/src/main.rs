@@ -7,6 +7,7 @@ mod args;
 mod bind;
 mod connect;
 mod create;
+mod credentials;
 mod delete;
 mod demo;
 mod describe;
@@ -56,6 +57,7 @@ Commands:
   modify        Rename a key pair, or change its description
   associate     Bind key pairs to instances, and wait until that shows
   disassociate  Unbind key pairs from instances, and wait until that shows
+  credentials   Say which source of credentials wins, and the region (no secret printed)
   demo          Run the whole delete-and-describe flow against a built-in emulator; needs no
                 account, credentials or configuration
   emulate       Serve a local emulator of the key-pair API on 127.0.0.1
@@ -115,6 +117,7 @@ fn run_command(command: &str, args: Vec<String>) -> Option<u8> {
         "modify" => modify::run(args),
         "associate" => bind::run(bind::Kind::Associate, args),
         "disassociate" => bind::run(bind::Kind::Disassociate, args),
+        "credentials" => credentials::run(args),
         "demo" => demo::run(args),
         "emulate" => emulate::run(args),
         _ => return None,

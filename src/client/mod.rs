@@ -101,6 +101,13 @@ impl Client {
         Ok(self.signed(action, timestamp)?.1)
     }
 
+    /// The region the client signs for (`X-TC-Region`): the builder's, else
+    /// `TENCENTCLOUD_REGION`'s, else the credentials' (a profile's `region`); empty when none
+    /// was found, and then every call is refused before anything is sent.
+    pub fn region(&self) -> &str {
+        &self.config.region
+    }
+
     /// Where the client's credentials come from, e.g. `environment (TENCENTCLOUD_SECRET_ID,
     /// TENCENTCLOUD_SECRET_KEY)` or `profile "prod" in /home/u/.tencentcloud/credentials`:
     /// asks the provider for credentials (so a chain picks its source; nothing is sent to the
