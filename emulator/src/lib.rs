@@ -126,6 +126,7 @@ mod params;
 mod seed;
 mod server;
 mod store;
+mod sts;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]
@@ -204,6 +205,16 @@ pub struct EmulatorConfig {
     /// How long one request (head and body) may take to arrive, from its first byte, before
     /// the connection is closed without an answer; 5 s by default. Zero for no limit.
     pub request_timeout: Duration,
+    /// The role ARNs that exist, for `AssumeRole` and `AssumeRoleWithWebIdentity` (any other
+    /// is `ResourceNotFound.RoleNotFound`); by default [`EmulatorConfig::DEFAULT_ROLE_ARN`].
+    pub roles: Vec<String>,
+    /// The web identity token `AssumeRoleWithWebIdentity` accepts (another is
+    /// `InvalidParameter.WebIdentityTokenError`); with `None`, that action is refused with
+    /// `UnsupportedOperation`. Never shown by `Debug`.
+    pub web_identity_token: Option<String>,
+    /// The longest life, in seconds, of the temporary credentials STS issues, whatever
+    /// `DurationSeconds` asks for (so that tests can see them expire); at least 1.
+    pub sts_duration_cap: Option<u64>,
     /// Told about every complete request.
     pub on_request: Option<OnRequest>,
 }
@@ -213,6 +224,8 @@ impl EmulatorConfig {
     pub const DEFAULT_SECRET_ID: &'static str = "AKIDEMULATOR00000000000000000000";
     /// The secret key accepted by default. Not a secret: it only opens the local emulator.
     pub const DEFAULT_SECRET_KEY: &'static str = "emulator-secret-key-not-for-production";
+    /// The role that exists by default.
+    pub const DEFAULT_ROLE_ARN: &'static str = "qcs::cam::uin/100000000001:roleName/cvm-keypairs-emulator";
 }
 
 impl Default for EmulatorConfig {
@@ -237,6 +250,9 @@ impl Default for EmulatorConfig {
             max_connections: 64,
             idle_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(5),
+            roles: vec![Self::DEFAULT_ROLE_ARN.to_owned()],
+            web_identity_token: None,
+            sts_duration_cap: None,
             on_request: None,
         }
     }
@@ -264,6 +280,9 @@ impl fmt::Debug for EmulatorConfig {
             .field("max_connections", &self.max_connections)
             .field("idle_timeout", &self.idle_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("roles", &self.roles)
+            .field("web_identity_token", &self.web_identity_token.as_ref().map(|_| "***"))
+            .field("sts_duration_cap", &self.sts_duration_cap)
             .field("on_request", &self.on_request.as_ref().map(|_| ".."))
             .finish()
     }
@@ -335,9 +354,12 @@ impl fmt::Debug for Emulator {
 
 impl Emulator {
     /// Binds 127.0.0.1 and starts serving. Fails if the port is taken, a fault rate or their
-    /// sum is not within 0 to 1, or the id of a key pair or instance is malformed (kind
-    /// `InvalidInput`).
+    /// sum is not within 0 to 1, the STS duration cap is 0, or the id of a key pair or
+    /// instance is malformed (kind `InvalidInput`).
     pub fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        if config.sts_duration_cap == Some(0) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "the STS duration cap must be at least 1 s"));
+        }
         let rates = [config.fail_rate, config.drop_rate, config.fail_rate + config.drop_rate];
         if !rates.iter().all(|rate| (0.0..=1.0).contains(rate)) {
             return Err(io::Error::new(

@@ -29,6 +29,7 @@ use serde_json::{json, Value};
 use super::api::{self, Received};
 use super::faults::{self, Fault, FaultRates, RateLimiter, SplitMix64};
 use super::store::{Settings, Store};
+use super::sts::{Temporaries, MAX_LIVE_CREDENTIALS};
 use super::wire::{self, ParseError, ParsedRequest};
 use super::{unix_now, EmulatorConfig, RequestRecord, Stats};
 
@@ -47,6 +48,7 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 pub(crate) struct Shared {
     pub(crate) config: EmulatorConfig,
     store: Mutex<Store>,
+    temporaries: Mutex<Temporaries>,
     limiter: Mutex<RateLimiter>,
     stats: Mutex<Stats>,
     next_seq: AtomicU64,
@@ -92,6 +94,11 @@ impl Shared {
         let mut store = self.store();
         store.settle(Instant::now());
         store
+    }
+
+    /// The temporary credentials STS issued.
+    pub(crate) fn temporaries(&self) -> MutexGuard<'_, Temporaries> {
+        lock(&self.temporaries)
     }
 
     pub(crate) fn limiter(&self) -> MutexGuard<'_, RateLimiter> {
@@ -150,6 +157,7 @@ pub(crate) fn start(mut config: EmulatorConfig) -> io::Result<(Arc<Shared>, Sock
     );
     let shared = Arc::new(Shared {
         store: Mutex::new(store),
+        temporaries: Mutex::new(Temporaries::new(MAX_LIVE_CREDENTIALS)),
         limiter: Mutex::new(RateLimiter::new(config.rate_limit)),
         stats: Mutex::new(Stats::default()),
         next_seq: AtomicU64::new(0),
@@ -432,7 +440,7 @@ fn decide_reply(shared: &Shared, request: &ParsedRequest, record: &mut RequestRe
     }
     let config = &shared.config;
     let rates = FaultRates { fail: config.fail_rate, drop: config.drop_rate };
-    let mutating = api::ACTIONS.iter().any(|a| a.name == record.action && a.mutating);
+    let mutating = api::find_action(&record.action).is_some_and(|(_, a)| a.mutating);
     let fault = faults::decide(config.fault_seed, record.seq, rates, mutating);
     match fault {
         Fault::Http500 => {
