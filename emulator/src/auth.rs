@@ -248,7 +248,10 @@ fn timestamp(request: &ParsedRequest, now: i64) -> Result<i64, ApiError> {
 
 /// The headers `SignedHeaders` names, with their received values: lower-case names, each
 /// once, present, and including `content-type` and `host`.
-fn signed_headers<'r>(request: &'r ParsedRequest, names: &'r str) -> Result<Vec<(&'r str, &'r str)>, ApiError> {
+fn signed_headers<'r>(
+    request: &'r ParsedRequest,
+    names: &'r str,
+) -> Result<Vec<(&'r str, &'r str)>, ApiError> {
     let mut headers: Vec<(&str, &str)> = Vec::new();
     for name in names.split(';') {
         if name.is_empty() || name.bytes().any(|b| b.is_ascii_uppercase()) {

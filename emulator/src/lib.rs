@@ -358,7 +358,10 @@ impl Emulator {
     /// instance is malformed (kind `InvalidInput`).
     pub fn start(config: EmulatorConfig) -> io::Result<Emulator> {
         if config.sts_duration_cap == Some(0) {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "the STS duration cap must be at least 1 s"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the STS duration cap must be at least 1 s",
+            ));
         }
         let rates = [config.fail_rate, config.drop_rate, config.fail_rate + config.drop_rate];
         if !rates.iter().all(|rate| (0.0..=1.0).contains(rate)) {

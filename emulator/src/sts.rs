@@ -142,7 +142,12 @@ fn shown(value: &str) -> String {
 }
 
 /// Runs the STS action `name` at `now` (the emulator's clock).
-pub(crate) fn apply(shared: &Shared, name: &str, params: &Params, now: i64) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn apply(
+    shared: &Shared,
+    name: &str,
+    params: &Params,
+    now: i64,
+) -> Result<Map<String, Value>, ApiError> {
     let config = &shared.config;
     if name == WEB_IDENTITY {
         required(&params.provider_id, "ProviderId")?;

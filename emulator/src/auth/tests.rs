@@ -36,7 +36,12 @@ fn every_step_of_every_signing_vector_gives_its_bytes() {
         let date = utc_date(case.timestamp).unwrap();
         let to_sign = string_to_sign(case.timestamp, &date, &case.service, &canonical);
         assert_eq!(to_sign, case.expected.string_to_sign, "{}", case.name);
-        assert_eq!(signature(&case.secret_key, &date, &case.service, &to_sign), case.expected.signature, "{}", case.name);
+        assert_eq!(
+            signature(&case.secret_key, &date, &case.service, &to_sign),
+            case.expected.signature,
+            "{}",
+            case.name
+        );
     }
 }
 
