@@ -1,7 +1,8 @@
 //! A local emulator of the Tencent Cloud CVM key-pair API on 127.0.0.1, in-process:
 //! `DeleteKeyPairs`, `DescribeKeyPairs`, `CreateKeyPair`, `ImportKeyPair`,
 //! `ModifyKeyPairAttribute`, `AssociateInstancesKeyPairs`, `DisassociateInstancesKeyPairs` and
-//! `DescribeInstances` (CVM 2017-03-12).
+//! `DescribeInstances` (CVM 2017-03-12), and on the same port STS's `AssumeRole` and
+//! `AssumeRoleWithWebIdentity` (2018-08-13), whose temporary credentials then sign CVM calls.
 //!
 //! It lets a client's whole path — signing, HTTP, error handling, retries — be run and tested
 //! with no cloud account: `cvm-keypairs emulate` serves it from the command line, and tests,
@@ -42,7 +43,7 @@
 //! ```
 //!
 //! # What it checks and answers
-//! Every request must carry `X-TC-Action`, `X-TC-Version: 2017-03-12`, `X-TC-Timestamp` and a
+//! Every request must carry `X-TC-Action`, `X-TC-Version: 2017-03-12` (`2018-08-13` for STS), `X-TC-Timestamp` and a
 //! TC3-HMAC-SHA256 `Authorization`, verified by signing the received bytes again (see the
 //! README's "How requests are signed"):
 //! `AuthFailure.InvalidAuthorization` (missing or malformed), `AuthFailure.SecretIdNotFound`,
@@ -63,6 +64,17 @@
 //! from the emulator's clock (shifted by [`EmulatorConfig::clock_offset`]). `KeyPairSet`
 //! entries carry no `PrivateKey` (only `CreateKeyPair`'s answer has one) and never show
 //! `AssociatedImageIds`.
+//!
+//! # STS
+//! The action names the service; a credential scope naming the other one is
+//! `AuthFailure.SignatureFailure`. `AssumeRole` (signed) and `AssumeRoleWithWebIdentity` (sent
+//! unsigned, `Authorization: SKIP`, as the official SDKs send it, with the token of
+//! [`EmulatorConfig::web_identity_token`]) take a role of [`EmulatorConfig::roles`] and answer
+//! `Credentials` (`Token`, `TmpSecretId`, `TmpSecretKey`), `ExpiredTime` and `Expiration`. Calls
+//! signed with a `TmpSecretId` must carry its token in `X-TC-Token` and are refused with
+//! `AuthFailure.TokenFailure` from `ExpiredTime` on, on the emulator's clock;
+//! [`EmulatorConfig::sts_duration_cap`] shortens their life. At most 10,000 are remembered (the
+//! expired, then the oldest, are forgotten first). The crate's README has the error codes.
 //!
 //! # Association is asynchronous
 //! `AssociateInstancesKeyPairs` and `DisassociateInstancesKeyPairs` take only `STOPPED` Linux
