@@ -16,7 +16,9 @@ use crate::output;
 pub const HELP: &str = "\
 Serve a local emulator of the CVM key-pair API on 127.0.0.1: DeleteKeyPairs, DescribeKeyPairs,
 CreateKeyPair, ImportKeyPair, ModifyKeyPairAttribute, AssociateInstancesKeyPairs,
-DisassociateInstancesKeyPairs and DescribeInstances.
+DisassociateInstancesKeyPairs and DescribeInstances; and on the same port STS (2018-08-13,
+credential scope `sts`): AssumeRole and AssumeRoleWithWebIdentity, whose temporary
+credentials then sign CVM and STS calls with X-TC-Token until they expire.
 
 Usage: cvm-keypairs emulate [OPTIONS]
 
@@ -47,6 +49,16 @@ Options:
   --token <TOKEN>            Require this session token in X-TC-Token (and refuse requests
                              without it); without this option a request carrying a token is
                              refused with AuthFailure.TokenFailure
+  --role-arn <ARN>           A role that exists for AssumeRole and AssumeRoleWithWebIdentity;
+                             repeat for several; any other is ResourceNotFound.RoleNotFound
+                             [default: qcs::cam::uin/100000000001:roleName/cvm-keypairs-emulator]
+  --web-identity-token <T>   The token AssumeRoleWithWebIdentity accepts (sent unsigned, as the
+                             official SDKs send it); another is
+                             InvalidParameter.WebIdentityTokenError. Without this option that
+                             action is refused with UnsupportedOperation
+  --sts-duration-cap <SECS>  Cap the life of the temporary credentials STS issues, whatever
+                             DurationSeconds asks (7200 by default, at most 43200), e.g. 2 to
+                             see them expire; expired ones get AuthFailure.TokenFailure
   --rate-limit <N>           Requests per action admitted in any sliding second; refused ones
                              get RequestLimitExceeded and do not count; 0 for no limit [default: 10]
   --bound-behavior <MODE>    Deleting a bound key pair: `error` fails the whole request with
@@ -118,9 +130,15 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
     let mut config = EmulatorConfig::default();
     let (mut secret_id, mut secret_key, mut token) = (None, None, None);
     let (mut log, mut exit_on_stdin_close) = (false, false);
+    let mut roles = Vec::new();
     while let Some(name) = args.next_option()? {
         match name.as_str() {
             "h" | "help" => return Ok(None),
+            "role-arn" => roles.push(args.value(&name)?),
+            "web-identity-token" => config.web_identity_token = Some(args.value(&name)?),
+            "sts-duration-cap" => {
+                config.sts_duration_cap = Some(args.parsed(&name, "whole seconds, at least 1")?)
+            }
             "port" => config.port = args.parsed(&name, "a port number from 0 to 65535")?,
             "seed" => {
                 let seed = read_seed(&args.value(&name)?)?;
@@ -162,6 +180,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, UsageError> {
         return Err(UsageError("--fail-rate and --drop-rate add up to more than 1".into()));
     }
     set_credentials(&mut config, (secret_id, secret_key), token)?;
+    set_sts(&mut config, roles)?;
     if log {
         config.on_request = Some(Arc::new(print_record));
     }
@@ -188,6 +207,27 @@ fn set_credentials(
         })
         .map_err(|e| UsageError(e.to_string()))?;
     config.token = token;
+    Ok(())
+}
+
+/// Checks the STS options: roles given replace the default one; each, like the web identity
+/// token, one line of visible characters (which the errors never echo for the token).
+fn set_sts(config: &mut EmulatorConfig, roles: Vec<String>) -> Result<(), UsageError> {
+    let printable = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic());
+    if let Some(role) = roles.iter().find(|role| !printable(role)) {
+        return Err(UsageError(format!("--role-arn takes a role ARN without spaces, not {role:?}")));
+    }
+    if config.web_identity_token.as_deref().is_some_and(|t| !printable(t)) {
+        return Err(UsageError(
+            "--web-identity-token must be visible ASCII characters, without spaces".into(),
+        ));
+    }
+    if config.sts_duration_cap == Some(0) {
+        return Err(UsageError("--sts-duration-cap takes whole seconds, at least 1, not 0".into()));
+    }
+    if !roles.is_empty() {
+        config.roles = roles;
+    }
     Ok(())
 }
 
@@ -284,6 +324,13 @@ mod tests {
             "7",
             "--log",
             "--exit-on-stdin-close",
+            "--role-arn",
+            "qcs::cam::uin/1:roleName/a",
+            "--role-arn=qcs::cam::uin/1:roleName/b",
+            "--web-identity-token",
+            "jwt.body.sig",
+            "--sts-duration-cap",
+            "2",
         ])
         .unwrap()
         .unwrap();
@@ -299,6 +346,8 @@ mod tests {
             (Duration::from_millis(250), true, 7)
         );
         assert!(o.log && o.exit_on_stdin_close && c.on_request.is_some());
+        assert_eq!(c.roles, ["qcs::cam::uin/1:roleName/a", "qcs::cam::uin/1:roleName/b"]);
+        assert_eq!((c.web_identity_token.as_deref(), c.sts_duration_cap), (Some("jwt.body.sig"), Some(2)));
     }
 
     #[test]
@@ -318,6 +367,11 @@ mod tests {
                 && HELP.contains(EmulatorConfig::DEFAULT_SECRET_KEY)
         );
         assert!(!o.log && !o.exit_on_stdin_close);
+        assert_eq!(
+            (c.roles.as_slice(), c.web_identity_token.as_deref(), c.sts_duration_cap),
+            (&[EmulatorConfig::DEFAULT_ROLE_ARN.to_owned()][..], None, None)
+        );
+        assert!(HELP.contains(&format!("[default: {}]", EmulatorConfig::DEFAULT_ROLE_ARN)));
         for promise in [
             format!("at most {} are open at once", c.max_connections),
             format!("within {} s of\nits first byte", c.request_timeout.as_secs()),
@@ -346,6 +400,12 @@ mod tests {
             (&["--frobnicate"], "--frobnicate"),
             (&["extra"], "extra"),
             (&["--log=yes"], "value"),
+            (&["--sts-duration-cap", "0"], "--sts-duration-cap"),
+            (&["--sts-duration-cap", "-2"], "--sts-duration-cap"),
+            (&["--role-arn", "qcs::cam::uin/1:roleName/a b"], "--role-arn"),
+            (&["--role-arn", ""], "--role-arn"),
+            (&["--web-identity-token", "two words"], "--web-identity-token"),
+            (&["--web-identity-token"], "needs a value"),
         ] {
             let message = match parse_list(list) {
                 Err(e) => e.0,
@@ -367,6 +427,8 @@ mod tests {
             parse_list(&["--secret-id", "AKIDx", "--secret-key", "SECRET-KEY ", "--token", "t"]).unwrap_err();
         assert!(!err.0.contains("SECRET"), "{}", err.0);
         let err = parse_list(&["--token", "SECRET-TOKEN\n"]).unwrap_err();
+        assert!(!err.0.contains("SECRET"), "{}", err.0);
+        let err = parse_list(&["--web-identity-token", "SECRET-WEB TOKEN"]).unwrap_err();
         assert!(!err.0.contains("SECRET"), "{}", err.0);
     }
 }

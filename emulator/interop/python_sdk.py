@@ -1,11 +1,17 @@
 """Every emulated action through the official Python SDK (tencentcloud-sdk-python-cvm), against
-`cvm-keypairs emulate` seeded with interop/seed.json; run by interop/run.sh.
+`cvm-keypairs emulate` seeded with interop/seed.json; then STS (tencentcloud-sdk-python-sts and
+the common package's STSAssumeRoleCredential, OIDCRoleArnCredential and
+DefaultTkeOIDCRoleArnProvider), whose temporary credentials then drive the key-pair actions. Run
+by interop/run.sh.
 
-Usage: python_sdk.py HOST:PORT ASYNC_DELAY_MS. Exits non-zero at the first mismatch.
+Usage: python_sdk.py HOST:PORT ASYNC_DELAY_MS WEB_IDENTITY_TOKEN. Exits non-zero at the first
+mismatch.
 """
 
 import json
+import os
 import sys
+import tempfile
 import time
 
 from tencentcloud.common import credential
@@ -14,8 +20,11 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.common.retry import StandardRetryer
 from tencentcloud.cvm.v20170312 import cvm_client, models
+from tencentcloud.sts.v20180813 import models as sts_models
+from tencentcloud.sts.v20180813 import sts_client
 
-ENDPOINT, DELAY = sys.argv[1], int(sys.argv[2]) / 1000
+ENDPOINT, DELAY, WEB_TOKEN = sys.argv[1], int(sys.argv[2]) / 1000, sys.argv[3]
+ROLE = "qcs::cam::uin/100000000001:roleName/cvm-keypairs-emulator"
 SECRET_ID, SECRET_KEY = "AKIDEMULATOR00000000000000000000", "emulator-secret-key-not-for-production"
 PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl python@interop"
 checks = 0
@@ -50,11 +59,16 @@ def check(ok, what):
     checks += 1
 
 
-def client(method="POST", region="ap-guangzhou"):
+def profile(method="POST"):
     http = HttpProfile(protocol="http", endpoint=ENDPOINT, reqMethod=method, reqTimeout=10)
     profile = ClientProfile(httpProfile=http)
     profile.retryer = Retryer()
-    return cvm_client.CvmClient(credential.Credential(SECRET_ID, SECRET_KEY), region, profile)
+    return profile
+
+
+def client(method="POST", region="ap-guangzhou", cred=None):
+    cred = cred or credential.Credential(SECRET_ID, SECRET_KEY)
+    return cvm_client.CvmClient(cred, region, profile(method))
 
 
 def request(name, params):
@@ -172,4 +186,65 @@ call(get, "DisassociateInstancesKeyPairs", {"InstanceIds": ["ins-run00001"], "Ke
 until("GET disassociation", lambda: instance(get, "ins-run00001")["LatestOperationState"] == "SUCCESS")
 call(get, "DeleteKeyPairs", {"KeyIds": [by_get]})
 fails(get, "ImportKeyPair", {"KeyName": "py_get", "ProjectId": 0, "PublicKey": "ssh-ed25519"}, "InvalidPublicKey.Malformed")
+
+
+def sts_fails(sts, action, params, code):
+    model = getattr(sts_models, action + "Request")()
+    model.from_json_string(json.dumps(params))
+    try:
+        getattr(sts, action)(model)
+    except TencentCloudSDKException as e:
+        check(e.get_code() == code, f"{action} {params}: {e.get_code()} {e.get_message()}, not {code}")
+        check(bool(e.get_request_id()), f"{action} {params}: no RequestId")
+        return
+    check(False, f"{action} {params} succeeded, not {code}")
+
+
+def with_credentials(cred, name):
+    """The key-pair actions signed by `cred`'s temporary credentials (the SDK sends X-TC-Token)."""
+    cvm = client(cred=cred)
+    made = call(cvm, "CreateKeyPair", {"KeyName": name, "ProjectId": 0})["KeyPair"]["KeyId"]
+    check(key(cvm, made) is not None, f"{name}: the created key is listed")
+    call(cvm, "DeleteKeyPairs", {"KeyIds": [made]})
+    check(key(cvm, made) is None, f"{name}: the created key is deleted")
+
+
+# STS: the typed client, signed with the permanent keys; its temporary credentials sign CVM calls.
+sts = sts_client.StsClient(credential.Credential(SECRET_ID, SECRET_KEY), "ap-guangzhou", profile())
+assumed = sts_models.AssumeRoleRequest()
+assumed.from_json_string(json.dumps({"RoleArn": ROLE, "RoleSessionName": "py-interop", "DurationSeconds": 900}))
+answer = sts.AssumeRole(assumed)
+check(answer.ExpiredTime - time.time() > 800 and answer.Expiration.endswith("Z"), f"AssumeRole {answer}")
+tmp = answer.Credentials
+with_credentials(credential.Credential(tmp.TmpSecretId, tmp.TmpSecretKey, tmp.Token), "py_sts")
+fails(client(cred=credential.Credential(tmp.TmpSecretId, tmp.TmpSecretKey)), "DescribeKeyPairs", {},
+      "AuthFailure.TokenFailure")
+sts_fails(sts, "AssumeRole", {"RoleArn": ROLE + "-x", "RoleSessionName": "py"}, "ResourceNotFound.RoleNotFound")
+sts_fails(sts, "AssumeRole", {"RoleArn": ROLE, "RoleSessionName": "p y"}, "InvalidParameter.ParamError")
+sts_fails(sts, "AssumeRole", {"RoleArn": ROLE, "RoleSessionName": "py", "DurationSeconds": 43201},
+          "InvalidParameter.OverTimeError")
+sts_fails(sts, "AssumeRoleWithWebIdentity", {"ProviderId": "p", "WebIdentityToken": "wrong", "RoleArn": ROLE,
+          "RoleSessionName": "py"}, "InvalidParameter.WebIdentityTokenError")
+
+# The providers: each calls STS itself (the endpoint taken as a URL, so plain http works).
+sts_url = "http://" + ENDPOINT
+with_credentials(credential.STSAssumeRoleCredential(SECRET_ID, SECRET_KEY, ROLE, "py-provider", 900,
+                                                    endpoint=sts_url), "py_role")
+with_credentials(credential.OIDCRoleArnCredential("ap-guangzhou", "tke-oidc", WEB_TOKEN, ROLE, "py-oidc", 900,
+                                                  endpoint=sts_url), "py_oidc")
+wrong = credential.OIDCRoleArnCredential("ap-guangzhou", "tke-oidc", "wrong", ROLE, "py-oidc", 900, endpoint=sts_url)
+try:
+    wrong.get_credential_info()
+    check(False, "a wrong web identity token was accepted")
+except TencentCloudSDKException as e:
+    check(e.get_code() == "InvalidParameter.WebIdentityTokenError", f"wrong web identity token: {e}")
+with tempfile.NamedTemporaryFile("w", suffix=".jwt") as token_file:
+    token_file.write(WEB_TOKEN)  # the SDK sends the file's bytes as they are: no newline
+    token_file.flush()
+    os.environ.update({"TKE_REGION": "ap-guangzhou", "TKE_PROVIDER_ID": "tke-oidc",
+                       "TKE_WEB_IDENTITY_TOKEN_FILE": token_file.name, "TKE_ROLE_ARN": ROLE})
+    tke = credential.DefaultTkeOIDCRoleArnProvider().get_credentials()
+    tke.endpoint = sts_url
+    with_credentials(tke, "py_tke")
+
 print(f"python sdk: {checks} checks passed ({Retryer.retries} rate-limited requests retried)")

@@ -8,16 +8,16 @@
 //! ([`canonical_request`], [`string_to_sign`], [`signature`]) are checked one by one against the
 //! official SDK's signing vectors in this module's tests.
 
+use std::fmt;
+
 use ring::{digest, hmac};
 
-use super::api::ApiError;
+use super::api::{ApiError, Service, SERVICES};
 use super::wire::ParsedRequest;
 use super::EmulatorConfig;
 
 /// The algorithm, first word of the `Authorization` value and of the string to sign.
 pub(crate) const ALGORITHM: &str = "TC3-HMAC-SHA256";
-/// The service of the credential scope.
-pub(crate) const SERVICE: &str = "cvm";
 /// What `X-TC-Content-SHA256` says, and what is hashed instead of the body, when the body is
 /// not signed.
 pub(crate) const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
@@ -59,7 +59,7 @@ fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
 }
 
 /// Lower-case hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     bytes
         .iter()
@@ -108,38 +108,101 @@ pub(crate) fn canonical_request(
     out
 }
 
-/// `TC3-HMAC-SHA256\nTIMESTAMP\nDATE/cvm/tc3_request\nhex(sha256(canonical request))`.
-pub(crate) fn string_to_sign(timestamp: i64, date: &str, canonical_request: &str) -> String {
+/// `TC3-HMAC-SHA256\nTIMESTAMP\nDATE/SERVICE/tc3_request\nhex(sha256(canonical request))`.
+pub(crate) fn string_to_sign(timestamp: i64, date: &str, service: &str, canonical_request: &str) -> String {
     format!(
-        "{ALGORITHM}\n{timestamp}\n{date}/{SERVICE}/tc3_request\n{}",
+        "{ALGORITHM}\n{timestamp}\n{date}/{service}/tc3_request\n{}",
         sha256_hex(canonical_request.as_bytes())
     )
 }
 
 /// Lower-case hex of `HMAC(key, string to sign)`, where the key is
-/// `HMAC(HMAC(HMAC("TC3" + secret key, DATE), "cvm"), "tc3_request")`.
-pub(crate) fn signature(secret_key: &str, date: &str, string_to_sign: &str) -> String {
+/// `HMAC(HMAC(HMAC("TC3" + secret key, DATE), SERVICE), "tc3_request")`.
+pub(crate) fn signature(secret_key: &str, date: &str, service: &str, string_to_sign: &str) -> String {
     let dated = hmac_sha256(format!("TC3{secret_key}").as_bytes(), date.as_bytes());
-    let service = hmac_sha256(dated.as_ref(), SERVICE.as_bytes());
-    let key = hmac_sha256(service.as_ref(), b"tc3_request");
+    let serviced = hmac_sha256(dated.as_ref(), service.as_bytes());
+    let key = hmac_sha256(serviced.as_ref(), b"tc3_request");
     hex(hmac_sha256(key.as_ref(), string_to_sign.as_bytes()).as_ref())
 }
 
-/// Checks the request's credentials and signature against `config` at time `now`.
-pub(crate) fn verify(request: &ParsedRequest, config: &EmulatorConfig, now: i64) -> Result<(), ApiError> {
+/// What one secret id stands for: the key it signs with, the token it must send and, for
+/// temporary credentials, when they expire (on the emulator's clock). Never shown by `Debug`.
+pub(crate) struct Signer {
+    pub(crate) secret_key: String,
+    pub(crate) token: Option<String>,
+    pub(crate) expires: Option<i64>,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer").field("expires", &self.expires).finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    /// `config`'s permanent credentials, if `secret_id` is theirs.
+    pub(crate) fn permanent(config: &EmulatorConfig, secret_id: &str) -> Option<Signer> {
+        (secret_id == config.secret_id).then(|| Signer {
+            secret_key: config.secret_key.clone(),
+            token: config.token.clone(),
+            expires: None,
+        })
+    }
+}
+
+fn signature_failure(why: &str) -> ApiError {
+    ApiError::new(
+        "AuthFailure.SignatureFailure",
+        format!("The provided credentials could not be validated ({why}). Please check your signature is correct."),
+    )
+}
+
+/// Checks the request's credentials and signature at time `now` (the emulator's clock);
+/// `lookup` gives the credentials of a secret id, if it has any. Returns the service of the
+/// credential scope, one of [`SERVICES`].
+pub(crate) fn verify(
+    request: &ParsedRequest,
+    now: i64,
+    lookup: impl FnOnce(&str) -> Option<Signer>,
+) -> Result<&'static Service, ApiError> {
     let auth = request.header("Authorization").and_then(parse_authorization).ok_or_else(|| {
         ApiError::new(
             "AuthFailure.InvalidAuthorization",
             "The Authorization header is missing or is not `TC3-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`.",
         )
     })?;
-    if auth.secret_id != config.secret_id {
-        return Err(ApiError::new(
+    let signer = lookup(auth.secret_id).ok_or_else(|| {
+        ApiError::new(
             "AuthFailure.SecretIdNotFound",
             "The SecretId is not found, please ensure that your SecretId is correct.",
-        ));
+        )
+    })?;
+    check_token(&signer, request.header("X-TC-Token"), now)?;
+    let timestamp = timestamp(request, now)?;
+    let date = utc_date(timestamp).ok_or_else(|| signature_failure("timestamp out of range"))?;
+    if auth.date != date {
+        return Err(signature_failure("the credential scope date is not the UTC date of X-TC-Timestamp"));
     }
-    match (&config.token, request.header("X-TC-Token")) {
+    let service = SERVICES
+        .iter()
+        .find(|s| s.name == auth.service)
+        .ok_or_else(|| signature_failure("the credential scope service is neither cvm nor sts"))?;
+    let headers = signed_headers(request, auth.signed_headers)?;
+    let unsigned = request.header("X-TC-Content-SHA256") == Some(UNSIGNED_PAYLOAD);
+    let payload = if unsigned { UNSIGNED_PAYLOAD.as_bytes() } else { &request.body };
+    let canonical = canonical_request(&request.method, request.query(), &headers, payload);
+    let to_sign = string_to_sign(timestamp, &date, service.name, &canonical);
+    let expected = signature(&signer.secret_key, &date, service.name, &to_sign);
+    if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+        return Err(signature_failure("signature mismatch"));
+    }
+    Ok(service)
+}
+
+/// The token must be the one the credentials were given (none for permanent credentials
+/// configured without one), and temporary credentials must not have expired.
+fn check_token(signer: &Signer, sent: Option<&str>, now: i64) -> Result<(), ApiError> {
+    match (&signer.token, sent) {
         (None, None) => {}
         (Some(expected), Some(got)) if constant_time_eq(expected.as_bytes(), got.as_bytes()) => {}
         (None, Some(_)) => {
@@ -152,7 +215,17 @@ pub(crate) fn verify(request: &ParsedRequest, config: &EmulatorConfig, now: i64)
             return Err(ApiError::new("AuthFailure.TokenFailure", "The token is missing or invalid."))
         }
     }
+    match signer.expires {
+        Some(expires) if now >= expires => Err(ApiError::new(
+            "AuthFailure.TokenFailure",
+            "The temporary credentials have expired; request new ones.",
+        )),
+        _ => Ok(()),
+    }
+}
 
+/// `X-TC-Timestamp`, which must be within [`MAX_SKEW_SECS`] of `now`.
+fn timestamp(request: &ParsedRequest, now: i64) -> Result<i64, ApiError> {
     let timestamp = match request.header("X-TC-Timestamp") {
         None => {
             return Err(ApiError::new(
@@ -170,47 +243,34 @@ pub(crate) fn verify(request: &ParsedRequest, config: &EmulatorConfig, now: i64)
             "Signature expired. Timestamp and server time cannot differ by more than five minutes.",
         ));
     }
+    Ok(timestamp)
+}
 
-    let failure = |why: &str| {
-        ApiError::new(
-            "AuthFailure.SignatureFailure",
-            format!("The provided credentials could not be validated ({why}). Please check your signature is correct."),
-        )
-    };
-    let date = utc_date(timestamp).ok_or_else(|| failure("timestamp out of range"))?;
-    if auth.date != date {
-        return Err(failure("the credential scope date is not the UTC date of X-TC-Timestamp"));
-    }
-    if auth.service != SERVICE {
-        return Err(failure("the credential scope service is not cvm"));
-    }
-
+/// The headers `SignedHeaders` names, with their received values: lower-case names, each
+/// once, present, and including `content-type` and `host`.
+fn signed_headers<'r>(
+    request: &'r ParsedRequest,
+    names: &'r str,
+) -> Result<Vec<(&'r str, &'r str)>, ApiError> {
     let mut headers: Vec<(&str, &str)> = Vec::new();
-    for name in auth.signed_headers.split(';') {
+    for name in names.split(';') {
         if name.is_empty() || name.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(failure("SignedHeaders must be lower-case names separated by `;`"));
+            return Err(signature_failure("SignedHeaders must be lower-case names separated by `;`"));
         }
         if headers.iter().any(|(seen, _)| *seen == name) {
-            return Err(failure("SignedHeaders names a header twice"));
+            return Err(signature_failure("SignedHeaders names a header twice"));
         }
-        let value = request.header(name).ok_or_else(|| failure("a signed header is missing"))?;
+        let value = request.header(name).ok_or_else(|| signature_failure("a signed header is missing"))?;
         headers.push((name, value));
     }
     if !headers.iter().any(|(n, _)| *n == "content-type") || !headers.iter().any(|(n, _)| *n == "host") {
-        return Err(failure("SignedHeaders must include content-type and host"));
+        return Err(signature_failure("SignedHeaders must include content-type and host"));
     }
-    let unsigned = request.header("X-TC-Content-SHA256") == Some(UNSIGNED_PAYLOAD);
-    let payload = if unsigned { UNSIGNED_PAYLOAD.as_bytes() } else { &request.body };
-    let canonical = canonical_request(&request.method, request.query(), &headers, payload);
-    let expected = signature(&config.secret_key, &date, &string_to_sign(timestamp, &date, &canonical));
-    if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
-        return Err(failure("signature mismatch"));
-    }
-    Ok(())
+    Ok(headers)
 }
 
 /// Compares without an early exit, so timing tells nothing about where a guess went wrong.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -1,7 +1,8 @@
 //! A local emulator of the Tencent Cloud CVM key-pair API on 127.0.0.1, in-process:
 //! `DeleteKeyPairs`, `DescribeKeyPairs`, `CreateKeyPair`, `ImportKeyPair`,
 //! `ModifyKeyPairAttribute`, `AssociateInstancesKeyPairs`, `DisassociateInstancesKeyPairs` and
-//! `DescribeInstances` (CVM 2017-03-12).
+//! `DescribeInstances` (CVM 2017-03-12), and on the same port STS's `AssumeRole` and
+//! `AssumeRoleWithWebIdentity` (2018-08-13), whose temporary credentials then sign CVM calls.
 //!
 //! It lets a client's whole path — signing, HTTP, error handling, retries — be run and tested
 //! with no cloud account: `cvm-keypairs emulate` serves it from the command line, and tests,
@@ -42,7 +43,7 @@
 //! ```
 //!
 //! # What it checks and answers
-//! Every request must carry `X-TC-Action`, `X-TC-Version: 2017-03-12`, `X-TC-Timestamp` and a
+//! Every request must carry `X-TC-Action`, `X-TC-Version: 2017-03-12` (`2018-08-13` for STS), `X-TC-Timestamp` and a
 //! TC3-HMAC-SHA256 `Authorization`, verified by signing the received bytes again (see the
 //! README's "How requests are signed"):
 //! `AuthFailure.InvalidAuthorization` (missing or malformed), `AuthFailure.SecretIdNotFound`,
@@ -63,6 +64,17 @@
 //! from the emulator's clock (shifted by [`EmulatorConfig::clock_offset`]). `KeyPairSet`
 //! entries carry no `PrivateKey` (only `CreateKeyPair`'s answer has one) and never show
 //! `AssociatedImageIds`.
+//!
+//! # STS
+//! The action names the service; a credential scope naming the other one is
+//! `AuthFailure.SignatureFailure`. `AssumeRole` (signed) and `AssumeRoleWithWebIdentity` (sent
+//! unsigned, `Authorization: SKIP`, as the official SDKs send it, with the token of
+//! [`EmulatorConfig::web_identity_token`]) take a role of [`EmulatorConfig::roles`] and answer
+//! `Credentials` (`Token`, `TmpSecretId`, `TmpSecretKey`), `ExpiredTime` and `Expiration`. Calls
+//! signed with a `TmpSecretId` must carry its token in `X-TC-Token` and are refused with
+//! `AuthFailure.TokenFailure` from `ExpiredTime` on, on the emulator's clock;
+//! [`EmulatorConfig::sts_duration_cap`] shortens their life. At most 10,000 are remembered (the
+//! expired, then the oldest, are forgotten first). The crate's README has the error codes.
 //!
 //! # Association is asynchronous
 //! `AssociateInstancesKeyPairs` and `DisassociateInstancesKeyPairs` take only `STOPPED` Linux
@@ -126,6 +138,7 @@ mod params;
 mod seed;
 mod server;
 mod store;
+mod sts;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]
@@ -204,6 +217,16 @@ pub struct EmulatorConfig {
     /// How long one request (head and body) may take to arrive, from its first byte, before
     /// the connection is closed without an answer; 5 s by default. Zero for no limit.
     pub request_timeout: Duration,
+    /// The role ARNs that exist, for `AssumeRole` and `AssumeRoleWithWebIdentity` (any other
+    /// is `ResourceNotFound.RoleNotFound`); by default [`EmulatorConfig::DEFAULT_ROLE_ARN`].
+    pub roles: Vec<String>,
+    /// The web identity token `AssumeRoleWithWebIdentity` accepts (another is
+    /// `InvalidParameter.WebIdentityTokenError`); with `None`, that action is refused with
+    /// `UnsupportedOperation`. Never shown by `Debug`.
+    pub web_identity_token: Option<String>,
+    /// The longest life, in seconds, of the temporary credentials STS issues, whatever
+    /// `DurationSeconds` asks for (so that tests can see them expire); at least 1.
+    pub sts_duration_cap: Option<u64>,
     /// Told about every complete request.
     pub on_request: Option<OnRequest>,
 }
@@ -213,6 +236,8 @@ impl EmulatorConfig {
     pub const DEFAULT_SECRET_ID: &'static str = "AKIDEMULATOR00000000000000000000";
     /// The secret key accepted by default. Not a secret: it only opens the local emulator.
     pub const DEFAULT_SECRET_KEY: &'static str = "emulator-secret-key-not-for-production";
+    /// The role that exists by default.
+    pub const DEFAULT_ROLE_ARN: &'static str = "qcs::cam::uin/100000000001:roleName/cvm-keypairs-emulator";
 }
 
 impl Default for EmulatorConfig {
@@ -237,6 +262,9 @@ impl Default for EmulatorConfig {
             max_connections: 64,
             idle_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(5),
+            roles: vec![Self::DEFAULT_ROLE_ARN.to_owned()],
+            web_identity_token: None,
+            sts_duration_cap: None,
             on_request: None,
         }
     }
@@ -264,6 +292,9 @@ impl fmt::Debug for EmulatorConfig {
             .field("max_connections", &self.max_connections)
             .field("idle_timeout", &self.idle_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("roles", &self.roles)
+            .field("web_identity_token", &self.web_identity_token.as_ref().map(|_| "***"))
+            .field("sts_duration_cap", &self.sts_duration_cap)
             .field("on_request", &self.on_request.as_ref().map(|_| ".."))
             .finish()
     }
@@ -335,9 +366,15 @@ impl fmt::Debug for Emulator {
 
 impl Emulator {
     /// Binds 127.0.0.1 and starts serving. Fails if the port is taken, a fault rate or their
-    /// sum is not within 0 to 1, or the id of a key pair or instance is malformed (kind
-    /// `InvalidInput`).
+    /// sum is not within 0 to 1, the STS duration cap is 0, or the id of a key pair or
+    /// instance is malformed (kind `InvalidInput`).
     pub fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        if config.sts_duration_cap == Some(0) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the STS duration cap must be at least 1 s",
+            ));
+        }
         let rates = [config.fail_rate, config.drop_rate, config.fail_rate + config.drop_rate];
         if !rates.iter().all(|rate| (0.0..=1.0).contains(rate)) {
             return Err(io::Error::new(

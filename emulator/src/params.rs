@@ -56,6 +56,22 @@ pub(crate) struct Params {
     pub(crate) description: Option<String>,
     pub(crate) force_stop: Option<bool>,
     pub(crate) tag_specification: Option<Vec<TagSpec>>,
+    pub(crate) role_arn: Option<String>,
+    pub(crate) role_session_name: Option<String>,
+    pub(crate) duration_seconds: Option<i64>,
+    pub(crate) policy: Option<String>,
+    pub(crate) provider_id: Option<String>,
+    pub(crate) web_identity_token: Option<Secret>,
+}
+
+/// A parameter that is a credential (the web identity token): never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(pub(crate) String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -234,6 +250,12 @@ impl Params {
                 "TagSpecification" => {
                     params.tag_specification = Some(read.list(value, name, |v, at| read.tag_spec(v, at))?)
                 }
+                "RoleArn" => params.role_arn = Some(read.string(value, name)?),
+                "RoleSessionName" => params.role_session_name = Some(read.string(value, name)?),
+                "DurationSeconds" => params.duration_seconds = Some(read.integer(value, name)?),
+                "Policy" => params.policy = Some(read.string(value, name)?),
+                "ProviderId" => params.provider_id = Some(read.string(value, name)?),
+                "WebIdentityToken" => params.web_identity_token = Some(Secret(read.string(value, name)?)),
                 other => return Err(unknown(other)),
             }
         }
@@ -255,6 +277,12 @@ impl Params {
             ("Description", self.description.is_some()),
             ("ForceStop", self.force_stop.is_some()),
             ("TagSpecification", self.tag_specification.is_some()),
+            ("RoleArn", self.role_arn.is_some()),
+            ("RoleSessionName", self.role_session_name.is_some()),
+            ("DurationSeconds", self.duration_seconds.is_some()),
+            ("Policy", self.policy.is_some()),
+            ("ProviderId", self.provider_id.is_some()),
+            ("WebIdentityToken", self.web_identity_token.is_some()),
         ];
         present.into_iter().filter(|(_, given)| *given).map(|(name, _)| name).collect()
     }

@@ -29,6 +29,7 @@ use serde_json::{json, Value};
 use super::api::{self, Received};
 use super::faults::{self, Fault, FaultRates, RateLimiter, SplitMix64};
 use super::store::{Settings, Store};
+use super::sts::{Temporaries, MAX_LIVE_CREDENTIALS};
 use super::wire::{self, ParseError, ParsedRequest};
 use super::{unix_now, EmulatorConfig, RequestRecord, Stats};
 
@@ -47,6 +48,7 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 pub(crate) struct Shared {
     pub(crate) config: EmulatorConfig,
     store: Mutex<Store>,
+    temporaries: Mutex<Temporaries>,
     limiter: Mutex<RateLimiter>,
     stats: Mutex<Stats>,
     next_seq: AtomicU64,
@@ -92,6 +94,11 @@ impl Shared {
         let mut store = self.store();
         store.settle(Instant::now());
         store
+    }
+
+    /// The temporary credentials STS issued.
+    pub(crate) fn temporaries(&self) -> MutexGuard<'_, Temporaries> {
+        lock(&self.temporaries)
     }
 
     pub(crate) fn limiter(&self) -> MutexGuard<'_, RateLimiter> {
@@ -150,6 +157,7 @@ pub(crate) fn start(mut config: EmulatorConfig) -> io::Result<(Arc<Shared>, Sock
     );
     let shared = Arc::new(Shared {
         store: Mutex::new(store),
+        temporaries: Mutex::new(Temporaries::new(MAX_LIVE_CREDENTIALS)),
         limiter: Mutex::new(RateLimiter::new(config.rate_limit)),
         stats: Mutex::new(Stats::default()),
         next_seq: AtomicU64::new(0),
@@ -271,37 +279,28 @@ fn refuse(shared: &Shared, mut stream: TcpStream) {
     ));
 }
 
+/// Where a connection stands while it waits on its client.
+struct Waiting {
+    /// Since when: the end of the last answer (or the accept), or the first byte of the
+    /// pending request, which must then arrive whole within the request limit however it
+    /// trickles in.
+    since: Instant,
+    /// Whether the pending request has begun.
+    started: bool,
+    /// The `since` last recorded as the connection's activity.
+    registered: Option<Instant>,
+}
+
 fn serve_connection(shared: &Shared, id: u64, mut stream: TcpStream) {
-    let nonzero = |t: Duration| Some(t).filter(|t| !t.is_zero());
     let idle = nonzero(shared.config.idle_timeout);
-    let request_limit = nonzero(shared.config.request_timeout);
     let _ = stream.set_write_timeout(idle);
     let _ = stream.set_nodelay(true);
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 8192];
-    // Since when the connection has waited on its client: the end of the last answer (or the
-    // accept), or the first byte of the pending request, which must then arrive whole within
-    // the request limit however it trickles in.
-    let mut since = Instant::now();
-    let mut started = false;
-    // Take what the client sent with the connection before becoming evictable (`Opening` is
-    // not), so a client that sends its request at once is never evicted before it is read.
-    if stream.set_nonblocking(true).is_err() {
+    let Some(started) = read_opening(&mut stream, &mut buf, &mut chunk) else {
         return;
-    }
-    match stream.read(&mut chunk) {
-        Ok(0) => return,
-        Ok(n) => {
-            buf.extend_from_slice(&chunk[..n]);
-            started = true;
-        }
-        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
-        Err(_) => return,
-    }
-    if stream.set_nonblocking(false).is_err() {
-        return;
-    }
-    let mut registered = None;
+    };
+    let mut waiting = Waiting { since: Instant::now(), started, registered: None };
     loop {
         match wire::parse_request(&buf) {
             Ok((request, used)) => {
@@ -313,46 +312,20 @@ fn serve_connection(shared: &Shared, id: u64, mut stream: TcpStream) {
                     let _ = stream.shutdown(Shutdown::Both);
                     return;
                 };
-                since = Instant::now();
-                started = !buf.is_empty();
+                let since = Instant::now();
+                waiting = Waiting { since, started: !buf.is_empty(), registered: Some(since) };
                 // From here the connection waits on the client to take the answer.
                 if !set_activity(shared, id, Activity::Waiting(since)) {
                     return;
                 }
-                registered = Some(since);
                 if stream.write_all(&bytes).is_err() || !keep_alive || shared.stopping.load(Ordering::SeqCst)
                 {
                     return;
                 }
             }
             Err(ParseError::Incomplete) => {
-                if registered != Some(since) {
-                    if !set_activity(shared, id, Activity::Waiting(since)) {
-                        return;
-                    }
-                    registered = Some(since);
-                }
-                let wait = match (started, request_limit) {
-                    (true, Some(limit)) => {
-                        let left = limit.saturating_sub(since.elapsed());
-                        Some(idle.map_or(left, |idle| idle.min(left)))
-                    }
-                    _ => idle,
-                };
-                if wait.is_some_and(|w| w.is_zero()) || stream.set_read_timeout(wait).is_err() {
+                if !read_more(shared, id, &mut stream, &mut waiting, &mut buf, &mut chunk) {
                     return;
-                }
-                match stream.read(&mut chunk) {
-                    Ok(0) => return,
-                    Ok(n) => {
-                        if !started {
-                            since = Instant::now();
-                            started = true;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                    }
-                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(_) => return,
                 }
             }
             Err(ParseError::Invalid { status, reason }) => {
@@ -369,6 +342,69 @@ fn serve_connection(shared: &Shared, id: u64, mut stream: TcpStream) {
                 return;
             }
         }
+    }
+}
+
+fn nonzero(t: Duration) -> Option<Duration> {
+    Some(t).filter(|t| !t.is_zero())
+}
+
+/// Takes what the client sent with the connection before it becomes evictable (`Opening` is
+/// not), so a client that sends its request at once is never evicted before it is read.
+/// `Some(whether anything came)`, or `None` when the connection is done.
+fn read_opening(stream: &mut TcpStream, buf: &mut Vec<u8>, chunk: &mut [u8]) -> Option<bool> {
+    stream.set_nonblocking(true).ok()?;
+    let started = match stream.read(chunk) {
+        Ok(0) => return None,
+        Ok(n) => {
+            buf.extend_from_slice(&chunk[..n]);
+            true
+        }
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => false,
+        Err(_) => return None,
+    };
+    stream.set_nonblocking(false).ok()?;
+    Some(started)
+}
+
+/// Waits, within the idle and request limits, for more of the pending request; `false` when
+/// the connection is done (closed, timed out or evicted).
+fn read_more(
+    shared: &Shared,
+    id: u64,
+    stream: &mut TcpStream,
+    waiting: &mut Waiting,
+    buf: &mut Vec<u8>,
+    chunk: &mut [u8],
+) -> bool {
+    if waiting.registered != Some(waiting.since) {
+        if !set_activity(shared, id, Activity::Waiting(waiting.since)) {
+            return false;
+        }
+        waiting.registered = Some(waiting.since);
+    }
+    let idle = nonzero(shared.config.idle_timeout);
+    let wait = match (waiting.started, nonzero(shared.config.request_timeout)) {
+        (true, Some(limit)) => {
+            let left = limit.saturating_sub(waiting.since.elapsed());
+            Some(idle.map_or(left, |idle| idle.min(left)))
+        }
+        _ => idle,
+    };
+    if wait.is_some_and(|w| w.is_zero()) || stream.set_read_timeout(wait).is_err() {
+        return false;
+    }
+    match stream.read(chunk) {
+        Ok(0) => false,
+        Ok(n) => {
+            if !waiting.started {
+                waiting.since = Instant::now();
+                waiting.started = true;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            true
+        }
+        Err(e) => e.kind() == ErrorKind::Interrupted,
     }
 }
 
@@ -430,10 +466,7 @@ fn decide_reply(shared: &Shared, request: &ParsedRequest, record: &mut RequestRe
         record.code = "http:405".into();
         return text(405, "only GET and POST are supported");
     }
-    let config = &shared.config;
-    let rates = FaultRates { fail: config.fail_rate, drop: config.drop_rate };
-    let mutating = api::ACTIONS.iter().any(|a| a.name == record.action && a.mutating);
-    let fault = faults::decide(config.fault_seed, record.seq, rates, mutating);
+    let fault = draw_fault(shared, record);
     match fault {
         Fault::Http500 => {
             record.status = 500;
@@ -450,7 +483,6 @@ fn decide_reply(shared: &Shared, request: &ParsedRequest, record: &mut RequestRe
         }
         Fault::None | Fault::DropAfter => {}
     }
-
     // The id is known before the action runs: an instance's LatestOperationRequestId is it.
     let request_id = shared.request_id();
     let received = Received { unix: shared.now(), instant: Instant::now() };
@@ -461,7 +493,24 @@ fn decide_reply(shared: &Shared, request: &ParsedRequest, record: &mut RequestRe
         record.code = "fault:drop-after-apply".into();
         return None;
     }
-    let mut response = match outcome.result {
+    Some(api_reply(outcome.result, request_id, record))
+}
+
+/// The fault, if any, that meets the request `record` describes.
+fn draw_fault(shared: &Shared, record: &RequestRecord) -> Fault {
+    let config = &shared.config;
+    let rates = FaultRates { fail: config.fail_rate, drop: config.drop_rate };
+    let mutating = api::find_action(&record.action).is_some_and(|(_, a)| a.mutating);
+    faults::decide(config.fault_seed, record.seq, rates, mutating)
+}
+
+/// The API's answer to a request that ran: its members or its error, with `request_id`.
+fn api_reply(
+    result: Result<serde_json::Map<String, Value>, api::ApiError>,
+    request_id: String,
+    record: &mut RequestRecord,
+) -> Reply {
+    let mut response = match result {
         Ok(members) => {
             record.code = "OK".into();
             members
@@ -477,5 +526,5 @@ fn decide_reply(shared: &Shared, request: &ParsedRequest, record: &mut RequestRe
     response.insert("RequestId".into(), Value::String(record.request_id.clone()));
     record.status = 200;
     let body = json!({ "Response": response }).to_string().into_bytes();
-    Some(Reply { status: 200, content_type: "application/json", body })
+    Reply { status: 200, content_type: "application/json", body }
 }

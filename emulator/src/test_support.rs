@@ -175,6 +175,10 @@ pub(crate) struct TestRequest {
     /// Signs `x-tc-action` too, as the library does by default.
     pub(crate) sign_action: bool,
     pub(crate) unsigned_payload: bool,
+    /// The service of the credential scope.
+    pub(crate) service: &'static str,
+    /// `X-TC-Version`.
+    pub(crate) version: &'static str,
 }
 
 impl TestRequest {
@@ -191,7 +195,19 @@ impl TestRequest {
             region: Some("ap-guangzhou"),
             sign_action: true,
             unsigned_payload: false,
+            service: "cvm",
+            version: "2017-03-12",
         }
+    }
+
+    /// The STS `action` with `params` over POST, as [`TestRequest::new`] otherwise.
+    pub(crate) fn sts(action: &'static str, params: Value) -> TestRequest {
+        TestRequest { service: "sts", version: "2018-08-13", ..TestRequest::new("POST", action, params) }
+    }
+
+    /// The same request signed with temporary credentials: `(TmpSecretId, TmpSecretKey, Token)`.
+    pub(crate) fn with_temporary(self, (id, key, token): (&str, &str, &str)) -> TestRequest {
+        TestRequest { secret_id: id.into(), secret_key: key.into(), token: Some(token.into()), ..self }
     }
 
     /// The signed request, as the emulator would receive it.
@@ -214,14 +230,15 @@ impl TestRequest {
         let signature = auth::signature(
             &self.secret_key,
             &date,
-            &auth::string_to_sign(self.timestamp, &date, &canonical),
+            self.service,
+            &auth::string_to_sign(self.timestamp, &date, self.service, &canonical),
         );
         let names: Vec<&str> = signed.iter().map(|(name, _)| *name).collect();
         let mut headers: Vec<(String, String)> = vec![
             ("Host".into(), "127.0.0.1".into()),
             ("Content-Type".into(), content_type.into()),
             ("X-TC-Action".into(), self.action.into()),
-            ("X-TC-Version".into(), "2017-03-12".into()),
+            ("X-TC-Version".into(), self.version.into()),
             ("X-TC-Timestamp".into(), self.timestamp.to_string()),
         ];
         if let Some(region) = self.region {
@@ -236,9 +253,10 @@ impl TestRequest {
         headers.push((
             "Authorization".into(),
             format!(
-                "{} Credential={}/{date}/cvm/tc3_request, SignedHeaders={}, Signature={signature}",
+                "{} Credential={}/{date}/{}/tc3_request, SignedHeaders={}, Signature={signature}",
                 auth::ALGORITHM,
                 self.secret_id,
+                self.service,
                 names.join(";")
             ),
         ));
@@ -302,9 +320,10 @@ mod tests {
                         )
                     };
                     let received = parse_request(&request.wire()).expect("parses").0;
+                    let permanent = |id: &str| auth::Signer::permanent(&config, id);
                     assert_eq!(
-                        auth::verify(&received, &config, request.timestamp),
-                        Ok(()),
+                        auth::verify(&received, request.timestamp, permanent).map(|s| s.name),
+                        Ok("cvm"),
                         "{method} {sign_action} {unsigned_payload}"
                     );
                 }

@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 use super::*;
 use crate::test_support::{set_header, to_wire, TestRequest};
 
+mod sts;
+
 /// Any action, with a JSON object of parameters.
 struct Raw {
     name: &'static str,
@@ -949,6 +951,7 @@ fn debug_output_hides_the_secret_key_and_token() {
         secret_id: "AKIDvisible".into(),
         secret_key: "SECRET-KEY-x".into(),
         token: Some("SECRET-TOKEN-y".into()),
+        web_identity_token: Some("SECRET-WEB-IDENTITY-z".into()),
         ..Default::default()
     };
     let shown = format!("{config:?}");
@@ -968,6 +971,7 @@ fn debug_output_hides_the_secret_key_and_token() {
 #[test]
 fn invalid_rates_and_taken_ports_fail_to_start() {
     assert!(Emulator::start(EmulatorConfig { fail_rate: 1.5, ..Default::default() }).is_err());
+    assert!(Emulator::start(EmulatorConfig { sts_duration_cap: Some(0), ..Default::default() }).is_err());
     assert!(Emulator::start(EmulatorConfig { drop_rate: f64::NAN, ..Default::default() }).is_err());
     assert!(Emulator::start(EmulatorConfig { fail_rate: 0.6, drop_rate: 0.5, ..Default::default() }).is_err());
     let emulator = start(EmulatorConfig::default());
