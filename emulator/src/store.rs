@@ -186,7 +186,7 @@ impl KeyPair {
     /// use cvm_keypairs_emulator::KeyPair;
     /// let mut kp = KeyPair::new("skey-aaaaaaaa")?;
     /// kp.associated_instance_ids.push("ins-12345678".into());
-    /// assert_eq!(kp.key_name, "key-aaaaaaaa");
+    /// assert_eq!(kp.key_name, "key_aaaaaaaa");
     /// assert_eq!(
     ///     KeyPair::new("skey-AAAAAAAA").unwrap_err().to_string(),
     ///     r#"invalid key pair id "skey-AAAAAAAA": after "skey-" only 0-9 and a-z are allowed"#
@@ -213,7 +213,7 @@ impl KeyPair {
     pub(crate) fn fill_defaults(&mut self) {
         let id = self.key_id.as_str();
         if self.key_name.is_empty() {
-            self.key_name = format!("key-{}", id.strip_prefix(KEY_IDS.prefix).unwrap_or(id));
+            self.key_name = format!("key_{}", id.strip_prefix(KEY_IDS.prefix).unwrap_or(id));
         }
         if self.public_key.is_empty() {
             // A well-formed key line whose 32 key bytes spell "emulator placeholder public key!".

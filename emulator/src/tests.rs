@@ -384,7 +384,7 @@ fn describe_lists_pages_and_filters() {
     let rest = call(&emulator, "GET", &describe(json!({"Offset": 20, "Limit": 100}))).json();
     assert_eq!(rest["Response"]["KeyPairSet"].as_array().unwrap().len(), 5);
     assert_eq!(rest["Response"]["KeyPairSet"][0]["KeyId"], "skey-00000020");
-    let by_name = json!({"Filters": [{"Name": "key-name", "Values": ["key-00000003", "key-00000007"]}]});
+    let by_name = json!({"Filters": [{"Name": "key-name", "Values": ["key_00000003", "key_00000007"]}]});
     for method in ["GET", "POST"] {
         let found = call(&emulator, method, &describe(by_name.clone())).json();
         assert_eq!(found["Response"]["TotalCount"], 2, "{method}");
