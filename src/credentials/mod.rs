@@ -23,6 +23,8 @@ pub(crate) mod fakes;
 #[cfg(feature = "ureq")]
 mod profile;
 #[cfg(feature = "ureq")]
+mod refresh;
+#[cfg(feature = "ureq")]
 pub(crate) mod role;
 
 #[cfg(feature = "ureq")]
