@@ -133,7 +133,9 @@ pub use batch::{BatchControl, BatchOptions, DeletionReport, Detached, KeyFailure
 pub use client::{Client, ClientBuilder};
 pub use credentials::{Credentials, ProvideCredentials};
 #[cfg(feature = "ureq")]
-pub use credentials::{CredentialsChain, EnvProvider, InstanceRoleProvider, ProfileProvider};
+pub use credentials::{
+    AssumeRoleProvider, CredentialsChain, EnvProvider, InstanceRoleProvider, ProfileProvider, WebIdentityProvider,
+};
 pub use endpoint::Endpoint;
 pub use error::{Error, ErrorCode, FailureCode, KeyIdError, TransportKind};
 #[cfg(feature = "ureq")]

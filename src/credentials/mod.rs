@@ -15,6 +15,8 @@ use crate::error::Error;
 
 // The sources read the environment, files and the metadata service: they come with the client.
 #[cfg(feature = "ureq")]
+mod assume_role;
+#[cfg(feature = "ureq")]
 mod chain;
 #[cfg(feature = "ureq")]
 mod env;
@@ -26,6 +28,10 @@ mod profile;
 mod refresh;
 #[cfg(feature = "ureq")]
 pub(crate) mod role;
+#[cfg(feature = "ureq")]
+mod sts;
+#[cfg(feature = "ureq")]
+mod web_identity;
 
 #[cfg(feature = "ureq")]
 pub use chain::CredentialsChain;
@@ -36,7 +42,11 @@ pub(crate) use profile::parse_profile;
 #[cfg(feature = "ureq")]
 pub use profile::ProfileProvider;
 #[cfg(feature = "ureq")]
+pub use assume_role::AssumeRoleProvider;
+#[cfg(feature = "ureq")]
 pub use role::InstanceRoleProvider;
+#[cfg(feature = "ureq")]
+pub use web_identity::WebIdentityProvider;
 
 /// A source of credentials, asked before every request so temporary credentials can rotate.
 ///
@@ -156,13 +166,15 @@ fn absent(source: &'static str, why: String) -> Error {
 }
 
 #[cfg(feature = "ureq")]
-/// Says where a rejected value came from; the message still names fields, never values.
+/// Says which source failed and where: a rejected value (the message still names fields, never
+/// values) or a failure underneath, kept as the source so its code and RequestId stay reachable.
 fn in_context(context: &str, error: Error) -> Error {
     match error {
-        Error::InvalidInput(why) | Error::Credentials { message: why, .. } => {
-            Error::credentials(format!("{context}: {why}"))
+        Error::InvalidInput(why) => Error::credentials(format!("{context}: {why}")),
+        Error::Credentials { message, source } => {
+            Error::Credentials { message: format!("{context}: {message}"), source }
         }
-        other => other,
+        other => Error::credentials_caused_by(context, other),
     }
 }
 

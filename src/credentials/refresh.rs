@@ -47,6 +47,12 @@ impl RefreshCache {
         RefreshCache { clock, cached: Mutex::new(None) }
     }
 
+    /// The clock the cache judges time by.
+    #[cfg(test)]
+    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     /// The cached credentials while they are fresh, else those `fetch` gets (given the time).
     ///
     /// When `fetch` fails with `E`, unexpired credentials are served anyway; otherwise the
