@@ -184,3 +184,189 @@ impl fmt::Debug for WebIdentityProvider {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::credentials::fakes::{sts_answer, sts_error, FakeClock, FakeEnv, ScriptedTransport, STS_URL};
+    use crate::credentials::sts::STS_ENDPOINT_VAR;
+
+    const NOW: i64 = 1_700_000_000;
+    const ARN: &str = "qcs::cam::uin/100000000001:roleName/pods";
+    const FILE: &str = "/var/run/secrets/token";
+    const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ6cTh4In0.sig-zq8x-0123456789";
+
+    fn tke_env(token: &str) -> FakeEnv {
+        FakeEnv::with_vars(&[
+            (PROVIDER_ID_VAR, "OIDC"),
+            (TOKEN_FILE_VAR, FILE),
+            (ROLE_ARN_VAR, ARN),
+            (TKE_REGION_VAR, "ap-beijing"),
+        ])
+        .file_with_mode(FILE, token, 0o644)
+    }
+
+    fn provider(env: FakeEnv) -> (Arc<ScriptedTransport>, Arc<FakeClock>, WebIdentityProvider) {
+        let env: Arc<dyn Environment> = Arc::new(env);
+        let transport = Arc::new(ScriptedTransport::default());
+        let clock = Arc::new(FakeClock::at(NOW));
+        let provider = WebIdentityProvider::from_env(&env).unwrap().unwrap();
+        (transport.clone(), clock.clone(), provider.with_transport(transport).with_clock(clock))
+    }
+
+    fn error_of(provider: &WebIdentityProvider) -> String {
+        let err = provider.credentials().unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("zq8x"), "{shown}");
+        err.to_string()
+    }
+
+    #[test]
+    fn the_request_is_unsigned_as_the_sdks_send_it_and_carries_the_token_file_s_token() {
+        let (transport, _, provider) = provider(tke_env(&format!("{TOKEN}\n")));
+        transport.answer(STS_URL, 200, &sts_answer("AKIDpod", NOW + 7200));
+        let c = provider.credentials().unwrap();
+        assert_eq!((c.secret_id(), c.token()), ("AKIDpod", Some("tmp-token-AKIDpod")));
+        let request = &transport.sent()[0];
+        for (name, value) in [
+            ("Authorization", "SKIP"),
+            ("X-TC-Action", "AssumeRoleWithWebIdentity"),
+            ("X-TC-Version", "2018-08-13"),
+            ("X-TC-Region", "ap-beijing"),
+            ("Content-Type", "application/json"),
+            ("Host", "sts.tencentcloudapi.com"),
+        ] {
+            assert_eq!(request.header(name), Some(value), "{name}");
+        }
+        assert_eq!(request.header("X-TC-Token"), None);
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let expected = serde_json::json!({
+            "ProviderId": "OIDC", "WebIdentityToken": TOKEN, "RoleArn": ARN,
+            "RoleSessionName": "cvm-keypairs-1700000000", "DurationSeconds": 7200
+        });
+        assert_eq!(body, expected);
+    }
+
+    #[test]
+    fn the_token_file_is_read_again_at_every_refresh_and_only_then() {
+        let env = tke_env(TOKEN);
+        let reads = env.reads();
+        let (transport, clock, provider) = provider(env);
+        transport.answer(STS_URL, 200, &sts_answer("AKIDfirst", NOW + 3600));
+        provider.credentials().unwrap();
+        provider.credentials().unwrap();
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+        clock.set(NOW + 3600 - 300);
+        transport.answer(STS_URL, 200, &sts_answer("AKIDsecond", NOW + 7200));
+        assert_eq!(provider.credentials().unwrap().secret_id(), "AKIDsecond");
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn an_unreadable_oversized_or_empty_token_file_is_an_error_naming_the_path_and_variable() {
+        let unreadable = tke_env(TOKEN).unreadable(FILE, std::io::ErrorKind::PermissionDenied);
+        let (_, _, p) = provider(unreadable);
+        let context = format!("credentials: web identity for role {ARN}: the token file \"{FILE}\" ({TOKEN_FILE_VAR})");
+        assert_eq!(error_of(&p), format!("{context} cannot be read: permission denied"));
+        let (_, _, p) = provider(tke_env(&format!("zq8x{}", "t".repeat(16 * 1024))));
+        assert_eq!(error_of(&p), format!("{context}: the web identity token is longer than 16 KiB"));
+        let (_, _, p) = provider(tke_env(" \n"));
+        assert_eq!(error_of(&p), format!("{context}: the web identity token is empty"));
+        let (transport, _, p) = provider(tke_env("zq8x zq8x"));
+        assert!(error_of(&p).ends_with("holds a space, a control character or non-ASCII text"));
+        assert!(transport.sent().is_empty(), "nothing sent without a usable token");
+    }
+
+    #[test]
+    fn a_fifo_as_the_token_file_is_refused_without_waiting() {
+        let dir = std::env::temp_dir().join(format!("cvm-keypairs-web-identity-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("token");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let provider = WebIdentityProvider::new("OIDC", &fifo, ARN).unwrap();
+        let (done, result) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(provider.credentials().map(drop).map_err(|e| e.to_string())));
+        let err = result.recv_timeout(std::time::Duration::from_secs(5)).expect("waited on the FIFO").unwrap_err();
+        assert!(err.ends_with("cannot be read: it is a FIFO, not a regular file"), "{err}");
+        assert!(err.contains(&format!("{fifo:?}")), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_sts_error_echoing_the_token_keeps_code_and_request_id_with_the_token_masked() {
+        let (transport, _, provider) = provider(tke_env(TOKEN));
+        let message = format!("token {TOKEN} is not trusted");
+        for _ in 0..2 {
+            transport.answer(STS_URL, 200, &sts_error("InvalidParameter.WebIdentityTokenError", &message, "r-web-1"));
+        }
+        let err = provider.credentials().unwrap_err();
+        assert_eq!(err.code().map(|c| c.as_str()), Some("InvalidParameter.WebIdentityTokenError"));
+        assert_eq!(err.request_id(), Some("r-web-1"));
+        assert_eq!(
+            error_of(&provider),
+            format!(
+                "credentials: web identity for role {ARN}: sts:AssumeRoleWithWebIdentity failed: API error \
+                 InvalidParameter.WebIdentityTokenError: token *** is not trusted (RequestId r-web-1)"
+            )
+        );
+    }
+
+    #[test]
+    fn from_env_needs_all_three_variables_or_none() {
+        let from = |env: FakeEnv| {
+            let env: Arc<dyn Environment> = Arc::new(env);
+            WebIdentityProvider::from_env(&env).map(|p| p.is_some()).map_err(|e| e.to_string())
+        };
+        assert_eq!(from(FakeEnv::default()), Ok(false));
+        assert_eq!(from(FakeEnv::with_vars(&[(TKE_REGION_VAR, "ap-beijing"), (ROLE_ARN_VAR, "")])), Ok(false));
+        assert_eq!(
+            from(FakeEnv::with_vars(&[(ROLE_ARN_VAR, ARN)])),
+            Err("credentials: web identity: TKE_ROLE_ARN set, but not TKE_PROVIDER_ID nor TKE_WEB_IDENTITY_TOKEN_FILE"
+                .into())
+        );
+        assert_eq!(
+            from(FakeEnv::with_vars(&[(PROVIDER_ID_VAR, "OIDC"), (TOKEN_FILE_VAR, FILE)])),
+            Err("credentials: web identity: TKE_PROVIDER_ID and TKE_WEB_IDENTITY_TOKEN_FILE set, but not TKE_ROLE_ARN"
+                .into())
+        );
+        for (var, value, why) in [
+            (PROVIDER_ID_VAR, "O I", "TKE_PROVIDER_ID: identity provider id \"O I\""),
+            (ROLE_ARN_VAR, "pods", "TKE_ROLE_ARN: role ARN \"pods\""),
+            (TKE_REGION_VAR, "ap beijing", "TKE_REGION: STS region"),
+            (STS_ENDPOINT_VAR, "ftp://x", "TENCENTCLOUD_STS_ENDPOINT: endpoint \"ftp://x\""),
+        ] {
+            let err = from(tke_env(TOKEN).var_set(var, value)).unwrap_err();
+            assert!(err.starts_with(&format!("credentials: {why}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_region_is_tke_region_else_tencentcloud_region_else_the_default() {
+        for (vars, region) in [
+            (&[(TKE_REGION_VAR, "ap-beijing"), (REGION_VAR, "ap-shanghai")][..], "ap-beijing"),
+            (&[(TKE_REGION_VAR, ""), (REGION_VAR, "ap-shanghai")][..], "ap-shanghai"),
+            (&[(TKE_REGION_VAR, "")][..], "ap-guangzhou"),
+        ] {
+            let env = vars.iter().fold(tke_env(TOKEN), |env, (var, value)| env.var_set(var, value));
+            let (transport, _, provider) = provider(env);
+            transport.answer(STS_URL, 200, &sts_answer("AKIDpod", NOW + 60));
+            provider.credentials().unwrap();
+            assert_eq!(transport.sent()[0].header("X-TC-Region"), Some(region), "{vars:?}");
+        }
+    }
+
+    #[test]
+    fn debug_shows_the_settings_and_never_the_token_or_keys() {
+        let (transport, _, provider) = provider(tke_env(TOKEN));
+        transport.answer(STS_URL, 200, &sts_answer("AKIDzq8x", NOW + 60).replace("tmp-", "zq8x-"));
+        provider.credentials().unwrap();
+        let shown = format!("{provider:?} {provider:#?}");
+        assert!(shown.contains(FILE) && shown.contains(ARN) && shown.contains("OIDC"), "{shown}");
+        assert!(!shown.replace("AKIDzq8x", "").contains("zq8x"), "{shown}");
+    }
+}
