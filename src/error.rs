@@ -539,7 +539,8 @@ mod tests {
             e.to_string(),
             "credentials: assumed role r: sts:AssumeRole failed: API error RequestLimitExceeded: slow down (RequestId r-sts)"
         );
-        let io = Error::Credentials { message: "m".into(), source: Some(Box::new(std::io::Error::other("x"))) };
+        let io =
+            Error::Credentials { message: "m".into(), source: Some(Box::new(std::io::Error::other("x"))) };
         assert_eq!((io.code(), io.request_id()), (None, None));
     }
 }

@@ -268,7 +268,9 @@ fn sts_echo_server() -> Server {
             )),
             "html" => Reply::with_status(502, "text/html", format!("<html>{echo}</html>").as_bytes()),
             "malformed" => Reply::json(&issued.replace(r#""ExpiredTime""#, r#""Expired""#)),
-            "oversized" => Reply::json(&issued.replace(TMP_TOKEN, &format!("{TMP_TOKEN}{}", "t".repeat(20_000)))),
+            "oversized" => {
+                Reply::json(&issued.replace(TMP_TOKEN, &format!("{TMP_TOKEN}{}", "t".repeat(20_000))))
+            }
             "credentials-string" => Reply::json(&format!(
                 r#"{{"Response":{{"Credentials":"{TMP_KEY} {TMP_TOKEN}","ExpiredTime":1,"RequestId":"r"}}}}"#
             )),

@@ -71,7 +71,10 @@ fn cvm_calls_are_signed_with_the_temporary_keys_and_token_that_assume_role_issue
     let seen = seen.lock().unwrap();
     let actions: Vec<&str> = seen.iter().map(|(action, _, _)| action.as_str()).collect();
     assert_eq!(actions, ["AssumeRole", "DeleteKeyPairs", "DeleteKeyPairs", "DeleteKeyPairs"], "one STS call");
-    assert!(seen[0].1.starts_with("TC3-HMAC-SHA256 Credential=AKIDbase/") && seen[0].1.contains("/sts/tc3_request"));
+    assert!(
+        seen[0].1.starts_with("TC3-HMAC-SHA256 Credential=AKIDbase/")
+            && seen[0].1.contains("/sts/tc3_request")
+    );
     for (_, authorization, token) in &seen[1..] {
         assert!(authorization.starts_with("TC3-HMAC-SHA256 Credential=AKIDtmp1/"), "{authorization}");
         assert!(authorization.contains("/cvm/tc3_request"), "{authorization}");
@@ -98,7 +101,8 @@ fn a_web_identity_token_file_rotated_between_refreshes_is_sent_anew() {
     std::thread::sleep(Duration::from_millis(2100));
     provider.credentials().unwrap();
     let log = log.lock().unwrap();
-    let tokens: Vec<&str> = log.iter().map(|(_, params)| params["WebIdentityToken"].as_str().unwrap()).collect();
+    let tokens: Vec<&str> =
+        log.iter().map(|(_, params)| params["WebIdentityToken"].as_str().unwrap()).collect();
     assert_eq!(tokens, ["first.token.value", "second.token.value"]);
     assert!(log.iter().all(|(action, _)| action == "AssumeRoleWithWebIdentity"));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -106,9 +110,10 @@ fn a_web_identity_token_file_rotated_between_refreshes_is_sent_anew() {
 
 #[test]
 fn an_sts_refusal_over_http_keeps_its_code_and_request_id() {
-    let (server, _) = api_server(10, |_, _| {
-        json!({"Error": {"Code": "InvalidParameter.WebIdentityTokenError", "Message": "bad token"}, "RequestId": "r-sts-9"})
-    });
+    let (server, _) = api_server(
+        10,
+        |_, _| json!({"Error": {"Code": "InvalidParameter.WebIdentityTokenError", "Message": "bad token"}, "RequestId": "r-sts-9"}),
+    );
     let dir = std::env::temp_dir().join(format!("cvm-keypairs-sts-refusal-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("token"), "a.b.c").unwrap();
@@ -119,7 +124,9 @@ fn an_sts_refusal_over_http_keeps_its_code_and_request_id() {
     let err = provider.credentials().unwrap_err();
     assert_eq!(err.code().unwrap().as_str(), "InvalidParameter.WebIdentityTokenError");
     assert_eq!(err.request_id(), Some("r-sts-9"));
-    assert!(err.to_string().contains(&format!("web identity for role {ARN}: sts:AssumeRoleWithWebIdentity failed")));
+    assert!(err
+        .to_string()
+        .contains(&format!("web identity for role {ARN}: sts:AssumeRoleWithWebIdentity failed")));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -55,15 +55,16 @@ fn is_role_arn(arn: &str) -> bool {
     let Some((uin, role)) = arn.strip_prefix("qcs::cam::uin/").and_then(|rest| rest.split_once(':')) else {
         return false;
     };
-    let digits = |s: &str| (1..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
     // The more specific prefixes first: `role/` alone would take a service role's path as an id.
-    let forms: [(&str, &dyn Fn(&str) -> bool); 4] = [
-        ("roleName/", &is_name),
-        ("role/tencentcloudServiceRoleName/", &is_name),
-        ("role/tencentcloudServiceRole/", &digits),
-        ("role/", &digits),
-    ];
-    digits(uin) && forms.iter().find_map(|(prefix, ok)| role.strip_prefix(prefix).map(ok)).unwrap_or(false)
+    let named = ["roleName/", "role/tencentcloudServiceRoleName/"];
+    let numbered = ["role/tencentcloudServiceRole/", "role/"];
+    let by_name = named.iter().find_map(|prefix| role.strip_prefix(prefix)).map(is_name);
+    let by_id = || numbered.iter().find_map(|prefix| role.strip_prefix(prefix)).map(is_digits);
+    is_digits(uin) && by_name.or_else(by_id).unwrap_or(false)
+}
+
+fn is_digits(s: &str) -> bool {
+    (1..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A CAM name (role, session, identity provider): 1 to 128 letters, digits and `+=,.@_-`.
@@ -162,9 +163,8 @@ fn temporary_credentials(answer: &Value) -> Result<TemporaryCredentials, String>
     let id = text("TmpSecretId", MAX_KEY_BYTES)?;
     let key = text("TmpSecretKey", MAX_KEY_BYTES)?;
     let token = text("Token", MAX_TOKEN_BYTES)?;
-    let expires_at = answer["ExpiredTime"]
-        .as_i64()
-        .ok_or_else(|| "the answer has no ExpiredTime integer".to_owned())?;
+    let expires_at =
+        answer["ExpiredTime"].as_i64().ok_or_else(|| "the answer has no ExpiredTime integer".to_owned())?;
     let request_id = answer["RequestId"].as_str().map(|id| capped(id, ID_CHARS)).unwrap_or_default();
     let credentials = Credentials::new(id, key)
         .and_then(|c| c.with_token(token))
@@ -204,7 +204,10 @@ mod tests {
             &format!("qcs::cam::uin/1:roleName/{}", "r".repeat(129)),
         ] {
             let err = RoleArn::new(arn).unwrap_err().to_string();
-            assert!(err.starts_with("invalid input: role ARN ") && err.contains(":roleName/<role name>"), "{arn}: {err}");
+            assert!(
+                err.starts_with("invalid input: role ARN ") && err.contains(":roleName/<role name>"),
+                "{arn}: {err}"
+            );
         }
         let shown = RoleArn::new(&format!("x\n{}", "y".repeat(500))).unwrap_err().to_string();
         assert!(shown.contains("x\\n") && shown.len() < 600, "escaped and bounded: {shown}");
@@ -232,7 +235,10 @@ mod tests {
             session_name: SessionName::new("job-1").unwrap(),
             duration_seconds: DEFAULT_DURATION_SECONDS,
         };
-        assert_eq!((request.name(), request.version(), request.service()), ("AssumeRole", "2018-08-13", "sts"));
+        assert_eq!(
+            (request.name(), request.version(), request.service()),
+            ("AssumeRole", "2018-08-13", "sts")
+        );
         assert_eq!(
             serde_json::to_string(&request).unwrap(),
             format!(r#"{{"RoleArn":"{ARN}","RoleSessionName":"job-1","DurationSeconds":7200}}"#)
@@ -254,7 +260,10 @@ mod tests {
     fn the_answer_gives_credentials_with_token_expiry_and_request_id() {
         let parsed = parse(&answer("AKIDtmp", "tmp-key-zq8x", "tmp-token-zq8x")).unwrap();
         let c = &parsed.credentials;
-        assert_eq!((c.secret_id(), c.secret_key(), c.token()), ("AKIDtmp", "tmp-key-zq8x", Some("tmp-token-zq8x")));
+        assert_eq!(
+            (c.secret_id(), c.secret_key(), c.token()),
+            ("AKIDtmp", "tmp-key-zq8x", Some("tmp-token-zq8x"))
+        );
         assert_eq!((parsed.expires_at, parsed.request_id.as_str()), (1_700_007_200, "r-1"));
         assert!(!format!("{parsed:?}").contains("zq8x"), "{parsed:?}");
     }
@@ -265,7 +274,10 @@ mod tests {
         let cases = [
             (good.replace(r#""Token""#, r#""Tok""#), "no Credentials.Token string"),
             (good.replace(r#""tmp-key-zq8x""#, "[1]"), "no Credentials.TmpSecretKey string"),
-            (format!(r#"{{"Credentials":"tmp-key-zq8x","ExpiredTime":1}}"#), "no Credentials.TmpSecretId string"),
+            (
+                r#"{"Credentials":"tmp-key-zq8x","ExpiredTime":1}"#.to_owned(),
+                "no Credentials.TmpSecretId string",
+            ),
             (good.replace("1700007200", r#""zq8x""#), "no ExpiredTime integer"),
             (good.replace("tmp-token-zq8x", &"t".repeat(MAX_TOKEN_BYTES + 1)), "Token is longer than 16384"),
             (good.replace("tmp-key-zq8x", &"k".repeat(1025)), "TmpSecretKey is longer than 1024 bytes"),
@@ -277,9 +289,11 @@ mod tests {
             assert!(err.contains(why), "{why}: {err}");
             assert!(!err.contains("zq8x"), "{err}");
         }
-        assert!(parse(&good.replace(r#""RequestId":"r-1""#, &format!(r#""RequestId":"{}""#, "r".repeat(200))))
-            .unwrap()
-            .request_id
-            .starts_with("<200 characters"));
+        assert!(parse(
+            &good.replace(r#""RequestId":"r-1""#, &format!(r#""RequestId":"{}""#, "r".repeat(200)))
+        )
+        .unwrap()
+        .request_id
+        .starts_with("<200 characters"));
     }
 }

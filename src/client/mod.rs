@@ -133,7 +133,8 @@ impl Client {
     /// Should a server or gateway echo the session token or the secret key anywhere in its
     /// answer, it is replaced by `***`.
     pub fn execute<A: Action>(&self, action: &A) -> Result<A::Output, Error> {
-        self.attempt(action, Signing::Provider, &mut Hooks::new(&mut |_| {}, None)).map_err(|failed| failed.error)
+        self.attempt(action, Signing::Provider, &mut Hooks::new(&mut |_| {}, None))
+            .map_err(|failed| failed.error)
     }
 
     /// Sends `action` until it succeeds, fails for good, or the retry policy is spent.

@@ -107,7 +107,7 @@ pub(crate) fn from_env(
     if let Some(name) = non_empty_var(env, ROLE_SESSION_NAME_VAR)? {
         provider = provider.with_session_name(&name).map_err(|e| in_context(ROLE_SESSION_NAME_VAR, e))?;
     }
-    Ok(Some(AssumeRoleProvider { sts: provider.sts.from_env(env, &[REGION_VAR])? }))
+    Ok(Some(AssumeRoleProvider { sts: provider.sts.with_env_settings(env, &[REGION_VAR])? }))
 }
 
 impl ProvideCredentials for AssumeRoleProvider {
@@ -155,8 +155,10 @@ mod tests {
     fn setup() -> (Arc<ScriptedTransport>, Arc<FakeClock>, AssumeRoleProvider) {
         let transport = Arc::new(ScriptedTransport::default());
         let clock = Arc::new(FakeClock::at(NOW));
-        let provider =
-            AssumeRoleProvider::new(base(), ARN).unwrap().with_transport(transport.clone()).with_clock(clock.clone());
+        let provider = AssumeRoleProvider::new(base(), ARN)
+            .unwrap()
+            .with_transport(transport.clone())
+            .with_clock(clock.clone());
         (transport, clock, provider)
     }
 
@@ -169,7 +171,10 @@ mod tests {
         let (transport, _, provider) = setup();
         transport.answer(STS_URL, 200, &sts_answer("AKIDtmp", NOW + 7200));
         let c = provider.credentials().unwrap();
-        assert_eq!((c.secret_id(), c.secret_key(), c.token()), ("AKIDtmp", "tmp-key-AKIDtmp", Some("tmp-token-AKIDtmp")));
+        assert_eq!(
+            (c.secret_id(), c.secret_key(), c.token()),
+            ("AKIDtmp", "tmp-key-AKIDtmp", Some("tmp-token-AKIDtmp"))
+        );
         let sent = transport.sent();
         let request = &sent[0];
         for (name, value) in [
@@ -276,7 +281,11 @@ mod tests {
     #[test]
     fn an_sts_error_keeps_its_code_and_request_id_and_names_the_role() {
         let (transport, _, provider) = setup();
-        transport.answer(STS_URL, 200, &sts_error("ResourceNotFound.RoleNotExist", "role not exist", "r-sts-1"));
+        transport.answer(
+            STS_URL,
+            200,
+            &sts_error("ResourceNotFound.RoleNotExist", "role not exist", "r-sts-1"),
+        );
         let err = provider.credentials().unwrap_err();
         assert_eq!(err.code().map(ErrorCode::as_str), Some("ResourceNotFound.RoleNotExist"));
         assert_eq!(err.request_id(), Some("r-sts-1"));
@@ -338,7 +347,11 @@ mod tests {
         let err = provider.credentials().unwrap_err();
         assert!(err.to_string().contains("the credentials STS gave expired at 1700000000"), "{err}");
         assert_eq!(err.request_id(), Some("r-AKIDstale"));
-        transport.answer(STS_URL, 200, &sts_answer("AKIDtmp", NOW + 60).replace("\"ExpiredTime\"", "\"Other\""));
+        transport.answer(
+            STS_URL,
+            200,
+            &sts_answer("AKIDtmp", NOW + 60).replace("\"ExpiredTime\"", "\"Other\""),
+        );
         let err = provider.credentials().unwrap_err();
         assert!(err.to_string().contains("sts:AssumeRole failed: cannot decode the API response: the answer has no ExpiredTime integer"), "{err}");
         assert_eq!(err.request_id(), Some("r-AKIDtmp"));
@@ -364,7 +377,11 @@ mod tests {
         for (var, value, why) in [
             (ROLE_ARN_VAR, "cleanup", "TENCENTCLOUD_ROLE_ARN: role ARN \"cleanup\""),
             (ROLE_SESSION_NAME_VAR, "a", "TENCENTCLOUD_ROLE_SESSION_NAME: role session name \"a\""),
-            ("TENCENTCLOUD_STS_ENDPOINT", "http://example.com", "TENCENTCLOUD_STS_ENDPOINT: \"http://example.com\": plain http"),
+            (
+                "TENCENTCLOUD_STS_ENDPOINT",
+                "http://example.com",
+                "TENCENTCLOUD_STS_ENDPOINT: \"http://example.com\": plain http",
+            ),
             (REGION_VAR, "ap_x", "TENCENTCLOUD_REGION: STS region \"ap_x\""),
         ] {
             let env = FakeEnv::with_vars(&[(ROLE_ARN_VAR, ARN), (var, value)]);

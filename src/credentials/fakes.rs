@@ -161,5 +161,7 @@ pub(crate) fn sts_answer(id: &str, expires_at: i64) -> String {
 
 /// An STS error answer.
 pub(crate) fn sts_error(code: &str, message: &str, request_id: &str) -> String {
-    format!(r#"{{"Response":{{"Error":{{"Code":"{code}","Message":"{message}"}},"RequestId":"{request_id}"}}}}"#)
+    format!(
+        r#"{{"Response":{{"Error":{{"Code":"{code}","Message":"{message}"}},"RequestId":"{request_id}"}}}}"#
+    )
 }

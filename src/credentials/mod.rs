@@ -34,6 +34,8 @@ mod sts;
 mod web_identity;
 
 #[cfg(feature = "ureq")]
+pub use assume_role::AssumeRoleProvider;
+#[cfg(feature = "ureq")]
 pub use chain::CredentialsChain;
 #[cfg(feature = "ureq")]
 pub use env::EnvProvider;
@@ -41,8 +43,6 @@ pub use env::EnvProvider;
 pub(crate) use profile::parse_profile;
 #[cfg(feature = "ureq")]
 pub use profile::ProfileProvider;
-#[cfg(feature = "ureq")]
-pub use assume_role::AssumeRoleProvider;
 #[cfg(feature = "ureq")]
 pub use role::InstanceRoleProvider;
 #[cfg(feature = "ureq")]

@@ -150,19 +150,22 @@ fn parse_role_credentials(body: &[u8], now: i64) -> Result<Fetched, Error> {
 
 impl ProvideCredentials for InstanceRoleProvider {
     fn credentials(&self) -> Result<Credentials, Error> {
-        self.cache.get(|now| self.fetch(now), |failure, expired| match (failure, expired) {
-            (failure, Some(expired_at)) => {
-                let context = format!(
-                    "instance role: the credentials expired at {expired_at} and refreshing them failed"
-                );
-                match failure {
-                    Failure::Absent(why) => Error::credentials(format!("{context}: {why}")),
-                    Failure::Broken(e) => in_context(&context, e),
+        self.cache.get(
+            |now| self.fetch(now),
+            |failure, expired| match (failure, expired) {
+                (failure, Some(expired_at)) => {
+                    let context = format!(
+                        "instance role: the credentials expired at {expired_at} and refreshing them failed"
+                    );
+                    match failure {
+                        Failure::Absent(why) => Error::credentials(format!("{context}: {why}")),
+                        Failure::Broken(e) => in_context(&context, e),
+                    }
                 }
-            }
-            (Failure::Absent(why), None) => absent(Self::SOURCE, why),
-            (Failure::Broken(e), None) => in_context("instance role", e),
-        })
+                (Failure::Absent(why), None) => absent(Self::SOURCE, why),
+                (Failure::Broken(e), None) => in_context("instance role", e),
+            },
+        )
     }
 }
 

@@ -100,7 +100,11 @@ impl Sts {
 
     /// The endpoint `TENCENTCLOUD_STS_ENDPOINT` names and the region the first of `region_vars`
     /// set names, where set.
-    pub(crate) fn from_env(mut self, env: &dyn Environment, region_vars: &[&str]) -> Result<Self, Error> {
+    pub(crate) fn with_env_settings(
+        mut self,
+        env: &dyn Environment,
+        region_vars: &[&str],
+    ) -> Result<Self, Error> {
         if let Some(endpoint) = non_empty_var(env, STS_ENDPOINT_VAR)? {
             self = self.endpoint(&endpoint).map_err(|e| in_context(STS_ENDPOINT_VAR, e))?;
         }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use super::sts::Sts;
 use super::{in_context, Credentials, ProvideCredentials};
-use crate::actions::assume_role_with_web_identity::{AssumeRoleWithWebIdentity, ProviderId, WebIdentityToken};
+use crate::actions::assume_role_with_web_identity::{
+    AssumeRoleWithWebIdentity, ProviderId, WebIdentityToken,
+};
 use crate::env::{non_empty_var, Environment, SystemEnvironment, REGION_VAR};
 use crate::error::Error;
 use crate::transport::Transport;
@@ -133,7 +135,7 @@ impl WebIdentityProvider {
         };
         let provider_id = ProviderId::new(&id).map_err(|e| in_context(PROVIDER_ID_VAR, e))?;
         let sts = Sts::new(&arn, Arc::new(Unsigned)).map_err(|e| in_context(ROLE_ARN_VAR, e))?;
-        let sts = sts.from_env(&**env, &[TKE_REGION_VAR, REGION_VAR])?;
+        let sts = sts.with_env_settings(&**env, &[TKE_REGION_VAR, REGION_VAR])?;
         let provider = Self::with_env(env.clone(), provider_id, file.into(), sts);
         Ok(Some(WebIdentityProvider { token_file_var: Some(TOKEN_FILE_VAR), ..provider }))
     }
@@ -141,10 +143,10 @@ impl WebIdentityProvider {
     /// The token, read afresh from its file.
     fn read_token(&self) -> Result<WebIdentityToken, Error> {
         let context = self.file_context();
-        let (text, _) = self
-            .env
-            .read_file(&self.token_file)
-            .map_err(|e| Error::Credentials { message: format!("{context} cannot be read: {e}"), source: Some(Box::new(e)) })?;
+        let (text, _) = self.env.read_file(&self.token_file).map_err(|e| Error::Credentials {
+            message: format!("{context} cannot be read: {e}"),
+            source: Some(Box::new(e)),
+        })?;
         WebIdentityToken::new(&text).map_err(|e| in_context(&context, e))
     }
 
@@ -270,7 +272,8 @@ mod tests {
     fn an_unreadable_oversized_or_empty_token_file_is_an_error_naming_the_path_and_variable() {
         let unreadable = tke_env(TOKEN).unreadable(FILE, std::io::ErrorKind::PermissionDenied);
         let (_, _, p) = provider(unreadable);
-        let context = format!("credentials: web identity for role {ARN}: the token file \"{FILE}\" ({TOKEN_FILE_VAR})");
+        let context =
+            format!("credentials: web identity for role {ARN}: the token file \"{FILE}\" ({TOKEN_FILE_VAR})");
         assert_eq!(error_of(&p), format!("{context} cannot be read: permission denied"));
         let (_, _, p) = provider(tke_env(&format!("zq8x{}", "t".repeat(16 * 1024))));
         assert_eq!(error_of(&p), format!("{context}: the web identity token is longer than 16 KiB"));
@@ -291,7 +294,8 @@ mod tests {
         let provider = WebIdentityProvider::new("OIDC", &fifo, ARN).unwrap();
         let (done, result) = std::sync::mpsc::channel();
         std::thread::spawn(move || done.send(provider.credentials().map(drop).map_err(|e| e.to_string())));
-        let err = result.recv_timeout(std::time::Duration::from_secs(5)).expect("waited on the FIFO").unwrap_err();
+        let err =
+            result.recv_timeout(std::time::Duration::from_secs(5)).expect("waited on the FIFO").unwrap_err();
         assert!(err.ends_with("cannot be read: it is a FIFO, not a regular file"), "{err}");
         assert!(err.contains(&format!("{fifo:?}")), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
@@ -302,7 +306,11 @@ mod tests {
         let (transport, _, provider) = provider(tke_env(TOKEN));
         let message = format!("token {TOKEN} is not trusted");
         for _ in 0..2 {
-            transport.answer(STS_URL, 200, &sts_error("InvalidParameter.WebIdentityTokenError", &message, "r-web-1"));
+            transport.answer(
+                STS_URL,
+                200,
+                &sts_error("InvalidParameter.WebIdentityTokenError", &message, "r-web-1"),
+            );
         }
         let err = provider.credentials().unwrap_err();
         assert_eq!(err.code().map(|c| c.as_str()), Some("InvalidParameter.WebIdentityTokenError"));
@@ -323,7 +331,10 @@ mod tests {
             WebIdentityProvider::from_env(&env).map(|p| p.is_some()).map_err(|e| e.to_string())
         };
         assert_eq!(from(FakeEnv::default()), Ok(false));
-        assert_eq!(from(FakeEnv::with_vars(&[(TKE_REGION_VAR, "ap-beijing"), (ROLE_ARN_VAR, "")])), Ok(false));
+        assert_eq!(
+            from(FakeEnv::with_vars(&[(TKE_REGION_VAR, "ap-beijing"), (ROLE_ARN_VAR, "")])),
+            Ok(false)
+        );
         assert_eq!(
             from(FakeEnv::with_vars(&[(ROLE_ARN_VAR, ARN)])),
             Err("credentials: web identity: TKE_ROLE_ARN set, but not TKE_PROVIDER_ID nor TKE_WEB_IDENTITY_TOKEN_FILE"
