@@ -104,7 +104,8 @@ pub(crate) fn duration_seconds(seconds: u32) -> Result<u32, Error> {
     )))
 }
 
-/// An `AssumeRole` request; the base keys that sign it must be allowed to assume the role.
+/// An `AssumeRole` request (the base keys that sign it must be allowed to assume the role), and
+/// the role part of an `AssumeRoleWithWebIdentity` request.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct AssumeRole {
     #[serde(rename = "RoleArn")]

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::assume_role::{is_name, RoleArn, SessionName, TemporaryCredentials, STS_SERVICE, STS_VERSION};
+use super::assume_role::{is_name, AssumeRole, TemporaryCredentials, STS_SERVICE, STS_VERSION};
 use crate::error::Error;
 use crate::request::Action;
 
@@ -72,12 +72,9 @@ pub(crate) struct AssumeRoleWithWebIdentity {
     pub(crate) provider_id: ProviderId,
     #[serde(rename = "WebIdentityToken")]
     pub(crate) token: WebIdentityToken,
-    #[serde(rename = "RoleArn")]
-    pub(crate) role_arn: RoleArn,
-    #[serde(rename = "RoleSessionName")]
-    pub(crate) session_name: SessionName,
-    #[serde(rename = "DurationSeconds")]
-    pub(crate) duration_seconds: u32,
+    /// The role, session name and lifetime, as AssumeRole asks for them.
+    #[serde(flatten)]
+    pub(crate) role: AssumeRole,
 }
 
 impl Action for AssumeRoleWithWebIdentity {
@@ -99,6 +96,7 @@ impl Action for AssumeRoleWithWebIdentity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actions::assume_role::{RoleArn, SessionName};
 
     const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ6cTh4In0.c2ln-zq8x";
 
@@ -106,9 +104,11 @@ mod tests {
         AssumeRoleWithWebIdentity {
             provider_id: ProviderId::new("OIDC").unwrap(),
             token: WebIdentityToken::new(&format!("{TOKEN}\n")).unwrap(),
-            role_arn: RoleArn::new("qcs::cam::uin/100000000001:roleName/pods").unwrap(),
-            session_name: SessionName::new("pod-1").unwrap(),
-            duration_seconds: 3600,
+            role: AssumeRole {
+                role_arn: RoleArn::new("qcs::cam::uin/100000000001:roleName/pods").unwrap(),
+                session_name: SessionName::new("pod-1").unwrap(),
+                duration_seconds: 3600,
+            },
         }
     }
 

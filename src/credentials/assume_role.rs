@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use super::sts::Sts;
 use super::{in_context, Credentials, ProvideCredentials};
-use crate::actions::assume_role::AssumeRole;
 use crate::env::{non_empty_var, Environment, REGION_VAR};
 use crate::error::Error;
 use crate::transport::Transport;
@@ -112,12 +111,7 @@ pub(crate) fn from_env(
 
 impl ProvideCredentials for AssumeRoleProvider {
     fn credentials(&self) -> Result<Credentials, Error> {
-        self.sts.credentials("assumed role", |client, session| {
-            let action = AssumeRole {
-                role_arn: session.role_arn,
-                session_name: session.session_name,
-                duration_seconds: session.duration_seconds,
-            };
+        self.sts.credentials("assumed role", |client, action| {
             client.execute_retrying(&action).map_err(|e| match e {
                 // Only the base provider fails with these: STS's answers are other errors.
                 Error::Credentials { .. } | Error::NoCredentials(_) => in_context("the base credentials", e),

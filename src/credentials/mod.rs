@@ -3,7 +3,9 @@
 //!
 //! [`Credentials`] are checked once, when made. The sources are [`EnvProvider`] (environment
 //! variables), [`ProfileProvider`] (`~/.tencentcloud/credentials`) and [`InstanceRoleProvider`]
-//! (the CVM metadata service), tried in that order by [`CredentialsChain::default_chain`]. They
+//! (the CVM metadata service), tried in that order by [`CredentialsChain::default_chain`];
+//! [`AssumeRoleProvider`] and [`WebIdentityProvider`] get a role's temporary credentials from
+//! STS (`sts.rs`), and every temporary source shares one refresh cache (`refresh.rs`). They
 //! reach the operating system only through [`Environment`] and the network only through a
 //! [`Transport`](crate::Transport), so tests fake both. Every type here shows the secret id and
 //! never the secret key or token in `Debug`, and no error ever holds a secret value.

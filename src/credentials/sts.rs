@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::refresh::{Fetched, RefreshCache};
 use super::{in_context, Credentials, ProvideCredentials};
 use crate::actions::assume_role::{
-    duration_seconds, RoleArn, SessionName, TemporaryCredentials, DEFAULT_DURATION_SECONDS,
+    duration_seconds, AssumeRole, RoleArn, SessionName, TemporaryCredentials, DEFAULT_DURATION_SECONDS,
 };
 use crate::client::Client;
 #[cfg(test)]
@@ -26,13 +26,6 @@ pub(crate) const STS_ENDPOINT_VAR: &str = "TENCENTCLOUD_STS_ENDPOINT";
 pub(crate) const DEFAULT_STS_ENDPOINT: &str = "sts.tencentcloudapi.com";
 /// The region of STS calls when none is given, as the official SDKs send AssumeRole.
 pub(crate) const DEFAULT_STS_REGION: &str = "ap-guangzhou";
-
-/// The parameters every STS call of a source carries.
-pub(crate) struct Session {
-    pub(crate) role_arn: RoleArn,
-    pub(crate) session_name: SessionName,
-    pub(crate) duration_seconds: u32,
-}
 
 /// One STS source's settings and cache.
 pub(crate) struct Sts {
@@ -117,20 +110,20 @@ impl Sts {
     }
 
     /// The cached credentials, or those `call` gets from STS through the internal client when
-    /// they are due for a refresh. A failure names the source: `kind` and the role ARN (e.g.
+    /// they are due for a refresh (given the role, session name and lifetime to ask for). A failure names the source: `kind` and the role ARN (e.g.
     /// `assumed role qcs::…`).
     pub(crate) fn credentials(
         &self,
         kind: &str,
-        call: impl FnOnce(&Client, Session) -> Result<TemporaryCredentials, Error>,
+        call: impl FnOnce(&Client, AssumeRole) -> Result<TemporaryCredentials, Error>,
     ) -> Result<Credentials, Error> {
         let fetch = |now: i64| {
-            let session = Session {
+            let role = AssumeRole {
                 role_arn: self.role_arn.clone(),
                 session_name: self.session_name.clone().unwrap_or_else(|| SessionName::default_at(now)),
                 duration_seconds: self.duration_seconds,
             };
-            let answer = call(&self.client()?, session)?;
+            let answer = call(&self.client()?, role)?;
             if answer.expires_at <= now {
                 return Err(Error::Decode {
                     message: format!(

@@ -162,13 +162,11 @@ impl WebIdentityProvider {
 
 impl ProvideCredentials for WebIdentityProvider {
     fn credentials(&self) -> Result<Credentials, Error> {
-        self.sts.credentials("web identity for role", |client, session| {
+        self.sts.credentials("web identity for role", |client, role| {
             let action = AssumeRoleWithWebIdentity {
                 provider_id: self.provider_id.clone(),
                 token: self.read_token()?,
-                role_arn: session.role_arn,
-                session_name: session.session_name,
-                duration_seconds: session.duration_seconds,
+                role,
             };
             client
                 .execute_unsigned_retrying(&action, action.token.expose_secret())
