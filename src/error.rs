@@ -213,7 +213,8 @@ impl Error {
     #[cfg(feature = "ureq")]
     /// Whether the API refused the call for its rate limit (`RequestLimitExceeded`, `….…`).
     pub(crate) fn is_throttling(&self) -> bool {
-        self.code().is_some_and(ErrorCode::is_throttling)
+        // Only the API's own answer: a credential source that was throttled has already waited.
+        matches!(self, Error::Api { code, .. } if code.is_throttling())
     }
 
     /// Whether the credentials are missing, wrong, expired or not allowed to do this.
@@ -225,22 +226,39 @@ impl Error {
         }
     }
 
-    /// The API error code, for [`Error::Api`].
+    /// The API error code, for [`Error::Api`], and for an [`Error::Credentials`] caused by
+    /// one (an STS call of an assumed role or a web identity that the API refused).
     pub fn code(&self) -> Option<&ErrorCode> {
         match self {
             Error::Api { code, .. } => Some(code),
-            _ => None,
+            _ => self.cause().and_then(Error::code),
         }
     }
 
-    /// The RequestId of the response this error came from, when it had one.
+    /// The RequestId of the response this error came from, when it had one; for an
+    /// [`Error::Credentials`], that of the STS response that caused it.
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Api { request_id, .. }
             | Error::Http { request_id, .. }
             | Error::Decode { request_id, .. } => request_id.as_deref(),
+            _ => self.cause().and_then(Error::request_id),
+        }
+    }
+
+    /// The error of this crate that a credential source's failure keeps as its source.
+    fn cause(&self) -> Option<&Error> {
+        match self {
+            Error::Credentials { source: Some(source), .. } => source.downcast_ref::<Error>(),
             _ => None,
         }
+    }
+
+    #[cfg(feature = "ureq")]
+    /// A credential source's failure caused by `error`, which is kept whole as its source (its
+    /// code and RequestId stay reachable through [`Error::code`] and [`Error::request_id`]).
+    pub(crate) fn credentials_caused_by(context: &str, error: Error) -> Error {
+        Error::Credentials { message: format!("{context}: {error}"), source: Some(Box::new(error)) }
     }
 
     #[cfg(feature = "ureq")]
@@ -504,5 +522,25 @@ mod tests {
         let bad: Error = KeyIdError::new("x", "too short").into();
         assert!(bad.source().unwrap().to_string().contains("too short"));
         assert!(Error::Interrupted.source().is_none());
+    }
+
+    #[test]
+    fn a_credential_source_failed_by_the_api_keeps_its_code_and_request_id() {
+        let api = Error::Api {
+            code: ErrorCode::new("RequestLimitExceeded"),
+            message: "slow down".into(),
+            request_id: Some("r-sts".into()),
+        };
+        let e = Error::credentials_caused_by("assumed role r: sts:AssumeRole failed", api);
+        assert_eq!(e.code().map(ErrorCode::as_str), Some("RequestLimitExceeded"));
+        assert_eq!(e.request_id(), Some("r-sts"));
+        assert!(e.is_auth() && !e.is_throttling() && !e.is_retryable());
+        assert_eq!(
+            e.to_string(),
+            "credentials: assumed role r: sts:AssumeRole failed: API error RequestLimitExceeded: slow down (RequestId r-sts)"
+        );
+        let io =
+            Error::Credentials { message: "m".into(), source: Some(Box::new(std::io::Error::other("x"))) };
+        assert_eq!((io.code(), io.request_id()), (None, None));
     }
 }

@@ -131,9 +131,12 @@ pub use actions::{Receipt, Tag};
 pub use batch::{BatchControl, BatchOptions, DeletionReport, Detached, KeyFailure, StoppedInstance};
 #[cfg(feature = "ureq")]
 pub use client::{Client, ClientBuilder};
-pub use credentials::{Credentials, ProvideCredentials};
 #[cfg(feature = "ureq")]
-pub use credentials::{CredentialsChain, EnvProvider, InstanceRoleProvider, ProfileProvider};
+pub use credentials::{
+    AssumeRoleProvider, CredentialsChain, EnvProvider, InstanceRoleProvider, ProfileProvider,
+    WebIdentityProvider,
+};
+pub use credentials::{Credentials, ProvideCredentials};
 pub use endpoint::Endpoint;
 pub use error::{Error, ErrorCode, FailureCode, KeyIdError, TransportKind};
 #[cfg(feature = "ureq")]

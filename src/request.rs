@@ -177,6 +177,28 @@ impl RequestConfig {
         action: &impl Action,
         timestamp: i64,
     ) -> Result<HttpRequest<'a>, Error> {
+        self.assemble(Some(credentials), action, timestamp)
+    }
+
+    /// `action` unsigned, as the official SDKs send the calls whose parameters are their own
+    /// proof (sts:AssumeRoleWithWebIdentity): `Authorization: SKIP` and no `X-TC-Token`,
+    /// every other header as [`build`](Self::build) writes it.
+    #[cfg(feature = "ureq")]
+    pub(crate) fn build_unsigned<'a>(
+        &'a self,
+        action: &impl Action,
+        timestamp: i64,
+    ) -> Result<HttpRequest<'a>, Error> {
+        self.assemble(None, action, timestamp)
+    }
+
+    /// The request for `action`, signed with `credentials` when there are any.
+    fn assemble<'a>(
+        &'a self,
+        credentials: Option<&Credentials>,
+        action: &impl Action,
+        timestamp: i64,
+    ) -> Result<HttpRequest<'a>, Error> {
         let (name, version, service) = (action.name(), action.version(), action.service());
         if !is_name(name) || !is_name(version) || !is_name(service) {
             return Err(Error::InvalidInput(format!(
@@ -188,35 +210,54 @@ impl RequestConfig {
         }
         let Parameters { url, query, body, content_type } = self.parameters(action)?;
         let host = self.endpoint.authority();
-        let all_signed = [("content-type", content_type), ("host", host), ("x-tc-action", name)];
-        let signed = if self.sign_action_header { &all_signed[..] } else { &all_signed[..2] };
-        let payload = if self.unsigned_payload { Payload::Unsigned } else { Payload::Bytes(&body) };
-        // Every header, the method, the service and the secret id come from checked parts.
-        let authorization = self.signer.authorization_prevalidated(
-            credentials,
-            &SigningInput {
-                secret_id: credentials.secret_id(),
-                secret_key: credentials.secret_key(),
-                service,
-                timestamp,
-                method: self.method.as_str(),
-                query: &query,
-                headers: signed,
-                payload,
-            },
-        )?;
+        let authorization = match credentials {
+            Some(credentials) => {
+                let all_signed = [("content-type", content_type), ("host", host), ("x-tc-action", name)];
+                let signed = if self.sign_action_header { &all_signed[..] } else { &all_signed[..2] };
+                let payload = if self.unsigned_payload { Payload::Unsigned } else { Payload::Bytes(&body) };
+                // Every header, the method, the service and the secret id come from checked parts.
+                Cow::Owned(self.signer.authorization_prevalidated(
+                    credentials,
+                    &SigningInput {
+                        secret_id: credentials.secret_id(),
+                        secret_key: credentials.secret_key(),
+                        service,
+                        timestamp,
+                        method: self.method.as_str(),
+                        query: &query,
+                        headers: signed,
+                        payload,
+                    },
+                )?)
+            }
+            None => Cow::Borrowed("SKIP"),
+        };
+        let token = credentials.and_then(Credentials::token);
+        let headers = self.headers(authorization, content_type, host, action, timestamp, token);
+        Ok(HttpRequest { method: self.method, url, headers, body })
+    }
 
+    /// Every header of a request, in the order they are sent.
+    fn headers<'a>(
+        &'a self,
+        authorization: Cow<'a, str>,
+        content_type: &'static str,
+        host: &'a str,
+        action: &impl Action,
+        timestamp: i64,
+        token: Option<&str>,
+    ) -> Vec<(&'static str, Cow<'a, str>)> {
         let mut headers = Vec::with_capacity(12);
-        headers.push(("Authorization", Cow::Owned(authorization)));
+        headers.push(("Authorization", authorization));
         headers.push(("Content-Type", Cow::Borrowed(content_type)));
         headers.push(("Host", Cow::Borrowed(host)));
-        headers.push(("X-TC-Action", Cow::Borrowed(name)));
+        headers.push(("X-TC-Action", Cow::Borrowed(action.name())));
         headers.push(("X-TC-Timestamp", Cow::Owned(tc3::Decimal::new(timestamp).as_str().to_owned())));
-        headers.push(("X-TC-Version", Cow::Borrowed(version)));
+        headers.push(("X-TC-Version", Cow::Borrowed(action.version())));
         if !self.region.is_empty() {
             headers.push(("X-TC-Region", Cow::Borrowed(self.region.as_str())));
         }
-        if let Some(token) = credentials.token() {
+        if let Some(token) = token {
             headers.push(("X-TC-Token", Cow::Owned(token.to_owned())));
         }
         if let Some(language) = self.language {
@@ -228,7 +269,7 @@ impl RequestConfig {
         // Named here so the HTTP client adds none of its own and a dry run shows all it sends.
         headers.push(("User-Agent", Cow::Borrowed(USER_AGENT)));
         headers.push(("Accept", Cow::Borrowed(JSON)));
-        Ok(HttpRequest { method: self.method, url, headers, body })
+        headers
     }
 
     /// The URL (with the query, for GET), the query, the body (for POST) and the content type

@@ -46,6 +46,11 @@ impl<'a> Secrets<'a> {
         Secrets { token: credentials.token(), key: Some(credentials.secret_key()) }
     }
 
+    /// A single secret that is neither a key nor a session token, e.g. a web identity token.
+    pub(crate) fn one(secret: &'a str) -> Self {
+        Secrets { token: Some(secret), key: None }
+    }
+
     fn each(&self) -> impl Iterator<Item = &'a str> {
         [self.token, self.key].into_iter().flatten().filter(|s| s.len() >= MIN_SECRET)
     }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use cvm_keypairs::testing::{Payload, Signer, SigningInput};
 use cvm_keypairs::{
-    Client, ClientBuilder, CreateKeyPair, Credentials, CredentialsChain, DeleteKeyPairs,
-    DescribeKeyPairsOutput, Error, Method, ProvideCredentials, UreqTransportBuilder,
+    AssumeRoleProvider, Client, ClientBuilder, CreateKeyPair, Credentials, CredentialsChain, DeleteKeyPairs,
+    DescribeKeyPairsOutput, Error, Method, ProvideCredentials, UreqTransportBuilder, WebIdentityProvider,
 };
 use serde_json::Value;
 use support::{Reply, Server};
@@ -19,6 +19,9 @@ use support::{Reply, Server};
 const SECRET_KEY: &str = "sk-Gu5t9xGARNpq86cd98joQYCN3";
 const TOKEN: &str = "tk-Vx7Qw2Lp9Zr4Ty8Un3Mb6Kc1Hd5";
 const PROXY_PASSWORD: &str = "pw-Fj3Kd8Lq2Mz7";
+const WEB_IDENTITY_TOKEN: &str = "wi-Hq4Rt6Yp1Wn8Xs3Ze5Ab";
+const TMP_KEY: &str = "tk-Jm2Nb7Vc4Lo9Pq6Rs1";
+const TMP_TOKEN: &str = "tt-Dg5Fh8Jk3Lz6Mx9Nc2";
 
 fn credentials() -> Credentials {
     Credentials::new("AKIDvisible", SECRET_KEY).unwrap().with_token(TOKEN).unwrap()
@@ -26,7 +29,7 @@ fn credentials() -> Credentials {
 
 /// Fails if `shown` holds any 8 consecutive characters of a secret.
 fn assert_clean(what: &str, shown: &str) {
-    for secret in [SECRET_KEY, TOKEN, PROXY_PASSWORD] {
+    for secret in [SECRET_KEY, TOKEN, PROXY_PASSWORD, WEB_IDENTITY_TOKEN, TMP_KEY, TMP_TOKEN] {
         let chars: Vec<char> = secret.chars().collect();
         for window in chars.windows(8) {
             let part: String = window.iter().collect();
@@ -66,19 +69,23 @@ fn echo_server() -> Server {
 }
 
 fn builder(endpoint: &str, region: &str) -> ClientBuilder {
+    Client::builder()
+        .credentials(credentials())
+        .endpoint(endpoint)
+        .region(region)
+        .transport(short_transport(1024))
+}
+
+fn short_transport(body_limit: usize) -> Arc<cvm_keypairs::UreqTransport> {
     let transport = UreqTransportBuilder::default()
         .proxy(None)
         .unwrap()
         .connect_timeout(Duration::from_millis(500))
         .timeout(Duration::from_millis(300))
-        .body_limit(1024)
+        .body_limit(body_limit)
         .build()
         .unwrap();
-    Client::builder()
-        .credentials(credentials())
-        .endpoint(endpoint)
-        .region(region)
-        .transport(Arc::new(transport))
+    Arc::new(transport)
 }
 
 #[test]
@@ -266,4 +273,71 @@ fn a_new_key_pair_s_private_key_shows_nowhere_but_where_asked_for() {
             assert_error_clean(region, &error);
         }
     }
+}
+
+/// An STS server echoing every header and the body (the web identity token) back in the way
+/// the region asks, or issuing temporary credentials that a later failure must not show.
+fn sts_echo_server() -> Server {
+    Server::start(|r| {
+        let echo = format!("{:?} {}", r.headers, String::from_utf8_lossy(&r.body)).replace('"', "'");
+        let issued = format!(
+            r#"{{"Response":{{"Credentials":{{"Token":"{TMP_TOKEN}","TmpSecretId":"AKIDtmp","TmpSecretKey":"{TMP_KEY}"}},"ExpiredTime":{},"RequestId":"r"}}}}"#,
+            unix_now() + 7200
+        );
+        match r.all("X-TC-Region")[0] {
+            "api" => Reply::json(&format!(
+                r#"{{"Response":{{"Error":{{"Code":"InvalidParameter","Message":"{echo}"}},"RequestId":"r"}}}}"#
+            )),
+            "html" => Reply::with_status(502, "text/html", format!("<html>{echo}</html>").as_bytes()),
+            "malformed" => Reply::json(&issued.replace(r#""ExpiredTime""#, r#""Expired""#)),
+            "oversized" => {
+                Reply::json(&issued.replace(TMP_TOKEN, &format!("{TMP_TOKEN}{}", "t".repeat(20_000))))
+            }
+            "credentials-string" => Reply::json(&format!(
+                r#"{{"Response":{{"Credentials":"{TMP_KEY} {TMP_TOKEN}","ExpiredTime":1,"RequestId":"r"}}}}"#
+            )),
+            _ => Reply::json(&issued),
+        }
+    })
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+#[test]
+fn assumed_roles_and_web_identities_never_show_a_secret_whatever_sts_answers() {
+    let server = sts_echo_server();
+    let dir = std::env::temp_dir().join(format!("cvm-keypairs-secrets-sts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, WEB_IDENTITY_TOKEN).unwrap();
+    let arn = "qcs::cam::uin/100000000001:roleName/cleanup";
+    for region in ["issue", "api", "html", "malformed", "oversized", "credentials-string"] {
+        let assumed = AssumeRoleProvider::new(credentials(), arn)
+            .and_then(|p| p.with_endpoint(&server.url()))
+            .and_then(|p| p.with_region(region))
+            .unwrap()
+            .with_transport(short_transport(64 * 1024));
+        let web = WebIdentityProvider::new("OIDC", &token_file, arn)
+            .and_then(|p| p.with_endpoint(&server.url()))
+            .and_then(|p| p.with_region(region))
+            .unwrap()
+            .with_transport(short_transport(64 * 1024));
+        for provider in [&assumed as &dyn ProvideCredentials, &web] {
+            let outcome = match provider.credentials() {
+                Ok(c) => {
+                    assert_eq!(region, "issue", "only a good answer gives credentials");
+                    format!("{c:?} {c:#?}")
+                }
+                Err(e) => {
+                    assert_ne!(region, "issue", "{e}");
+                    format!("{e} | {e:?} | {e:#?}")
+                }
+            };
+            assert_clean(&format!("{region}: outcome"), &outcome);
+            assert_clean(&format!("{region}: provider"), &format!("{provider:?} {provider:#?}"));
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

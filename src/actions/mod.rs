@@ -1,6 +1,11 @@
 //! One module per API action: its request type, and the typed result of a call; what several
 //! share (the checks on their parameters, tags, the answer that is only a RequestId) is here.
 
+// The STS actions serve the credential sources, which come with the client.
+#[cfg(feature = "ureq")]
+pub(crate) mod assume_role;
+#[cfg(feature = "ureq")]
+pub(crate) mod assume_role_with_web_identity;
 pub(crate) mod create_key_pair;
 pub(crate) mod delete_key_pairs;
 pub(crate) mod describe_instances;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::Client;
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::ProvideCredentials;
+use crate::credentials::defaults::{self, StsSettings};
+use crate::credentials::{ProfileProvider, ProvideCredentials};
 use crate::endpoint::Endpoint;
 use crate::env::{region_from_env, Environment, SystemEnvironment};
 use crate::error::Error;
@@ -40,6 +41,8 @@ pub struct ClientBuilder {
     endpoint: Option<String>,
     allow_insecure_http: bool,
     credentials: Option<Arc<dyn ProvideCredentials>>,
+    profile: Option<String>,
+    sts_endpoint: Option<String>,
     transport: Option<Arc<dyn Transport>>,
     clock: Option<Arc<dyn Clock>>,
 }
@@ -49,6 +52,24 @@ impl ClientBuilder {
     /// fixed [`Credentials`](crate::Credentials), a provider, or a chain of them.
     pub fn credentials(mut self, provider: impl ProvideCredentials + 'static) -> Self {
         self.credentials = Some(Arc::new(provider));
+        self
+    }
+
+    /// Instead of the default chain, profile `name` only (as a command line's `--profile`):
+    /// the role its `role_arn` names, assumed with its keys, else its keys; a missing file or
+    /// section fails the first call. [`credentials`](Self::credentials) wins over this.
+    pub fn profile(mut self, name: &str) -> Self {
+        self.profile = Some(name.to_owned());
+        self
+    }
+
+    /// The STS endpoint the default chain's assumed roles and web identities call (default
+    /// `TENCENTCLOUD_STS_ENDPOINT`, else `sts.tencentcloudapi.com`), taken as
+    /// [`endpoint`](Self::endpoint) takes one; checked by [`build`](Self::build). STS calls
+    /// go through the client's transport and carry its region (a web identity: `TKE_REGION`
+    /// first).
+    pub fn sts_endpoint(mut self, endpoint: &str) -> Self {
+        self.sts_endpoint = Some(endpoint.to_owned());
         self
     }
 
@@ -119,7 +140,7 @@ impl ClientBuilder {
     /// [`build`](Self::build) with the region, proxy and credential variables (and files) read
     /// from `env`.
     pub(crate) fn build_in<E: Environment + Clone + 'static>(self, env: &E) -> Result<Client, Error> {
-        let mut config = self.config;
+        let mut config = self.config.clone();
         if let Some(text) = &self.endpoint {
             config.endpoint = if self.allow_insecure_http {
                 Endpoint::parse_allowing_http(text)
@@ -130,21 +151,14 @@ impl ClientBuilder {
         if self.region_set && config.region.is_empty() {
             return Err(Error::InvalidInput("no region: the region given is empty".into()));
         }
-        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        let credentials = match self.credentials {
-            Some(credentials) => credentials,
-            None => default_credentials(Arc::new(env.clone()), clock.clone())?,
-        };
-        if !self.region_set {
-            config.region = match region_from_env(env)? {
-                Some(region) => region,
-                None => credentials.region()?.unwrap_or_default(),
-            };
-        }
-        let transport = match self.transport {
-            Some(transport) => transport,
+        let clock = self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+        let transport = match &self.transport {
+            Some(transport) => transport.clone(),
             None => default_transport(env)?,
         };
+        let given = std::mem::take(&mut config.region);
+        let (credentials, region) = self.credentials_and_region(env, &transport, &clock, given)?;
+        config.region = region;
         let limiter = match self.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT) {
             0 => None,
             n => Some(RateLimiter::new(n)),
@@ -161,42 +175,72 @@ impl ClientBuilder {
     }
 }
 
+impl ClientBuilder {
+    /// The credentials (given, or the default chain) and the region (given, else
+    /// `TENCENTCLOUD_REGION`, else the credentials' configuration's).
+    fn credentials_and_region<E: Environment + Clone + 'static>(
+        &self,
+        env: &E,
+        transport: &Arc<dyn Transport>,
+        clock: &Arc<dyn Clock>,
+        given: String,
+    ) -> Result<(Arc<dyn ProvideCredentials>, String), Error> {
+        let env_region = if self.region_set { None } else { region_from_env(env)? };
+        let region_of = |configured: &dyn ProvideCredentials| -> Result<String, Error> {
+            match (self.region_set, env_region.clone()) {
+                (true, _) => Ok(given.clone()),
+                (false, Some(region)) => Ok(region),
+                (false, None) => Ok(configured.region()?.unwrap_or_default()),
+            }
+        };
+        if let Some(credentials) = &self.credentials {
+            return Ok((credentials.clone(), region_of(&**credentials)?));
+        }
+        let env: Arc<dyn Environment> = Arc::new(env.clone());
+        let profile = Arc::new(ProfileProvider::with_env(env.clone(), self.profile.as_deref()));
+        let region = region_of(&*profile)?;
+        if let Some(endpoint) = &self.sts_endpoint {
+            Endpoint::parse(endpoint).map_err(in_sts_context)?;
+        }
+        let sts = StsSettings {
+            endpoint: self.sts_endpoint.clone(),
+            region: region.clone(),
+            transport: transport.clone(),
+        };
+        let credentials = if self.profile.is_some() {
+            Arc::new(defaults::profile_chain(env, profile, sts)) as Arc<dyn ProvideCredentials>
+        } else {
+            Arc::new(defaults::default_chain(env, profile, sts, metadata_transport()?, clock.clone()))
+        };
+        Ok((credentials, region))
+    }
+}
+
 /// The API's limit for the key-pair actions, requests per second.
 const DEFAULT_RATE_LIMIT: usize = 10;
 
-#[cfg(feature = "ureq")]
 fn default_transport(env: &dyn Environment) -> Result<Arc<dyn Transport>, Error> {
     Ok(Arc::new(crate::transport::UreqTransportBuilder::default().build_in(env)?))
 }
 
-#[cfg(not(feature = "ureq"))]
-fn default_transport(_env: &dyn Environment) -> Result<Arc<dyn Transport>, Error> {
-    Err(Error::InvalidInput("built without the `ureq` feature: give the ClientBuilder a transport".into()))
+/// `--sts-endpoint`'s error, saying it is the STS endpoint that is wrong.
+fn in_sts_context(error: Error) -> Error {
+    match error {
+        Error::InvalidInput(why) => Error::InvalidInput(format!("the STS endpoint: {why}")),
+        other => other,
+    }
 }
 
-#[cfg(feature = "ureq")]
-fn default_credentials(
-    env: Arc<dyn Environment>,
-    clock: Arc<dyn Clock>,
-) -> Result<Arc<dyn ProvideCredentials>, Error> {
-    use std::time::Duration;
-    // The metadata service answers only inside Tencent Cloud: elsewhere the chain must give up
-    // quickly, and a proxy must never carry the request.
-    let metadata = crate::transport::UreqTransportBuilder::default()
-        .connect_timeout(Duration::from_secs(1))
-        .timeout(Duration::from_secs(1))
-        .proxy(None)?
-        .build()?;
-    let chain = crate::credentials::CredentialsChain::default_chain(env, Arc::new(metadata), clock);
-    Ok(Arc::new(chain))
-}
-
-#[cfg(not(feature = "ureq"))]
-fn default_credentials(
-    _env: Arc<dyn Environment>,
-    _clock: Arc<dyn Clock>,
-) -> Result<Arc<dyn ProvideCredentials>, Error> {
-    Err(Error::InvalidInput("built without the `ureq` feature: give the ClientBuilder credentials".into()))
+/// How the instance role reaches the metadata service, which answers only inside Tencent
+/// Cloud: elsewhere the chain must give up quickly, and a proxy must never carry the request.
+fn metadata_transport() -> Result<Arc<dyn Transport>, Error> {
+    Ok(Arc::new(
+        crate::transport::UreqTransportBuilder::default()
+            .connect_timeout(std::time::Duration::from_secs(1))
+            .timeout(std::time::Duration::from_secs(1))
+            .proxy(None)?
+            .build()?,
+    ))
 }
 
 impl fmt::Debug for ClientBuilder {

@@ -28,6 +28,15 @@ impl From<Error> for Failed {
     }
 }
 
+/// How an attempt's request is authorised.
+#[derive(Clone, Copy)]
+pub(super) enum Signing<'s> {
+    /// Signed with the credentials the client's provider gives.
+    Provider,
+    /// Sent unsigned; `secret` (what the parameters carry as proof) is masked in the answer.
+    Unsigned { secret: &'s str },
+}
+
 /// Attempts made so far at one call, by kind of failure.
 #[derive(Default)]
 struct Tries {
@@ -44,10 +53,30 @@ impl Client {
         action: &A,
         hooks: &mut Hooks<'_>,
     ) -> Attempted<A::Output> {
+        self.retrying(action, Signing::Provider, hooks)
+    }
+
+    /// [`Client::execute_retrying`] for an action sent unsigned (`Authorization: SKIP`), as the
+    /// official SDKs send sts:AssumeRoleWithWebIdentity, whose token in the parameters is the
+    /// proof: `secret` (that token) is masked in whatever comes back, as a session token is.
+    pub(crate) fn execute_unsigned_retrying<A: Action>(
+        &self,
+        action: &A,
+        secret: &str,
+    ) -> Result<A::Output, Error> {
+        self.retrying(action, Signing::Unsigned { secret }, &mut Hooks::new(&mut |_| {}, None)).result
+    }
+
+    fn retrying<A: Action>(
+        &self,
+        action: &A,
+        signing: Signing<'_>,
+        hooks: &mut Hooks<'_>,
+    ) -> Attempted<A::Output> {
         let (mut request_ids, mut may_have_taken_effect) = (Vec::new(), false);
         let mut tries = Tries::default();
         let error = loop {
-            let failed = match self.attempt(action, hooks) {
+            let failed = match self.attempt(action, signing, hooks) {
                 Ok(value) => return Attempted { result: Ok(value), request_ids, may_have_taken_effect },
                 Err(failed) => failed,
             };
@@ -87,16 +116,28 @@ impl Client {
 
     /// One attempt: paced, signed at the current time, sent, parsed, with the secrets of the
     /// credentials it was signed with masked in whatever comes back.
-    pub(super) fn attempt<A: Action>(&self, action: &A, hooks: &mut Hooks<'_>) -> Result<A::Output, Failed> {
+    pub(super) fn attempt<A: Action>(
+        &self,
+        action: &A,
+        signing: Signing<'_>,
+        hooks: &mut Hooks<'_>,
+    ) -> Result<A::Output, Failed> {
         if let Some(limiter) = &self.limiter {
             hooks.wait(limiter.book(action.name()), WaitReason::Pacing { action: action.name() });
         }
         if hooks.stop_requested() {
             return Err(Error::Interrupted.into());
         }
-        let (credentials, request) = self.signed(action, self.now())?;
+        let credentials;
+        let (request, secrets) = match signing {
+            Signing::Provider => {
+                let request;
+                (credentials, request) = self.signed(action, self.now())?;
+                (request, Secrets::of(&credentials))
+            }
+            Signing::Unsigned { secret } => (self.unsigned(action, self.now())?, Secrets::one(secret)),
+        };
         hooks.event(&Event::Sending { action: action.name() });
-        let secrets = Secrets::of(&credentials);
         let response = self.transport.send(&request).map_err(|e| secrets.error(e))?;
         hooks.answered();
         parse_masked(&response, secrets)

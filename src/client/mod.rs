@@ -36,6 +36,7 @@ use crate::retry::{Attempted, RetryPolicy};
 use crate::transport::Transport;
 
 pub use builder::ClientBuilder;
+use execute::Signing;
 
 /// A blocking CVM API client: one configuration, one credentials source, one transport, and a
 /// signer whose derived key is reused across calls. Share it between threads by reference or
@@ -119,6 +120,19 @@ impl Client {
 
     /// The credentials the provider gives now, and `action` signed with them at `timestamp`.
     fn signed(&self, action: &impl Action, timestamp: i64) -> Result<(Credentials, HttpRequest<'_>), Error> {
+        self.check_region()?;
+        let credentials = self.credentials.credentials()?;
+        let request = self.config.build(&credentials, action, timestamp)?;
+        Ok((credentials, request))
+    }
+
+    /// `action` unsigned at `timestamp` (see [`RequestConfig::build_unsigned`]).
+    fn unsigned(&self, action: &impl Action, timestamp: i64) -> Result<HttpRequest<'_>, Error> {
+        self.check_region()?;
+        self.config.build_unsigned(action, timestamp)
+    }
+
+    fn check_region(&self) -> Result<(), Error> {
         if self.config.region.is_empty() {
             // Every CVM action needs a region; `RequestConfig::build` accepts none only because
             // a signer alone may be asked to reproduce such a request.
@@ -126,9 +140,7 @@ impl Client {
                 "no region: give the client one (e.g. ap-guangzhou), set {REGION_VAR} or a profile's region"
             )));
         }
-        let credentials = self.credentials.credentials()?;
-        let request = self.config.build(&credentials, action, timestamp)?;
-        Ok((credentials, request))
+        Ok(())
     }
 
     /// Signs `action` at the clock's time, sends it once (paced by the client's rate limit)
@@ -137,7 +149,8 @@ impl Client {
     /// Should a server or gateway echo the session token or the secret key anywhere in its
     /// answer, it is replaced by `***`.
     pub fn execute<A: Action>(&self, action: &A) -> Result<A::Output, Error> {
-        self.attempt(action, &mut Hooks::new(&mut |_| {}, None)).map_err(|failed| failed.error)
+        self.attempt(action, Signing::Provider, &mut Hooks::new(&mut |_| {}, None))
+            .map_err(|failed| failed.error)
     }
 
     /// Sends `action` until it succeeds, fails for good, or the retry policy is spent.

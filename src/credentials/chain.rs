@@ -1,5 +1,4 @@
-//! Several credential sources tried in order, and the default chain: environment variables,
-//! then the profile file, then the CVM instance role.
+//! Several credential sources tried in order (the default chain is in `defaults.rs`).
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -43,25 +42,6 @@ impl CredentialsChain {
     /// Tries `sources` in order.
     pub fn new(sources: Vec<Box<dyn ProvideCredentials>>) -> Self {
         CredentialsChain { sources, chosen: OnceLock::new() }
-    }
-
-    /// The default chain: [`EnvProvider`], then [`ProfileProvider::new`], then
-    /// [`InstanceRoleProvider`] fetching through `role_transport` (give it short timeouts, see
-    /// there) and judging expiry by `clock`. The README's credentials table lists this order.
-    #[cfg(any(test, feature = "ureq"))]
-    pub(crate) fn default_chain(
-        env: std::sync::Arc<dyn crate::env::Environment>,
-        role_transport: std::sync::Arc<dyn crate::transport::Transport>,
-        clock: std::sync::Arc<dyn crate::clock::Clock>,
-    ) -> Self {
-        use super::{EnvProvider, InstanceRoleProvider, ProfileProvider};
-        let sources: Vec<Box<dyn ProvideCredentials>> = vec![
-            Box::new(EnvProvider::with_env(env.clone())),
-            Box::new(ProfileProvider::with_env(env, None)),
-            // Sources that need the network come last: only a chain without keys reaches them.
-            Box::new(InstanceRoleProvider::with_clock(role_transport, clock)),
-        ];
-        CredentialsChain::new(sources)
     }
 }
 
@@ -130,7 +110,10 @@ mod tests {
     fn chain(env: FakeEnv) -> (CredentialsChain, Arc<ScriptedTransport>) {
         let transport = Arc::new(ScriptedTransport::default());
         let clock = Arc::new(FakeClock::at(1_700_000_000));
-        (CredentialsChain::default_chain(Arc::new(env.home("/home/u")), transport.clone(), clock), transport)
+        (
+            crate::credentials::defaults::over(Arc::new(env.home("/home/u")), transport.clone(), clock),
+            transport,
+        )
     }
 
     fn script_role(transport: &ScriptedTransport) {
@@ -199,7 +182,10 @@ mod tests {
         script_role(&transport);
         assert_eq!(id(chain.credentials()), "AKIDrole");
         let looked = reads.load(Ordering::SeqCst);
-        assert_eq!(looked, 3, "the INI files at home and in /etc, and tccli's");
+        assert_eq!(
+            looked, 6,
+            "the INI files at home and in /etc, and tccli's, for the profile's role and keys"
+        );
         assert_eq!(id(chain.credentials()), "AKIDrole");
         assert_eq!(
             reads.load(Ordering::SeqCst),
@@ -216,14 +202,18 @@ mod tests {
         let err = chain.credentials().unwrap_err();
         let Error::NoCredentials(tried) = &err else { panic!("{err:?}") };
         let sources: Vec<_> = tried.iter().map(|(source, _)| *source).collect();
-        assert_eq!(sources, ["environment", "profile file", "instance role"]);
-        assert_eq!(tried[0].1, "TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY are not set");
+        assert_eq!(sources, ["assumed role", "environment", "profile file", "web identity", "instance role"]);
+        assert_eq!(tried[0].1, "TENCENTCLOUD_ROLE_ARN is not set");
+        assert_eq!(tried[1].1, "TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY are not set");
         assert_eq!(
-            tried[1].1,
+            tried[2].1,
             format!("none of {HOME_FILE}, /etc/tencentcloud/credentials, /home/u/.tccli/default.credential exists")
         );
-        assert!(tried[2].1.starts_with("the metadata service did not answer: transport error (Timeout)"));
-        assert!(err.to_string().starts_with("no credentials found: environment: TENCENTCLOUD_SECRET_ID and"));
+        assert!(tried[3].1.starts_with("TKE_PROVIDER_ID"));
+        assert!(tried[4].1.starts_with("the metadata service did not answer: transport error (Timeout)"));
+        assert!(err.to_string().starts_with(
+            "no credentials found: assumed role: TENCENTCLOUD_ROLE_ARN is not set; environment:"
+        ));
     }
 
     #[test]

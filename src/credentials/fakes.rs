@@ -157,3 +157,22 @@ impl Clock for FakeClock {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// The default STS endpoint's URL, where the STS sources send their calls.
+pub(crate) const STS_URL: &str = "https://sts.tencentcloudapi.com/";
+
+/// An STS answer issuing `id` (with the key `tmp-key-<id>` and the token `tmp-token-<id>`),
+/// valid until `expires_at`.
+pub(crate) fn sts_answer(id: &str, expires_at: i64) -> String {
+    format!(
+        r#"{{"Response":{{"Credentials":{{"Token":"tmp-token-{id}","TmpSecretId":"{id}","TmpSecretKey":"tmp-key-{id}"}},
+            "ExpiredTime":{expires_at},"Expiration":"2023-11-15T00:13:20Z","RequestId":"r-{id}"}}}}"#
+    )
+}
+
+/// An STS error answer.
+pub(crate) fn sts_error(code: &str, message: &str, request_id: &str) -> String {
+    format!(
+        r#"{{"Response":{{"Error":{{"Code":"{code}","Message":"{message}"}},"RequestId":"{request_id}"}}}}"#
+    )
+}

@@ -3,9 +3,11 @@
 //!
 //! [`Credentials`] are checked once, when made. The sources are [`EnvProvider`] (environment
 //! variables), [`ProfileProvider`] (`~/.tencentcloud/credentials`, `/etc/tencentcloud/credentials`
-//! or tccli's `~/.tccli` files) and [`InstanceRoleProvider`] (the CVM metadata service), tried in
-//! that order by [`CredentialsChain::default_chain`]; each says where its credentials come from
-//! ([`ProvideCredentials::source`]) and a profile names a region. They
+//! or tccli's `~/.tccli` files) and [`InstanceRoleProvider`] (the CVM metadata service);
+//! [`AssumeRoleProvider`] and [`WebIdentityProvider`] get a role's temporary credentials from
+//! STS (`sts.rs`), and every temporary source shares one refresh cache (`refresh.rs`). The
+//! default chain tries them in the order the README's table gives; each says where its
+//! credentials come from ([`ProvideCredentials::source`]) and a profile names a region. They
 //! reach the operating system only through [`Environment`] and the network only through a
 //! [`Transport`](crate::Transport), so tests fake both. Every type here shows the secret id and
 //! never the secret key or token in `Debug`, and no error ever holds a secret value.
@@ -17,7 +19,11 @@ use crate::error::Error;
 
 // The sources read the environment, files and the metadata service: they come with the client.
 #[cfg(feature = "ureq")]
+mod assume_role;
+#[cfg(feature = "ureq")]
 mod chain;
+#[cfg(feature = "ureq")]
+pub(crate) mod defaults;
 #[cfg(feature = "ureq")]
 mod env;
 #[cfg(test)]
@@ -25,10 +31,18 @@ pub(crate) mod fakes;
 #[cfg(feature = "ureq")]
 mod profile;
 #[cfg(feature = "ureq")]
+mod refresh;
+#[cfg(feature = "ureq")]
 pub(crate) mod role;
 #[cfg(feature = "ureq")]
+mod sts;
+#[cfg(feature = "ureq")]
 mod tccli;
+#[cfg(feature = "ureq")]
+mod web_identity;
 
+#[cfg(feature = "ureq")]
+pub use assume_role::AssumeRoleProvider;
 #[cfg(feature = "ureq")]
 pub use chain::CredentialsChain;
 #[cfg(feature = "ureq")]
@@ -39,6 +53,8 @@ pub(crate) use profile::parse_profile;
 pub use profile::ProfileProvider;
 #[cfg(feature = "ureq")]
 pub use role::InstanceRoleProvider;
+#[cfg(feature = "ureq")]
+pub use web_identity::WebIdentityProvider;
 
 /// A source of credentials, asked before every request so temporary credentials can rotate.
 ///
@@ -188,13 +204,15 @@ fn absent(source: &'static str, why: String) -> Error {
 }
 
 #[cfg(feature = "ureq")]
-/// Says where a rejected value came from; the message still names fields, never values.
+/// Says which source failed and where: a rejected value (the message still names fields, never
+/// values) or a failure underneath, kept as the source so its code and RequestId stay reachable.
 fn in_context(context: &str, error: Error) -> Error {
     match error {
-        Error::InvalidInput(why) | Error::Credentials { message: why, .. } => {
-            Error::credentials(format!("{context}: {why}"))
+        Error::InvalidInput(why) => Error::credentials(format!("{context}: {why}")),
+        Error::Credentials { message, source } => {
+            Error::Credentials { message: format!("{context}: {message}"), source }
         }
-        other => other,
+        other => Error::credentials_caused_by(context, other),
     }
 }
 
@@ -307,11 +325,7 @@ mod tests {
             let vars: Vec<(&str, &str)> = vars.iter().map(|(n, v)| (*n, v.as_str())).collect();
             let env = Arc::new(FakeEnv::with_vars(&vars));
             record(&EnvProvider::with_env(env.clone()));
-            record(&CredentialsChain::default_chain(
-                env,
-                Arc::new(ScriptedTransport::default()),
-                Arc::new(FakeClock::at(0)),
-            ));
+            record(&defaults::over(env, Arc::new(ScriptedTransport::default()), Arc::new(FakeClock::at(0))));
         }
 
         let file = "/secrets/credentials";

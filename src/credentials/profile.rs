@@ -43,10 +43,8 @@ pub(crate) struct Profile {
     /// The region a client uses when given none (`region`).
     pub(crate) region: Option<String>,
     /// The role the credentials assume (`role_arn`; tccli: `role-arn`).
-    #[cfg_attr(not(test), expect(dead_code, reason = "for the assumed-role source of issue 14"))]
     pub(crate) role_arn: Option<String>,
     /// The session name for that role (`role_session_name`; tccli: `role-session-name`).
-    #[cfg_attr(not(test), expect(dead_code, reason = "for the assumed-role source of issue 14"))]
     pub(crate) role_session_name: Option<String>,
 }
 

@@ -5,10 +5,11 @@
 //! credentials. Time comes from a [`Clock`], so tests fake both and run without a network.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError, TryLockError};
+use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::refresh::{Fetched, RefreshCache};
 use super::{absent, in_context, Credentials, ProvideCredentials};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
@@ -20,17 +21,15 @@ use crate::transport::Transport;
 pub(crate) const METADATA_ROLE_URL: &str =
     "http://metadata.tencentyun.com/latest/meta-data/cam/security-credentials/";
 
-/// Credentials are refreshed once fewer than this many seconds remain before they expire.
-pub(crate) const REFRESH_BEFORE_SECONDS: i64 = 300;
-
 /// The temporary credentials of the instance's CAM role, from the metadata service.
 ///
-/// Credentials are cached and fetched again once fewer than 5 minutes remain
-/// before their `ExpiredTime`. The cache sits behind a mutex held during a refresh, so threads
-/// asking at once cause one fetch, not one each. If a refresh fails while the cached credentials
-/// have not expired yet, they are returned anyway (the next call tries again): a passing hiccup
-/// of the metadata service must not fail requests that would still be signed validly. Once they
-/// have expired, the failure is returned.
+/// Credentials are cached and fetched again once fewer than 5 minutes (or half their lifetime,
+/// when that is shorter) remain before their `ExpiredTime`. The cache sits behind a mutex held
+/// during a refresh, so threads asking at once cause one fetch, not one each. If a refresh
+/// fails while the cached credentials have not expired yet, they are returned anyway (and the
+/// metadata service is asked again 15 seconds later): a passing hiccup of the metadata service
+/// must not fail requests that would still be signed validly. Once they have expired, the
+/// failure is returned.
 ///
 /// The first fetch decides whether the source is present. No answer from the metadata service,
 /// an HTTP 404 (no role attached), another status or an answer that is not a role name mean
@@ -44,13 +43,7 @@ pub(crate) const REFRESH_BEFORE_SECONDS: i64 = 300;
 /// would delay every run that ends up here.
 pub struct InstanceRoleProvider {
     transport: Arc<dyn Transport>,
-    clock: Arc<dyn Clock>,
-    cached: Mutex<Option<RoleCredentials>>,
-}
-
-struct RoleCredentials {
-    credentials: Credentials,
-    expires_at: i64,
+    cache: RefreshCache,
 }
 
 /// Why a fetch failed: the source is not there at all, or it is there and broken.
@@ -70,7 +63,7 @@ impl InstanceRoleProvider {
 
     /// Fetches through `transport`, judging expiry by `clock`.
     pub(crate) fn with_clock(transport: Arc<dyn Transport>, clock: Arc<dyn Clock>) -> Self {
-        InstanceRoleProvider { transport, clock, cached: Mutex::new(None) }
+        InstanceRoleProvider { transport, cache: RefreshCache::new(clock) }
     }
 
     fn get(&self, url: &str) -> Result<HttpResponse, Error> {
@@ -79,7 +72,7 @@ impl InstanceRoleProvider {
         self.transport.send(&request)
     }
 
-    fn fetch(&self, now: i64) -> Result<RoleCredentials, Failure> {
+    fn fetch(&self, now: i64) -> Result<Fetched, Failure> {
         let listing = self
             .get(METADATA_ROLE_URL)
             .map_err(|e| Failure::Absent(format!("the metadata service did not answer: {e}")))?;
@@ -122,7 +115,7 @@ fn role_name(body: &[u8]) -> Option<&str> {
 
 /// Checks and converts the metadata answer. serde_json's syntax errors give a position, never
 /// input text; field errors are written here and name the field only.
-fn parse_role_credentials(body: &[u8], now: i64) -> Result<RoleCredentials, Error> {
+fn parse_role_credentials(body: &[u8], now: i64) -> Result<Fetched, Error> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| Error::credentials(format!("the answer is not JSON: {e}")))?;
     match value.get("Code").and_then(Value::as_str) {
@@ -152,52 +145,40 @@ fn parse_role_credentials(body: &[u8], now: i64) -> Result<RoleCredentials, Erro
         )));
     }
     let credentials = Credentials::new(id, key)?.with_token(token)?;
-    Ok(RoleCredentials { credentials, expires_at })
+    Ok(Fetched { credentials, expires_at })
 }
 
 impl ProvideCredentials for InstanceRoleProvider {
+    fn source(&self) -> String {
+        "CVM instance role (metadata service)".to_owned()
+    }
+
     fn credentials(&self) -> Result<Credentials, Error> {
-        let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
-        // Read after taking the lock: a thread that waited out another's refresh sees fresh time.
-        let now = self.clock.now();
-        if let Some(fresh) =
-            cached.as_ref().filter(|c| now < c.expires_at.saturating_sub(REFRESH_BEFORE_SECONDS))
-        {
-            return Ok(fresh.credentials.clone());
-        }
-        let failure = match self.fetch(now) {
-            Ok(fetched) => return Ok(cached.insert(fetched).credentials.clone()),
-            Err(failure) => failure,
-        };
-        match (failure, cached.as_ref()) {
-            (_, Some(old)) if now < old.expires_at => Ok(old.credentials.clone()),
-            (failure, Some(old)) => {
-                let context = format!(
-                    "instance role: the credentials expired at {} and refreshing them failed",
-                    old.expires_at
-                );
-                Err(match failure {
-                    Failure::Absent(why) => Error::credentials(format!("{context}: {why}")),
-                    Failure::Broken(e) => in_context(&context, e),
-                })
-            }
-            (Failure::Absent(why), None) => Err(absent(Self::SOURCE, why)),
-            (Failure::Broken(e), None) => Err(in_context("instance role", e)),
-        }
+        self.cache.get(
+            |now| self.fetch(now),
+            |failure, expired| match (failure, expired) {
+                (failure, Some(expired_at)) => {
+                    let context = format!(
+                        "instance role: the credentials expired at {expired_at} and refreshing them failed"
+                    );
+                    match failure {
+                        Failure::Absent(why) => Error::credentials(format!("{context}: {why}")),
+                        Failure::Broken(e) => in_context(&context, e),
+                    }
+                }
+                (Failure::Absent(why), None) => absent(Self::SOURCE, why),
+                (Failure::Broken(e), None) => in_context("instance role", e),
+            },
+        )
     }
 }
 
 impl fmt::Debug for InstanceRoleProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = f.debug_struct("InstanceRoleProvider");
-        out.field("url", &METADATA_ROLE_URL);
-        let show = |c: &Option<RoleCredentials>| c.as_ref().map(|c| (c.credentials.clone(), c.expires_at));
-        match self.cached.try_lock() {
-            Ok(cached) => out.field("cached", &show(&cached)),
-            Err(TryLockError::Poisoned(cached)) => out.field("cached", &show(&cached.into_inner())),
-            Err(TryLockError::WouldBlock) => out.field("cached", &"<refreshing>"),
-        };
-        out.finish()
+        f.debug_struct("InstanceRoleProvider")
+            .field("url", &METADATA_ROLE_URL)
+            .field("cached", &self.cache)
+            .finish()
     }
 }
 
@@ -205,6 +186,7 @@ impl fmt::Debug for InstanceRoleProvider {
 mod tests {
     use super::*;
     use crate::credentials::fakes::{FakeClock, ScriptedTransport};
+    use crate::credentials::refresh::REFRESH_BEFORE_SECONDS;
     use crate::error::TransportKind;
 
     const NOW: i64 = 1_700_000_000;
