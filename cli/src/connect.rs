@@ -30,11 +30,14 @@ Connection options:
   --method <METHOD>          GET (query) or POST (JSON body) [default: POST]
   --language <LANG>          Language of API error messages: zh-CN or en-US
   --profile <NAME>           Use only profile NAME of ~/.tencentcloud/credentials (or of
-                             $TENCENTCLOUD_CREDENTIALS_FILE); without it credentials come from
-                             TENCENTCLOUD_SECRET_ID/_KEY/_TOKEN, then profile
-                             $TENCENTCLOUD_PROFILE or `default`, then the CVM instance role.
-                             The file must be a regular file; one readable by group or
-                             others is used with a warning (chmod 600 it)
+                             $TENCENTCLOUD_CREDENTIALS_FILE, /etc/tencentcloud/credentials,
+                             tccli's ~/.tccli/NAME.credential), and the role its role_arn
+                             names; without it the default chain (`cvm-keypairs credentials
+                             --help` lists its order and says which source wins). The file
+                             must be a regular file; one readable by group or others is used
+                             with a warning (chmod 600 it)
+  --sts-endpoint <ENDPOINT>  STS for assumed roles and web identities, as --endpoint
+                             [default: $TENCENTCLOUD_STS_ENDPOINT, else sts.tencentcloudapi.com]
   --timeout <SECS>           Give up on a request after SECS of silence while sending it,
                              waiting for its answer or receiving it (more than 0, at most
                              3600; connecting: at most 10 s) [default: 60]
@@ -71,6 +74,7 @@ pub struct Connection {
     method: Option<Method>,
     language: Option<Language>,
     profile: Option<String>,
+    sts_endpoint: Option<String>,
     timeout: Option<Duration>,
     max_retries: Option<u32>,
     rate_limit: Option<usize>,
@@ -86,6 +90,7 @@ impl Connection {
             "method" => self.method = Some(args.parsed(name, "GET or POST")?),
             "language" => self.language = Some(args.parsed(name, "zh-CN or en-US")?),
             "profile" => self.profile = Some(args.value(name)?),
+            "sts-endpoint" => self.sts_endpoint = Some(args.value(name)?),
             "timeout" => {
                 let secs: f64 = args.parsed(name, "a number of seconds")?;
                 if !(secs > 0.0 && secs <= 3600.0) {
@@ -138,12 +143,10 @@ impl Connection {
             Ok(_) => return Err(refused("InvalidInput", "no region: the --region given is empty")),
             Err(why) => return Err(refused("InvalidInput", &why)),
         };
-        if let Some(text) = &self.endpoint {
+        for text in self.endpoint.iter().chain(&self.sts_endpoint) {
             check_endpoint(text).map_err(|why| refused("InvalidEndpoint", &why))?;
         }
-        let credentials: Option<Arc<dyn ProvideCredentials>> =
-            self.profile.is_some().then(|| Arc::new(profile) as _);
-        self.client_with(credentials, &region).map_err(|e| crate::fail(&e, json))
+        self.client_with(None, &region).map_err(|e| crate::fail(&e, json))
     }
 
     /// How long one stage of a request may take: `--timeout`, or [`DEFAULT_TIMEOUT`].
@@ -168,6 +171,12 @@ impl Connection {
             .transport(Arc::new(transport));
         if let Some(credentials) = credentials {
             builder = builder.credentials(credentials);
+        }
+        if let Some(name) = &self.profile {
+            builder = builder.profile(name);
+        }
+        if let Some(endpoint) = &self.sts_endpoint {
+            builder = builder.sts_endpoint(endpoint);
         }
         if let Some(endpoint) = &self.endpoint {
             builder = builder.endpoint(endpoint);
@@ -267,7 +276,10 @@ pub fn error_code(error: &Error) -> Cow<'static, str> {
     match error {
         Error::InvalidKeyIds { .. } => "InvalidKeyIds".into(),
         Error::InvalidInput { .. } => "InvalidInput".into(),
-        Error::Credentials { .. } => "Credentials".into(),
+        // A source STS (or the metadata service) refused keeps the API's code.
+        Error::Credentials { .. } => {
+            error.code().map_or("Credentials".into(), |code| code.to_string().into())
+        }
         Error::NoCredentials { .. } => "NoCredentials".into(),
         other => FailureCode::from(other).to_string().into(),
     }

@@ -140,3 +140,134 @@ fn no_source_at_all_is_exit_3_naming_each_source_tried() {
         assert!(help.stdout.contains(name), "help names {name}");
     }
 }
+
+const ROLE: &str = "qcs::cam::uin/100000000001:roleName/cvm-keypairs-emulator";
+const WEB_TOKEN: &str = "web-identity-TOKEN-never-printed";
+
+/// `command --json --region R --endpoint URL --sts-endpoint URL <extra>` with `creds` and `env`.
+fn against(emu: &Emu, command: &str, extra: &[&str], creds: Creds, env: &[(&str, &str)]) -> Out {
+    let mut args =
+        vec![command, "--json", "--region", REGION, "--endpoint", &emu.url, "--sts-endpoint", &emu.url];
+    args.extend_from_slice(extra);
+    let out = run_with(&args, creds, None, env);
+    assert!(!out.stdout.contains(WEB_TOKEN) && !out.stderr.contains(WEB_TOKEN), "{out:?}");
+    out
+}
+
+fn actions(records: &[serde_json::Value]) -> Vec<String> {
+    records.iter().map(|r| r["action"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+#[test]
+fn a_role_named_in_the_environment_is_assumed_with_the_environment_s_keys() {
+    let emu = Emu::start(&[seed_entry("skey-aaaaaaaa", false)], &[]);
+    let env = [("TENCENTCLOUD_ROLE_ARN", ROLE), ("TENCENTCLOUD_ROLE_SESSION_NAME", "e2e-session")];
+    let who = against(&emu, "credentials", &[], Creds::Good(None), &env);
+    assert_eq!(who.code, 0, "{who:?}");
+    let source = who.json()["source"].as_str().unwrap().to_owned();
+    assert!(source.starts_with(&format!("assumed role {ROLE} with environment")), "{source}");
+    let deleted = against(&emu, "delete", &["skey-aaaaaaaa"], Creds::Good(None), &env);
+    assert_eq!(deleted.code, 0, "{deleted:?}");
+    let records = emu.finish();
+    let actions = actions(&records);
+    assert_eq!(actions.iter().filter(|a| *a == "AssumeRole").count(), 2, "one per run: {actions:?}");
+    assert!(actions.contains(&"DeleteKeyPairs".to_owned()), "{actions:?}");
+    assert!(records.iter().all(|r| r["code"] == "OK"), "{records:?}");
+}
+
+#[test]
+fn a_profile_s_role_arn_is_assumed_with_its_keys_unless_the_environment_has_keys() {
+    let emu = Emu::start(&[], &[]);
+    let home = TempDir::new("profile-role");
+    let profile =
+        format!("[default]\nsecret_id = {SECRET_ID}\nsecret_key = {SECRET_KEY}\nrole_arn = {ROLE}\n");
+    let file = home.file("credentials", &profile);
+    set_private(std::path::Path::new(&file));
+    let env = [("TENCENTCLOUD_CREDENTIALS_FILE", file.as_str())];
+    let out = against(&emu, "credentials", &[], Creds::None, &env);
+    assert_eq!(out.code, 0, "{out:?}");
+    let source = out.json()["source"].as_str().unwrap().to_owned();
+    assert!(source.starts_with(&format!("assumed role {ROLE} with profile \"default\"")), "{source}");
+    let named = against(&emu, "credentials", &["--profile", "default"], Creds::None, &env);
+    assert!(named.json()["source"].as_str().unwrap().starts_with("assumed role"), "{named:?}");
+    let env_keys = against(&emu, "credentials", &[], Creds::Good(None), &env);
+    assert!(env_keys.json()["source"].as_str().unwrap().starts_with("environment"), "{env_keys:?}");
+    assert_eq!(actions(&emu.finish()).iter().filter(|a| *a == "AssumeRole").count(), 2);
+}
+
+#[test]
+fn web_identity_from_the_tke_variables_and_its_failures() {
+    let emu = Emu::start(&[seed_entry("skey-aaaaaaaa", false)], &["--web-identity-token", WEB_TOKEN]);
+    let home = TempDir::new("web-identity");
+    let token = home.file("token", WEB_TOKEN);
+    let tke = |file: &str, role: &str| -> Vec<(String, String)> {
+        [
+            ("TKE_PROVIDER_ID", "OIDC"),
+            ("TKE_WEB_IDENTITY_TOKEN_FILE", file),
+            ("TKE_ROLE_ARN", role),
+            ("TKE_REGION", REGION),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .to_vec()
+    };
+    let good = tke(&token, ROLE);
+    let deleted = against(
+        &emu,
+        "delete",
+        &["skey-aaaaaaaa"],
+        Creds::None,
+        &[as_env(&good), vec![("TENCENTCLOUD_CREDENTIALS_FILE", "")]].concat(),
+    );
+    assert_eq!(deleted.code, 0, "{deleted:?}");
+    let env_wins = against(&emu, "credentials", &[], Creds::Good(None), &as_env(&good));
+    assert!(env_wins.json()["source"].as_str().unwrap().starts_with("environment"), "{env_wins:?}");
+    let missing = home.0.join("no-such-token").to_str().unwrap().to_owned();
+    let unreadable = against(
+        &emu,
+        "credentials",
+        &[],
+        Creds::None,
+        &[as_env(&tke(&missing, ROLE)), vec![("TENCENTCLOUD_CREDENTIALS_FILE", "")]].concat(),
+    );
+    assert_eq!(unreadable.code, 3, "{unreadable:?}");
+    assert!(
+        unreadable.stderr.contains("no-such-token")
+            && unreadable.stderr.contains("TKE_WEB_IDENTITY_TOKEN_FILE"),
+        "{}",
+        unreadable.stderr
+    );
+    let wrong_role = "qcs::cam::uin/100000000001:roleName/no-such-role";
+    let refused = against(
+        &emu,
+        "credentials",
+        &[],
+        Creds::None,
+        &[as_env(&tke(&token, wrong_role)), vec![("TENCENTCLOUD_CREDENTIALS_FILE", "")]].concat(),
+    );
+    assert_eq!(refused.code, 3, "{refused:?}");
+    let error = &refused.json()["error"];
+    assert_eq!(error["code"], "ResourceNotFound.RoleNotFound", "{refused:?}");
+    assert!(error["request_id"].is_string(), "the RequestId is kept: {refused:?}");
+    assert!(refused.stderr.contains("web identity"), "says which source failed: {}", refused.stderr);
+    let records = emu.finish();
+    assert!(records.iter().any(|r| r["action"] == "AssumeRoleWithWebIdentity"), "{records:?}");
+}
+
+#[test]
+fn a_wrong_role_arn_in_the_environment_is_exit_3_with_the_sts_code_and_request_id() {
+    let emu = Emu::start(&[], &[]);
+    let env = [("TENCENTCLOUD_ROLE_ARN", "qcs::cam::uin/100000000001:roleName/absent")];
+    let out = against(&emu, "credentials", &[], Creds::Good(None), &env);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert_eq!(out.json()["error"]["code"], "ResourceNotFound.RoleNotFound", "{out:?}");
+    assert!(out.stderr.contains("assumed role") && out.stderr.contains("RequestId"), "{}", out.stderr);
+    let malformed =
+        against(&emu, "credentials", &[], Creds::Good(None), &[("TENCENTCLOUD_ROLE_ARN", "cleanup")]);
+    assert_eq!(malformed.code, 3, "{malformed:?}");
+    assert!(malformed.stderr.contains("TENCENTCLOUD_ROLE_ARN"), "{}", malformed.stderr);
+    assert_eq!(actions(&emu.finish()), ["AssumeRole"], "the malformed ARN is refused before sending");
+}
+
+fn as_env(vars: &[(String, String)]) -> Vec<(&str, &str)> {
+    vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
