@@ -82,6 +82,11 @@ fn check_snippet(snippet: &str, body: &[u8]) {
     assert!(!snippet.chars().any(|c| c != ' ' && is_break(c)), "{snippet:?}");
     let text = String::from_utf8_lossy(body);
     let line = text.split(is_break).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    if line.contains("-----BEGIN") {
+        // A private key's text, from `-----BEGIN` on, is masked as `***`: the rest is checked
+        // by the tests of that masking.
+        return;
+    }
     let mut start = snippet.strip_suffix('…').unwrap_or(snippet).trim_end_matches(' ');
     if start.len() < snippet.len() {
         // A character cut at the end of the window read shows as a replacement character.
