@@ -105,7 +105,7 @@ fn a_thousand_key_delete_survives_credentials_expiring_midway() {
         "never signed with expired keys: {stats:?}"
     );
     assert!(stats.requests_for("AssumeRole") >= 2, "the run outlived a lifetime ({took:?}): {stats:?}");
-    assert!(took < Duration::from_secs(15), "{took:?}");
+    assert!(took < Duration::from_secs(60), "{took:?}");
 }
 
 /// The code and RequestId of the STS answer that `error` came from.
