@@ -5,13 +5,12 @@
 //! [`Connection::client_with`], so the demo exercises exactly the client the real commands use.
 
 use std::borrow::Cow;
-use std::env::VarError;
 use std::sync::Arc;
 use std::time::Duration;
 
 use cvm_keypairs::{
-    Client, Endpoint, Error, ErrorCode, FailureCode, Language, Method, ProfileProvider, ProvideCredentials,
-    RetryPolicy, TransportKind, UreqTransportBuilder,
+    Client, Endpoint, Error, ErrorCode, FailureCode, Language, Method, ProvideCredentials, RetryPolicy,
+    TransportKind, UreqTransportBuilder,
 };
 
 use crate::args::{Args, UsageError};
@@ -132,21 +131,26 @@ impl Connection {
         Connection { endpoint: Some(endpoint), method: Some(method), ..Connection::default() }
     }
 
-    /// The client for these options: credentials from `--profile`, else the default chain
-    /// (environment, profile file, instance role); a region is required. When there is no
-    /// client, says why (in JSON too with `json`) and returns the exit code.
+    /// The client for these options: credentials from `--profile`, else the default chain;
+    /// the region from `--region`, else as the library finds it (`TENCENTCLOUD_REGION`, the
+    /// profile's), and one is required. When there is no client, says why (in JSON too with
+    /// `json`) and returns the exit code.
     pub fn client(&self, json: bool) -> Result<Client, u8> {
         let refused = |code: &str, message: &str| crate::refuse_setting(code, message, json);
-        let profile = ProfileProvider::new(self.profile.as_deref());
-        let region = match self.region.clone().map_or_else(|| region_from_env_or(&profile), Ok) {
-            Ok(region) if !region.is_empty() => region,
-            Ok(_) => return Err(refused("InvalidInput", "no region: the --region given is empty")),
-            Err(why) => return Err(refused("InvalidInput", &why)),
-        };
+        if self.region.as_deref() == Some("") {
+            return Err(refused("InvalidInput", "no region: the --region given is empty"));
+        }
         for text in self.endpoint.iter().chain(&self.sts_endpoint) {
             check_endpoint(text).map_err(|why| refused("InvalidEndpoint", &why))?;
         }
-        self.client_with(None, &region).map_err(|e| crate::fail(&e, json))
+        let client = self.client_with(None, self.region.as_deref()).map_err(|e| crate::fail(&e, json))?;
+        if client.region().is_empty() {
+            return Err(refused(
+                "InvalidInput",
+                "no region: give --region, set TENCENTCLOUD_REGION, or give the profile a region",
+            ));
+        }
+        Ok(client)
     }
 
     /// How long one stage of a request may take: `--timeout`, or [`DEFAULT_TIMEOUT`].
@@ -154,21 +158,23 @@ impl Connection {
         self.timeout.unwrap_or(DEFAULT_TIMEOUT)
     }
 
-    /// The client for these options with `credentials` (`None`: the default chain) and `region`.
+    /// The client for these options with `credentials` (`None`: the default chain) and `region`
+    /// (`None`: as the library finds it).
     pub fn client_with(
         &self,
         credentials: Option<Arc<dyn ProvideCredentials>>,
-        region: &str,
+        region: Option<&str>,
     ) -> Result<Client, Error> {
         let timeout = self.timeout();
         let transport = UreqTransportBuilder::default()
             .timeout(timeout)
             .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
             .build()?;
-        let mut builder = Client::builder()
-            .region(region)
-            .method(self.method.unwrap_or_default())
-            .transport(Arc::new(transport));
+        let mut builder =
+            Client::builder().method(self.method.unwrap_or_default()).transport(Arc::new(transport));
+        if let Some(region) = region {
+            builder = builder.region(region);
+        }
         if let Some(credentials) = credentials {
             builder = builder.credentials(credentials);
         }
@@ -203,25 +209,6 @@ impl Connection {
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// The longest a connection may take to open, whatever `--timeout` says.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The region of `TENCENTCLOUD_REGION`, else that of `profile`'s section (as the library
-/// does), or why there is none.
-fn region_from_env_or(profile: &ProfileProvider) -> Result<String, String> {
-    match std::env::var("TENCENTCLOUD_REGION") {
-        Ok(region) if !region.is_empty() => return Ok(region),
-        Ok(_) | Err(VarError::NotPresent) => {}
-        Err(VarError::NotUnicode(_)) => {
-            return Err("no region: TENCENTCLOUD_REGION is not valid Unicode".into())
-        }
-    }
-    match profile.region() {
-        Ok(Some(region)) => Ok(region),
-        Ok(None) => {
-            Err("no region: give --region, set TENCENTCLOUD_REGION, or give the profile a region".into())
-        }
-        Err(e) => Err(format!("no region given, and the profile's could not be read: {e}")),
-    }
-}
 
 /// Why the command line refuses `text` as an endpoint, if it does: what the library refuses,
 /// phrased for the command line when plain http is the only problem.

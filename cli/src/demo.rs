@@ -119,7 +119,7 @@ fn demo(method: Method, bound_behavior: BoundBehavior) -> Result<u8, Error> {
     let connection = Connection::to_endpoint(endpoint, method);
     let credentials =
         Credentials::new(EmulatorConfig::DEFAULT_SECRET_ID, EmulatorConfig::DEFAULT_SECRET_KEY)?;
-    let client = connection.client_with(Some(Arc::new(credentials)), REGION)?;
+    let client = connection.client_with(Some(Arc::new(credentials)), Some(REGION))?;
 
     step("2. describe: the key pairs present");
     let everything = Selector::default();

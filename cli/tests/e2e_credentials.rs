@@ -200,8 +200,10 @@ fn web_identity_from_the_tke_variables_and_its_failures() {
     let emu = Emu::start(&[seed_entry("skey-aaaaaaaa", false)], &["--web-identity-token", WEB_TOKEN]);
     let home = TempDir::new("web-identity");
     let token = home.file("token", WEB_TOKEN);
+    // An empty TENCENTCLOUD_CREDENTIALS_FILE counts as unset: no profile anywhere.
     let tke = |file: &str, role: &str| -> Vec<(String, String)> {
         [
+            ("TENCENTCLOUD_CREDENTIALS_FILE", ""),
             ("TKE_PROVIDER_ID", "OIDC"),
             ("TKE_WEB_IDENTITY_TOKEN_FILE", file),
             ("TKE_ROLE_ARN", role),
@@ -211,24 +213,12 @@ fn web_identity_from_the_tke_variables_and_its_failures() {
         .to_vec()
     };
     let good = tke(&token, ROLE);
-    let deleted = against(
-        &emu,
-        "delete",
-        &["skey-aaaaaaaa"],
-        Creds::None,
-        &[as_env(&good), vec![("TENCENTCLOUD_CREDENTIALS_FILE", "")]].concat(),
-    );
+    let deleted = against(&emu, "delete", &["skey-aaaaaaaa"], Creds::None, &as_env(&good));
     assert_eq!(deleted.code, 0, "{deleted:?}");
     let env_wins = against(&emu, "credentials", &[], Creds::Good(None), &as_env(&good));
     assert!(env_wins.json()["source"].as_str().unwrap().starts_with("environment"), "{env_wins:?}");
     let missing = home.0.join("no-such-token").to_str().unwrap().to_owned();
-    let unreadable = against(
-        &emu,
-        "credentials",
-        &[],
-        Creds::None,
-        &[as_env(&tke(&missing, ROLE)), vec![("TENCENTCLOUD_CREDENTIALS_FILE", "")]].concat(),
-    );
+    let unreadable = against(&emu, "credentials", &[], Creds::None, &as_env(&tke(&missing, ROLE)));
     assert_eq!(unreadable.code, 3, "{unreadable:?}");
     assert!(
         unreadable.stderr.contains("no-such-token")
@@ -237,13 +227,7 @@ fn web_identity_from_the_tke_variables_and_its_failures() {
         unreadable.stderr
     );
     let wrong_role = "qcs::cam::uin/100000000001:roleName/no-such-role";
-    let refused = against(
-        &emu,
-        "credentials",
-        &[],
-        Creds::None,
-        &[as_env(&tke(&token, wrong_role)), vec![("TENCENTCLOUD_CREDENTIALS_FILE", "")]].concat(),
-    );
+    let refused = against(&emu, "credentials", &[], Creds::None, &as_env(&tke(&token, wrong_role)));
     assert_eq!(refused.code, 3, "{refused:?}");
     let error = &refused.json()["error"];
     assert_eq!(error["code"], "ResourceNotFound.RoleNotFound", "{refused:?}");
@@ -270,4 +254,18 @@ fn a_wrong_role_arn_in_the_environment_is_exit_3_with_the_sts_code_and_request_i
 
 fn as_env(vars: &[(String, String)]) -> Vec<(&str, &str)> {
     vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_profile_others_can_read_is_warned_about_once_per_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = TempDir::new("readable-profile");
+    let file = home.file("credentials", PROFILES);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // The region and the keys both come from the profile: it is still read, and warned about, once.
+    let out = run_with(&["credentials"], Creds::None, None, &[("TENCENTCLOUD_CREDENTIALS_FILE", &file)]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stderr.matches("is readable by others").count(), 1, "{}", out.stderr);
+    assert!(out.stdout.contains("region: ap-shanghai"), "{}", out.stdout);
 }
