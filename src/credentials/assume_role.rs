@@ -88,6 +88,11 @@ impl AssumeRoleProvider {
     fn with_clock(self, clock: Arc<dyn crate::clock::Clock>) -> Self {
         AssumeRoleProvider { sts: self.sts.clock(clock) }
     }
+
+    /// The provider with its STS settings changed by `change` (the default chain's).
+    pub(crate) fn map_sts(self, change: impl FnOnce(Sts) -> Result<Sts, Error>) -> Result<Self, Error> {
+        Ok(AssumeRoleProvider { sts: change(self.sts)? })
+    }
 }
 
 /// The role `TENCENTCLOUD_ROLE_ARN` names, assumed with `base`, or `None` when it is unset or

@@ -9,7 +9,8 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::assume_role::{self, AssumeRoleProvider};
+use super::assume_role;
+use super::sts::Sts;
 use super::web_identity::{WebIdentityProvider, TKE_REGION_VAR};
 use super::Credentials;
 use super::{
@@ -30,34 +31,18 @@ pub(crate) struct StsSettings {
 }
 
 impl StsSettings {
-    fn assume(&self, provider: AssumeRoleProvider) -> Result<AssumeRoleProvider, Error> {
-        let provider = provider.with_transport(self.transport.clone());
-        let provider = match &self.endpoint {
-            Some(endpoint) => provider.with_endpoint(endpoint)?,
-            None => provider,
+    /// `sts` sent through the client's transport, to the endpoint given, and with the client's
+    /// region unless `keep_region` (a web identity's `TKE_REGION` comes first).
+    fn apply(&self, sts: Sts, keep_region: bool) -> Result<Sts, Error> {
+        let sts = sts.transport(self.transport.clone());
+        let sts = match &self.endpoint {
+            Some(endpoint) => sts.endpoint(endpoint)?,
+            None => sts,
         };
-        match self.region.as_str() {
-            "" => Ok(provider),
-            region => provider.with_region(region),
+        if keep_region || self.region.is_empty() {
+            return Ok(sts);
         }
-    }
-
-    /// The web identity's STS calls carry `TKE_REGION` when set, else the CVM calls' region.
-    fn web(
-        &self,
-        env: &dyn Environment,
-        provider: WebIdentityProvider,
-    ) -> Result<WebIdentityProvider, Error> {
-        let provider = provider.with_transport(self.transport.clone());
-        let provider = match &self.endpoint {
-            Some(endpoint) => provider.with_endpoint(endpoint)?,
-            None => provider,
-        };
-        match self.region.as_str() {
-            _ if non_empty_var(env, TKE_REGION_VAR)?.is_some() => Ok(provider),
-            "" => Ok(provider),
-            region => provider.with_region(region),
-        }
+        sts.region(&self.region)
     }
 }
 
@@ -76,13 +61,19 @@ pub(crate) fn default_chain(
             Box::new(EnvProvider::with_env(role_env.clone())),
             Box::new(role_profile.clone()),
         ]);
-        assume_role::from_env(&*role_env, base)?.map(|p| role_sts.assume(p)).transpose()
+        assume_role::from_env(&*role_env, base)?
+            .map(|p| p.map_sts(|sts| role_sts.apply(sts, false)))
+            .transpose()
     });
     let (web_env, web_sts) = (env.clone(), sts.clone());
     let web = Configured::new(
         "web identity",
         Some("TKE_PROVIDER_ID, TKE_WEB_IDENTITY_TOKEN_FILE and TKE_ROLE_ARN are not set"),
-        move || WebIdentityProvider::from_env(&web_env)?.map(|p| web_sts.web(&*web_env, p)).transpose(),
+        move || {
+            let keep_region = non_empty_var(&*web_env, TKE_REGION_VAR)?.is_some();
+            let provider = WebIdentityProvider::from_env(&web_env)?;
+            provider.map(|p| p.map_sts(|sts| web_sts.apply(sts, keep_region))).transpose()
+        },
     );
     CredentialsChain::new(vec![
         Box::new(env_role),
@@ -120,7 +111,9 @@ pub(crate) fn profile_chain(
 fn profile_role(env: Arc<dyn Environment>, profile: Arc<ProfileProvider>, sts: StsSettings) -> Configured {
     // Absent, it says nothing: the profile's keys, next in the chain, say why there are none.
     Configured::new("profile role_arn", None, move || {
-        assume_role::from_profile(&*env, profile.clone())?.map(|p| sts.assume(p)).transpose()
+        assume_role::from_profile(&*env, profile.clone())?
+            .map(|p| p.map_sts(|s| sts.apply(s, false)))
+            .transpose()
     })
 }
 
@@ -178,5 +171,73 @@ impl fmt::Debug for Configured {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let made = self.made.try_lock().ok().and_then(|made| made.clone());
         f.debug_struct("Configured").field("name", &self.name).field("made", &made).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::fakes::{sts_answer, FakeClock, FakeEnv, ScriptedTransport};
+
+    const ARN: &str = "qcs::cam::uin/100000000001:roleName/cleanup";
+    const STS: &str = "https://sts.example.test/";
+
+    /// The default chain over `env` with the client's region `ap-chengdu` and STS endpoint
+    /// [`STS`]; what it got, and the one request it sent to STS.
+    fn first_sts_request(env: FakeEnv) -> (Credentials, String, crate::http::HttpRequest<'static>) {
+        let transport = Arc::new(ScriptedTransport::default());
+        // The chain's STS sources judge expiry by the system clock.
+        let now = crate::clock::Clock::now(&crate::clock::SystemClock);
+        transport.answer(STS, 200, &sts_answer("AKIDtmp", now + 7200));
+        let env: Arc<dyn Environment> = Arc::new(env.home("/home/u"));
+        let profile = Arc::new(ProfileProvider::with_env(env.clone(), None));
+        let sts = StsSettings {
+            endpoint: Some(STS.into()),
+            region: "ap-chengdu".into(),
+            transport: transport.clone(),
+        };
+        let chain = default_chain(env, profile, sts, transport.clone(), Arc::new(FakeClock::at(0)));
+        let credentials = chain.credentials().unwrap();
+        let sent = transport.sent();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        (credentials, chain.source(), sent.into_iter().next().unwrap())
+    }
+
+    #[test]
+    fn a_role_named_in_the_environment_wins_over_its_keys_through_the_client_s_sts_settings() {
+        let env = FakeEnv::with_vars(&[
+            ("TENCENTCLOUD_SECRET_ID", "AKIDenv"),
+            ("TENCENTCLOUD_SECRET_KEY", "k"),
+            ("TENCENTCLOUD_ROLE_ARN", ARN),
+            ("TENCENTCLOUD_REGION", "ap-beijing"),
+        ]);
+        let (credentials, source, request) = first_sts_request(env);
+        assert_eq!(credentials.secret_id(), "AKIDtmp");
+        assert_eq!(
+            source,
+            format!("assumed role {ARN} with environment (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY)")
+        );
+        assert_eq!(request.url, STS);
+        assert_eq!(request.header("X-TC-Region"), Some("ap-chengdu"), "the CVM calls' region");
+        assert!(request.header("Authorization").unwrap().contains("Credential=AKIDenv/"));
+    }
+
+    #[test]
+    fn a_web_identity_carries_tke_region_else_the_client_s() {
+        let tke = |region: Option<&str>| {
+            let mut vars = vec![
+                ("TKE_PROVIDER_ID", "OIDC"),
+                ("TKE_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"),
+                ("TKE_ROLE_ARN", ARN),
+            ];
+            vars.extend(region.map(|r| ("TKE_REGION", r)));
+            FakeEnv::with_vars(&vars).file_with_mode("/var/run/token", "oidc-token", 0o600)
+        };
+        let (_, source, request) = first_sts_request(tke(Some("ap-shanghai")));
+        assert!(source.starts_with(&format!("web identity for role {ARN}")), "{source}");
+        assert_eq!(request.header("X-TC-Region"), Some("ap-shanghai"));
+        let (_, _, request) = first_sts_request(tke(None));
+        assert_eq!(request.header("X-TC-Region"), Some("ap-chengdu"));
+        assert_eq!(request.header("Authorization"), Some("SKIP"));
     }
 }

@@ -110,6 +110,11 @@ impl WebIdentityProvider {
         WebIdentityProvider { sts: self.sts.clock(clock), ..self }
     }
 
+    /// The provider with its STS settings changed by `change` (the default chain's).
+    pub(crate) fn map_sts(self, change: impl FnOnce(Sts) -> Result<Sts, Error>) -> Result<Self, Error> {
+        Ok(WebIdentityProvider { sts: change(self.sts)?, ..self })
+    }
+
     /// The web identity the official SDKs' variables describe: `TKE_PROVIDER_ID`,
     /// `TKE_WEB_IDENTITY_TOKEN_FILE` and `TKE_ROLE_ARN` (none set: `None`; some but not all:
     /// an error naming the missing ones), the region `TKE_REGION` (else `TENCENTCLOUD_REGION`)
