@@ -13,6 +13,7 @@ use std::fmt::{self, Display};
 use serde::ser::{self, Impossible, Serialize};
 
 use crate::error::Error;
+use crate::tc3::Decimal;
 
 /// Appends the parameters `params` (a struct or a map, or unit for none) to `out` as a query,
 /// joined to what is there with `&`.
@@ -24,12 +25,11 @@ pub(crate) fn write(out: &mut String, params: &(impl Serialize + ?Sized)) -> Res
 /// Appends `s` form-encoded to `out`.
 fn form_encode(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
     // Runs of unreserved bytes are copied whole; they are ASCII, so they start and end on
-    // character boundaries.
+    // character boundaries. Ids and names are usually one run.
     let mut run_start = 0;
     for (i, &b) in s.as_bytes().iter().enumerate() {
-        if unreserved(b) {
+        if UNRESERVED[usize::from(b)] {
             continue;
         }
         if run_start < i {
@@ -40,14 +40,26 @@ fn form_encode(out: &mut String, s: &str) {
             out.push('+');
         } else {
             out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
     if run_start < s.len() {
         out.push_str(&s[run_start..]);
     }
 }
+
+/// `A-Z a-z 0-9 - _ . ~`, as a table: looked up for every byte of every name and value.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~');
+        b += 1;
+    }
+    table
+};
 
 /// Why parameters cannot be a query.
 #[derive(Debug)]
@@ -71,8 +83,8 @@ fn unsupported(what: &str) -> Unencodable {
     Unencodable(format!("{what} cannot be a query parameter"))
 }
 
-/// Serialises a value under the parameter name `name` (empty at the top, where only structs,
-/// maps and unit are taken).
+/// Serialises a value under the parameter name `name`, kept form-encoded so that each pair
+/// copies it as it is (empty at the top, where only structs, maps and unit are taken).
 struct Flatten<'a> {
     out: &'a mut String,
     name: &'a mut String,
@@ -96,19 +108,24 @@ impl Flatten<'_> {
         if !self.out.is_empty() {
             self.out.push('&');
         }
-        form_encode(self.out, self.name);
+        self.out.push_str(self.name);
         self.out.push('=');
         form_encode(self.out, value);
         Ok(())
     }
 
-    /// Serialises `value` under `self.name` `.` `part` (or `part` alone at the top).
-    fn nested(&mut self, part: &str, value: &(impl Serialize + ?Sized)) -> Result<(), Unencodable> {
+    /// Serialises `value` under `self.name` `.` the part `write_part` appends, encoded (or the
+    /// part alone at the top).
+    fn nested(
+        &mut self,
+        write_part: impl FnOnce(&mut String),
+        value: &(impl Serialize + ?Sized),
+    ) -> Result<(), Unencodable> {
         let base = self.name.len();
         if base > 0 {
             self.name.push('.');
         }
-        self.name.push_str(part);
+        write_part(self.name);
         let result = value.serialize(Flatten { out: self.out, name: self.name });
         self.name.truncate(base);
         result
@@ -264,7 +281,7 @@ impl ser::SerializeStruct for Flatten<'_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Unencodable> {
-        self.nested(key, value)
+        self.nested(|name| form_encode(name, key), value)
     }
 
     fn end(self) -> Result<(), Unencodable> {
@@ -275,39 +292,14 @@ impl ser::SerializeStruct for Flatten<'_> {
 /// The items of a sequence, named `Name.0`, `Name.1`, …
 struct Seq<'a> {
     inner: Flatten<'a>,
-    index: usize,
+    index: i64,
 }
 
 impl Seq<'_> {
     fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unencodable> {
-        let digits = itoa(self.index);
+        let index = Decimal::new(self.index);
         self.index += 1;
-        self.inner.nested(digits.as_str(), value)
-    }
-}
-
-/// `n` in decimal, on the stack.
-fn itoa(n: usize) -> Digits {
-    let mut digits = Digits { buf: [0; 20], start: 20 };
-    let mut n = n;
-    loop {
-        digits.start -= 1;
-        digits.buf[digits.start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return digits;
-        }
-    }
-}
-
-struct Digits {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl Digits {
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[self.start..]).unwrap_or_default()
+        self.inner.nested(|name| index.push_to(name), value)
     }
 }
 
@@ -351,7 +343,7 @@ impl ser::SerializeMap for Map<'_> {
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unencodable> {
         let key = std::mem::take(&mut self.key);
-        self.inner.nested(&key, value)
+        self.inner.nested(|name| form_encode(name, &key), value)
     }
 
     fn end(self) -> Result<(), Unencodable> {
@@ -555,5 +547,7 @@ mod tests {
         assert_eq!(out, "aZ09-_.~+%2B%2F%25%26%3D%C3%A9%01");
         let nested: Value = json!({"A": [{"B": [[1, 2]]}]});
         assert_eq!(query(&nested), "A.0.B.0.0=1&A.0.B.0.1=2");
+        let names: Value = json!({"a b": {"c/d": ["é"]}});
+        assert_eq!(query(&names), "a+b.c%2Fd.0=%C3%A9", "names are encoded as values are");
     }
 }

@@ -439,6 +439,8 @@ pub(crate) struct Decimal {
 }
 
 impl Decimal {
+    // Inlined: a query writes one per sequence item.
+    #[inline]
     pub(crate) fn new(n: i64) -> Self {
         let mut buf = [0u8; 20];
         let mut start = buf.len();
@@ -470,6 +472,14 @@ impl Decimal {
     pub(crate) fn as_str(&self) -> &str {
         // Only ASCII digits and '-' are written.
         std::str::from_utf8(self.as_bytes()).unwrap_or("0")
+    }
+
+    /// Appends the digits to `out`, sparing the UTF-8 check of [`as_str`](Self::as_str).
+    #[inline]
+    pub(crate) fn push_to(&self, out: &mut String) {
+        for &b in self.as_bytes() {
+            out.push(char::from(b));
+        }
     }
 }
 
