@@ -26,7 +26,9 @@ const JSON: &str = "application/json";
 /// An API action: its parameters (serialised as the POST body by serde_json, or flattened into
 /// the GET query), its name, version and service, and the type of its answer.
 ///
-/// Adding an action is one type implementing this; [`crate::Client::execute`] sends it.
+/// Adding an action is one type implementing this; [`crate::Client::execute`] sends it. A
+/// float that is NaN or infinite is refused in a GET query but written `null` in a POST body
+/// (serde_json's choice): check floats are finite when the action is made.
 ///
 /// ```
 /// use cvm_keypairs::Action;
