@@ -194,14 +194,38 @@ impl RequestConfig {
         self.assemble(None, action, timestamp)
     }
 
-    /// The request for `action`, signed with `credentials` when there are any.
+    /// The request for `action`, signed with `credentials` when there are any. Only the
+    /// parameters' serialisation depends on the action's type; the rest is one function for
+    /// every action, compiled once.
     fn assemble<'a>(
         &'a self,
         credentials: Option<&Credentials>,
         action: &impl Action,
         timestamp: i64,
     ) -> Result<HttpRequest<'a>, Error> {
-        let (name, version, service) = (action.name(), action.version(), action.service());
+        let names = Names { name: action.name(), version: action.version(), service: action.service() };
+        let written = match self.method {
+            Method::Get => {
+                let mut query = String::new();
+                crate::query::write(&mut query, action)?;
+                Written::Query(query)
+            }
+            Method::Post => {
+                let mut body = Vec::with_capacity(64);
+                serde_json::to_writer(&mut body, action).map_err(Error::unencodable)?;
+                Written::Body(body)
+            }
+        };
+        self.assemble_written(credentials, names, written, timestamp)
+    }
+
+    fn assemble_written<'a>(
+        &'a self,
+        credentials: Option<&Credentials>,
+        Names { name, version, service }: Names,
+        written: Written,
+        timestamp: i64,
+    ) -> Result<HttpRequest<'a>, Error> {
         if !is_name(name) || !is_name(version) || !is_name(service) {
             return Err(Error::InvalidInput(format!(
                 "action {name:?}, version {version:?} or service {service:?} is malformed"
@@ -210,7 +234,7 @@ impl RequestConfig {
         if !self.region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(Error::InvalidInput(format!("region {:?} is malformed", self.region)));
         }
-        let Parameters { url, query, body, content_type } = self.parameters(action)?;
+        let Parameters { url, query, body, content_type } = self.parameters(written)?;
         let host = self.endpoint.authority();
         let authorization = match credentials {
             Some(credentials) => {
@@ -235,7 +259,7 @@ impl RequestConfig {
             None => Cow::Borrowed("SKIP"),
         };
         let token = credentials.and_then(Credentials::token);
-        let headers = self.headers(authorization, content_type, host, action, timestamp, token);
+        let headers = self.headers(authorization, content_type, host, (name, version), timestamp, token);
         Ok(HttpRequest { method: self.method, url, headers, body })
     }
 
@@ -245,7 +269,7 @@ impl RequestConfig {
         authorization: Cow<'a, str>,
         content_type: &'static str,
         host: &'a str,
-        action: &impl Action,
+        (name, version): (&'static str, &'static str),
         timestamp: i64,
         token: Option<&str>,
     ) -> Vec<(&'static str, Cow<'a, str>)> {
@@ -253,9 +277,9 @@ impl RequestConfig {
         headers.push(("Authorization", authorization));
         headers.push(("Content-Type", Cow::Borrowed(content_type)));
         headers.push(("Host", Cow::Borrowed(host)));
-        headers.push(("X-TC-Action", Cow::Borrowed(action.name())));
+        headers.push(("X-TC-Action", Cow::Borrowed(name)));
         headers.push(("X-TC-Timestamp", Cow::Owned(tc3::Decimal::new(timestamp).as_str().to_owned())));
-        headers.push(("X-TC-Version", Cow::Borrowed(action.version())));
+        headers.push(("X-TC-Version", Cow::Borrowed(version)));
         if !self.region.is_empty() {
             headers.push(("X-TC-Region", Cow::Borrowed(self.region.as_str())));
         }
@@ -275,13 +299,11 @@ impl RequestConfig {
     }
 
     /// The URL (with the query, for GET), the query, the body (for POST) and the content type
-    /// of `action`'s parameters: the exact bytes that are signed and sent.
-    fn parameters(&self, action: &impl Action) -> Result<Parameters<'_>, Error> {
+    /// of the parameters as written: the exact bytes that are signed and sent.
+    fn parameters(&self, written: Written) -> Result<Parameters<'_>, Error> {
         let base = self.endpoint.base_url();
-        match self.method {
-            Method::Get => {
-                let mut query = String::new();
-                crate::query::write(&mut query, action)?;
+        match written {
+            Written::Query(query) => {
                 let url = if query.is_empty() {
                     Cow::Borrowed(base)
                 } else {
@@ -293,9 +315,7 @@ impl RequestConfig {
                 };
                 Ok(Parameters { url, query, body: Vec::new(), content_type: FORM })
             }
-            Method::Post => {
-                let mut body = Vec::with_capacity(64);
-                serde_json::to_writer(&mut body, action).map_err(Error::unencodable)?;
+            Written::Body(mut body) => {
                 match body.first() {
                     Some(b'{') => {}
                     // Unit (no parameters) is the empty object.
@@ -310,6 +330,19 @@ impl RequestConfig {
             }
         }
     }
+}
+
+/// An action's name, version and service.
+struct Names {
+    name: &'static str,
+    version: &'static str,
+    service: &'static str,
+}
+
+/// An action's parameters serialised: the GET query or the POST body.
+enum Written {
+    Query(String),
+    Body(Vec<u8>),
 }
 
 /// An action's parameters as a request carries them.
