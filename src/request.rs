@@ -219,6 +219,7 @@ impl RequestConfig {
         self.assemble_written(credentials, names, written, timestamp)
     }
 
+    /// The request for parameters already written, for an action of these names.
     fn assemble_written<'a>(
         &'a self,
         credentials: Option<&Credentials>,
